@@ -1,0 +1,60 @@
+"""Batched generation for evaluation: chat template, left padding, KV cache, one `generate` call per batch."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+
+@dataclass(frozen=True)
+class Generations:
+    completions: list[str]
+    completion_tokens: list[int]
+    truncated: list[bool]
+    seconds: float
+
+    @property
+    def tokens_per_second(self) -> float:
+        return sum(self.completion_tokens) / self.seconds if self.seconds > 0 else 0.0
+
+
+def render_prompt(tokenizer: Any, prompt: Any) -> str:
+    if isinstance(prompt, str):
+        return prompt
+    return tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
+
+
+@torch.inference_mode()
+def generate(
+    model: Any, tokenizer: Any, prompts: list[Any], batch_size: int, max_new_tokens: int,
+    temperature: float = 0.0, top_p: float = 1.0, num_return_sequences: int = 1,
+) -> Generations:
+    """Completions for every prompt (num_return_sequences each, grouped per prompt, in order)."""
+    was_training = model.training
+    model.eval()
+    texts, lengths, truncated = [], [], []
+    sampling = temperature > 0
+    eos_ids = {tokenizer.eos_token_id, tokenizer.pad_token_id}
+    start = time.perf_counter()
+    try:
+        for i in range(0, len(prompts), batch_size):
+            rendered = [render_prompt(tokenizer, p) for p in prompts[i : i + batch_size]]
+            # Chat templates already contain the BOS token; adding special tokens again would double it.
+            batch = tokenizer(rendered, return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
+            output = model.generate(
+                **batch, max_new_tokens=max_new_tokens, do_sample=sampling,
+                temperature=temperature if sampling else None, top_p=top_p if sampling else None,
+                top_k=None, num_return_sequences=num_return_sequences, pad_token_id=tokenizer.pad_token_id,
+            )
+            new_tokens = output[:, batch["input_ids"].shape[1] :]
+            for row in new_tokens.tolist():
+                length = next((j for j, t in enumerate(row) if t in eos_ids), len(row))
+                lengths.append(length)
+                truncated.append(length >= max_new_tokens)
+                texts.append(tokenizer.decode(row[:length], skip_special_tokens=True))
+    finally:
+        model.train(was_training)
+    return Generations(texts, lengths, truncated, time.perf_counter() - start)

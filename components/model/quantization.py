@@ -1,0 +1,50 @@
+"""4-bit (QLoRA) support: a capability check that runs before any weights load, and the bitsandbytes config."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import torch
+
+
+def check_4bit_supported() -> None:
+    """Raise a one-line ValueError when this platform cannot run bitsandbytes 4-bit layers."""
+    if importlib.util.find_spec("bitsandbytes") is None:
+        raise ValueError(
+            "model.load_in_4bit=true needs bitsandbytes: pip install 'bitsandbytes>=0.45' (or set model.load_in_4bit=false)"
+        )
+    import bitsandbytes  # noqa: F401  (import registers its backends)
+
+    from packaging.version import Version
+
+    version = Version(bitsandbytes.__version__)
+    if not torch.cuda.is_available() and version < Version("0.45"):
+        raise ValueError(
+            f"model.load_in_4bit=true on CPU needs bitsandbytes>=0.45 (found {version}); "
+            "upgrade it or set model.load_in_4bit=false"
+        )
+
+
+def bnb_4bit_config(quant_type: str, double_quant: bool, compute_dtype: torch.dtype):
+    from transformers import BitsAndBytesConfig
+
+    return BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type=quant_type,
+        bnb_4bit_use_double_quant=double_quant,
+        bnb_4bit_compute_dtype=compute_dtype,
+    )
+
+
+def quantize_4bit(model, quant_type: str = "nf4", double_quant: bool = True):
+    """Re-load an in-memory model through transformers' bitsandbytes path (the same one hub models take)."""
+    import tempfile
+
+    from transformers import AutoModelForCausalLM
+
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save_pretrained(tmp)
+        device = {"": 0} if torch.cuda.is_available() else {"": "cpu"}
+        return AutoModelForCausalLM.from_pretrained(
+            tmp, quantization_config=bnb_4bit_config(quant_type, double_quant, torch.float32), device_map=device
+        )

@@ -1,0 +1,23 @@
+"""Observer interface: observers only watch. Every hook is a no-op unless an implementation overrides it.
+
+Metric keys are namespaced: `train/...`, `eval/...`, `reward/<name>`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+class Observer:
+    def start(self, run_dir: Path, config: dict[str, Any]) -> None:
+        """Called once before any work, with the run dir and the resolved config."""
+
+    def log_metrics(self, metrics: dict[str, float], step: int) -> None:
+        """Called for every logged training step and every evaluation."""
+
+    def log_summary(self, summary: dict[str, Any]) -> None:
+        """Called once with the final summary (also written to summary.json)."""
+
+    def close(self) -> None:
+        """Always called, also when the run fails."""

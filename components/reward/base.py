@@ -1,0 +1,111 @@
+"""The reward interface: TRL's signature, the Verdict record and the name registry.
+
+A reward function has TRL's signature ``(completions, **columns) -> list[float | None]``.
+Dataset columns are positional-or-keyword parameters (``answer=None``); tunable params are
+keyword-only with defaults (``*, correct_reward=1.0``), so RewardSet can tell them apart and
+validate a YAML's ``params`` against the signature. ``**_`` swallows what TRL also passes
+(prompts, completion_ids, trainer_state, unrelated columns).
+
+Verifiers additionally expose ``.judge`` returning one ``Verdict`` per completion, so
+"unparseable" is counted apart from "wrong" and evaluation can reuse the exact verdict.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol, Sequence
+
+CORRECT, PARTIAL, WRONG, UNPARSEABLE, NOT_APPLICABLE = "correct", "partial", "wrong", "unparseable", "n/a"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One completion's judgement: score (None = not applicable), status, extracted answer."""
+
+    score: float | None
+    status: str
+    answer: str | None = None
+
+
+class RewardFunction(Protocol):
+    __name__: str
+
+    def __call__(self, completions: Sequence[Any], **columns: Any) -> list[float | None]: ...
+
+
+@dataclass(frozen=True)
+class Registered:
+    fn: Callable[..., list[float | None]]
+    correctness: bool  # is a correctness verifier (drives RewardSet.is_correct / accuracy)
+    full_marks: Callable[[dict], float]  # best score given the bound params
+
+
+_REGISTRY: dict[str, Registered] = {}
+
+
+def register_reward(name: str, *, correctness: bool = False, full_marks: str | float = 1.0):
+    """Register a TRL-signature reward under ``name`` (usable as ``- name: <name>`` in YAML).
+
+    ``full_marks`` is the best score: a constant, or the name of the param that holds it.
+    """
+
+    def decorator(fn):
+        if name in _REGISTRY and _REGISTRY[name].fn is not fn:
+            raise ValueError(f"reward name {name!r} is already registered to {_REGISTRY[name].fn!r}")
+        if isinstance(full_marks, str):
+            default = _param_defaults(fn)[full_marks]
+            best = lambda params: float(params.get(full_marks, default))  # noqa: E731
+        else:
+            best = lambda params: float(full_marks)  # noqa: E731
+        _REGISTRY[name] = Registered(fn, correctness, best)
+        return fn
+
+    return decorator
+
+
+def registry() -> dict[str, Registered]:
+    from components.reward import library  # noqa: F401  (imports register the built-ins)
+
+    return dict(_REGISTRY)
+
+
+def verdict_reward(judge: Callable[..., list[Verdict]]) -> Callable[..., list[float | None]]:
+    """Turn a judge (returns Verdicts) into a TRL reward; the judge stays reachable as ``.judge``."""
+
+    @functools.wraps(judge)
+    def reward(completions, *args, **kwargs):
+        return [v.score for v in judge(completions, *args, **kwargs)]
+
+    reward.judge = judge
+    return reward
+
+
+def _param_defaults(fn) -> dict[str, Any]:
+    import inspect
+
+    sig = inspect.signature(fn)
+    return {n: p.default for n, p in sig.parameters.items() if p.kind is p.KEYWORD_ONLY}
+
+
+def completion_text(completion: Any) -> str:
+    """The text of one completion: a string, or TRL's chat form [{"role": "assistant", ...}]."""
+    if isinstance(completion, str):
+        return completion
+    if isinstance(completion, dict):
+        completion = [completion]
+    parts = []
+    for message in completion or []:
+        content = message.get("content", "") if isinstance(message, dict) else message
+        if isinstance(content, list):  # multimodal content parts
+            content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+        parts.append(str(content or ""))
+    return "\n".join(parts)
+
+
+def column(values: Sequence[Any] | None, i: int) -> Any:
+    """Row ``i`` of a column passed by TRL (a list per column), or None if the column is absent."""
+    if values is None:
+        return None
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__getitem__"):
+        return values  # a scalar broadcast to every row (handy in tests and for score mode)
+    return values[i]

@@ -1,0 +1,51 @@
+"""Exact match of the (normalised) answer text against column ``answer`` (str or list of str)."""
+from __future__ import annotations
+
+from components.reward.base import (
+    CORRECT, NOT_APPLICABLE, UNPARSEABLE, WRONG, Verdict, column, completion_text, register_reward,
+    verdict_reward,
+)
+from components.reward.text_norm import final_answer_text, normalize
+
+
+def golds(value) -> list[str]:
+    """A gold column cell as a list of acceptable answers."""
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
+
+
+@register_reward("exact_match", correctness=True, full_marks="correct_reward")
+@verdict_reward
+def exact_match(
+    completions,
+    answer=None,
+    *,
+    answer_tag: str | None = "answer",
+    lowercase: bool = True,
+    strip_punctuation: bool = True,
+    remove_articles: bool = True,
+    correct_reward: float = 1.0,
+    **_,
+) -> list[Verdict]:
+    """1.0 when the answer (inside the last <answer_tag> if set) equals any gold after normalising.
+
+    >>> exact_match(["<answer>The Paris.</answer>", "<answer>Lyon</answer>", "Paris"], answer=["paris"] * 3)
+    [1.0, 0.0, 0.0]
+    >>> exact_match(["Paris"], answer=[["Paris", "Paris, France"]], answer_tag=None)
+    [1.0]
+    """
+    opts = dict(lowercase=lowercase, strip_punctuation=strip_punctuation, remove_articles=remove_articles)
+    out = []
+    for i, completion in enumerate(completions):
+        gold = {normalize(g, **opts) for g in golds(column(answer, i))}
+        if not gold:
+            out.append(Verdict(None, NOT_APPLICABLE))
+            continue
+        span = final_answer_text(completion_text(completion), answer_tag)
+        if span is None or not span.strip():
+            out.append(Verdict(0.0, UNPARSEABLE))
+            continue
+        pred = normalize(span, **opts)
+        out.append(Verdict(correct_reward, CORRECT, pred) if pred in gold else Verdict(0.0, WRONG, pred))
+    return out

@@ -1,0 +1,165 @@
+"""Math answer correctness with math-verify, behind a hard timeout that cannot hang the trainer.
+
+math-verify's own timeout uses signal.alarm, which raises outside the main thread (async reward
+functions, server request threads) and cannot stop C-level loops. So verification runs in a
+separate worker process (math_worker.py) that the client here kills when an answer takes longer
+than ``timeout_seconds``; that answer scores as unparseable and the worker restarts.
+A regex fast path settles the common case (a plain number in the last \\boxed{} against a numeric
+gold) without sympy or IPC: exact Fraction comparison, so "$1,234", "\\frac12", "50\\%" are safe.
+"""
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from components.reward.base import (
+    CORRECT, NOT_APPLICABLE, UNPARSEABLE, WRONG, Verdict, column, completion_text, register_reward,
+    verdict_reward,
+)
+from components.reward.gsm8k import boxed_content
+from components.reward.numeric import canonical, parse_number
+
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+_WINDOW = 32  # requests in flight: small enough that neither pipe can fill (no deadlock)
+_TAIL = 8000  # chars of a completion sent to the verifier; the final answer is at the end
+_STARTUP_S = 120.0  # importing sympy on a busy 2-core box
+
+
+def worker_command(timeout: float) -> list[str]:
+    return [sys.executable, "-m", "components.reward.math_worker", str(max(1, round(timeout)))]
+
+
+class _Worker:
+    """One math_worker process and its line protocol, with a deadline on every reply."""
+
+    def __init__(self, timeout: float):
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(_REPO_ROOT), os.environ.get("PYTHONPATH", "")]))
+        self.proc = subprocess.Popen(
+            worker_command(timeout),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+            cwd=str(_REPO_ROOT),
+        )
+        self.buf = b""
+        if self.readline(_STARTUP_S) is None:
+            self.close()
+            raise RuntimeError("math-verify worker did not start (is math-verify installed?)")
+
+    def readline(self, deadline_s: float) -> dict | None:
+        end = time.monotonic() + deadline_s
+        while b"\n" not in self.buf:
+            left = end - time.monotonic()
+            if left <= 0 or not select.select([self.proc.stdout], [], [], left)[0]:
+                return None
+            chunk = os.read(self.proc.stdout.fileno(), 65536)
+            if not chunk:  # worker died
+                return None
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            stream.close()
+
+
+_LOCK = threading.Lock()  # one caller at a time talks to the worker
+_WORKERS: dict[float, _Worker] = {}
+
+
+def _close_all() -> None:
+    for worker in _WORKERS.values():
+        worker.close()
+    _WORKERS.clear()
+
+
+atexit.register(_close_all)
+
+
+def verify_batch(pairs: list[tuple[str, str]], timeout: float) -> list[dict]:
+    """math-verify every (gold, pred) in the worker; a reply later than ``timeout`` s kills it."""
+    results: list[dict] = []
+    with _LOCK:
+        while len(results) < len(pairs):
+            worker = _WORKERS.get(timeout)
+            if worker is None or worker.proc.poll() is not None:
+                worker = _WORKERS[timeout] = _Worker(timeout)
+            sent = len(results)
+            try:
+                while len(results) < len(pairs):
+                    while sent < len(pairs) and sent - len(results) < _WINDOW:
+                        gold, pred = pairs[sent]
+                        worker.proc.stdin.write((json.dumps({"gold": gold, "pred": pred}) + "\n").encode())
+                        sent += 1
+                    worker.proc.stdin.flush()
+                    reply = worker.readline(timeout + 1.0)
+                    if reply is None:
+                        raise TimeoutError
+                    results.append(reply)
+            except (TimeoutError, BrokenPipeError):
+                worker.close()  # the stuck answer scores 0; the rest are re-sent to a fresh worker
+                del _WORKERS[timeout]
+                results.append({"status": "timeout", "answer": None})
+    return results
+
+
+def _fast(gold: str, text: str) -> Verdict | None:
+    """Numeric gold and a plain number in the last \\boxed{}: decide exactly, no sympy."""
+    gold_value = parse_number(gold.strip().strip("$"))
+    at = text.rfind("\\boxed")
+    if gold_value is None or at < 0 or "{" not in text[at : at + 8]:
+        return None
+    content = boxed_content(text, text.index("{", at))
+    pred = parse_number(content) if content is not None else None
+    if pred is None:
+        return None
+    return Verdict(None, CORRECT if pred == gold_value else WRONG, canonical(pred))
+
+
+@register_reward("math", correctness=True, full_marks="correct_reward")
+@verdict_reward
+def math_reward(
+    completions,
+    answer=None,
+    *,
+    timeout_seconds: float = 5.0,
+    correct_reward: float = 1.0,
+    wrong_reward: float = 0.0,
+    unparseable_reward: float = 0.0,
+    **_,
+) -> list[Verdict]:
+    """Symbolic equivalence (math-verify) of the completion's final answer and column ``answer``.
+
+    >>> math_reward(["so $x=\\\\boxed{\\\\frac12}$", "\\\\boxed{0.5}", "\\\\boxed{2}", "hmm"], answer="0.5")
+    [1.0, 1.0, 0.0, 0.0]
+    >>> math_reward(["The answer is $\\\\boxed{\\\\sqrt{2}/2}$"], answer=["\\\\frac{\\\\sqrt{2}}{2}"])
+    [1.0]
+    """
+    if not timeout_seconds > 0:
+        raise ValueError(f"math: param timeout_seconds={timeout_seconds!r} must be > 0")
+    verdicts: list[Verdict | None] = []
+    slow: list[tuple[int, str, str]] = []
+    for i, completion in enumerate(completions):
+        gold = column(answer, i)
+        if gold is None or not str(gold).strip():
+            verdicts.append(Verdict(None, NOT_APPLICABLE))
+            continue
+        text = completion_text(completion)[-_TAIL:]
+        verdicts.append(_fast(str(gold), text))
+        if verdicts[-1] is None:
+            slow.append((i, str(gold), text))
+    results = verify_batch([(g, t) for _, g, t in slow], float(timeout_seconds)) if slow else []
+    for (i, _g, _t), res in zip(slow, results):
+        status = res["status"] if res["status"] in (CORRECT, WRONG, NOT_APPLICABLE) else UNPARSEABLE
+        verdicts[i] = Verdict(None, status, res.get("answer"))
+    score = {CORRECT: correct_reward, WRONG: wrong_reward, UNPARSEABLE: unparseable_reward, NOT_APPLICABLE: None}
+    return [Verdict(score[v.status], v.status, v.answer) for v in verdicts]
