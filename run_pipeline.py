@@ -13,7 +13,7 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
-from components.runtime import build, prepare_run_dir, resolved_config, seed_everything, write_json
+from components.runtime import bracket_indices_to_dots, build, prepare_run_dir, resolved_config, seed_everything, write_json
 
 log = logging.getLogger("run_pipeline")
 
@@ -29,10 +29,10 @@ def train(cfg: DictConfig) -> float:
     evaluator = build(cfg.eval)
     model_component = build(cfg.model)
     observer = build(cfg.observer)
+    splits = data.load(prompts)
+    loaded = model_component.load()
     observer.start(run_dir, resolved_config(cfg))
     try:
-        splits = data.load(prompts)
-        loaded = model_component.load()
         before = evaluator.evaluate(loaded.model, loaded.tokenizer, splits.eval, reward)
         write_json(run_dir / "eval_before.json", before.metrics)
         observer.log_metrics({f"eval_before/{k}": v for k, v in before.metrics.items()}, step=0)
@@ -77,4 +77,5 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
+    sys.argv = bracket_indices_to_dots(sys.argv)
     main()

@@ -7,6 +7,7 @@ import logging
 import math
 import os
 import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,21 @@ log = logging.getLogger("run_pipeline")
 
 # Files a finished run writes; a run dir that already holds one of them belongs to another run.
 RUN_FILES = ("metrics.jsonl", "eval_before.json", "eval_after.json", "summary.json")
+
+
+def bracket_indices_to_dots(args: list[str]) -> list[str]:
+    """`reward.reward_functions[0].params.x=5` -> `reward.reward_functions.0.params.x=5`.
+
+    Hydra 1.3's override grammar rejects `[0]` in keys but accepts `.0`; users (and the seed README) write
+    the bracket form, so the entry points rewrite keys (never values) before Hydra parses them.
+    """
+    out = []
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        if sep and not arg.startswith("-"):
+            arg = re.sub(r"\[(\d+)\]", r".\1", key) + sep + value
+        out.append(arg)
+    return out
 
 
 def build(node: DictConfig, **runtime: Any) -> Any:

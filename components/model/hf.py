@@ -8,7 +8,7 @@ import torch
 
 from components.model.lora import LoraSettings, lora_settings
 from components.model.quantization import bnb_4bit_config, check_4bit_supported
-from components.model.sources import resolve_source
+from components.model.sources import gguf_source, resolve_source
 from components.model.tokenizer_setup import prepare_tokenizer
 from components.types import LoadedModel
 
@@ -47,6 +47,7 @@ class HFCausalLM:
     ) -> None:
         if not model_name_or_path:
             raise ValueError("model.model_name_or_path is empty: give a hub id, a local directory or a .gguf file")
+        gguf_source(model_name_or_path, gguf_file)  # local paths and packages are checked before anything loads
         self.model_name_or_path = model_name_or_path
         self.gguf_file = gguf_file
         self.revision = revision

@@ -44,11 +44,11 @@ class LoraSettings:
 
 
 def lora_settings(lora: dict | LoraSettings | None) -> LoraSettings:
-    """Hydra hands nested config over as a DictConfig; accept that, a plain dict, or None (LoRA off)."""
+    """Hydra hands nested config over as a DictConfig; accept that, a plain dict, or None (the defaults)."""
     if isinstance(lora, LoraSettings):
         return lora
     if lora is None:
-        return LoraSettings(enabled=False)
+        return LoraSettings()
     return LoraSettings(**{k: (list(v) if k == "target_modules" and not isinstance(v, str) else v) for k, v in dict(lora).items()})
 
 

@@ -80,24 +80,33 @@ def gguf_checkpoint(gguf_path: Path, cache_dir: Path | None = None) -> Path:
     return target
 
 
-def resolve_source(model_name_or_path: str, gguf_file: str | None, cache_dir: str | None) -> str:
-    """Return what `from_pretrained` should load: a local checkpoint dir or a hub id."""
-    cache = Path(cache_dir).expanduser() if cache_dir else None
+def gguf_source(model_name_or_path: str, gguf_file: str | None) -> Path | None:
+    """The GGUF file a source names, if any; raises a one-line error for local paths that do not exist.
+
+    Cheap (no weights are read), so model components call it in __init__ to fail before anything loads.
+    """
     if model_name_or_path.startswith(PACKAGE_SCHEME):
-        return str(gguf_checkpoint(resolve_package_file(model_name_or_path), cache))
+        return resolve_package_file(model_name_or_path)
     path = Path(model_name_or_path).expanduser()
     if path.suffix == ".gguf":
         if not path.is_file():
             raise ValueError(f"model.model_name_or_path={model_name_or_path}: GGUF file not found")
-        return str(gguf_checkpoint(path, cache))
+        return path
     if gguf_file:
         if not (path / gguf_file).is_file():
             raise ValueError(f"model.gguf_file={gguf_file}: not found in {model_name_or_path}")
-        return str(gguf_checkpoint(path / gguf_file, cache))
+        return path / gguf_file
     if path.exists():
-        if not (path / "config.json").is_file() and not (path / "adapter_config.json").is_file():
+        if not (path / "config.json").is_file():
             raise ValueError(f"model.model_name_or_path={model_name_or_path}: directory has no config.json")
-        return str(path)
-    if model_name_or_path.startswith((".", "/", "~")):
+    elif model_name_or_path.startswith((".", "/", "~")):
         raise ValueError(f"model.model_name_or_path={model_name_or_path}: local path does not exist")
-    return model_name_or_path  # a hub id
+    return None
+
+
+def resolve_source(model_name_or_path: str, gguf_file: str | None, cache_dir: str | None) -> str:
+    """Return what `from_pretrained` should load: a local checkpoint dir or a hub id."""
+    gguf = gguf_source(model_name_or_path, gguf_file)
+    if gguf is not None:
+        return str(gguf_checkpoint(gguf, Path(cache_dir).expanduser() if cache_dir else None))
+    return str(Path(model_name_or_path).expanduser()) if Path(model_name_or_path).expanduser().exists() else model_name_or_path

@@ -1,2 +1,4 @@
 """Imports every built-in reward module so its ``@register_reward`` runs (the registry's table)."""
-from components.reward import format, gsm8k, math  # noqa: F401
+from components.reward import (  # noqa: F401
+    classification, code, exact_match, f1, format, gsm8k, length, math, regression, repetition,
+)

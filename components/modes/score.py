@@ -1,0 +1,138 @@
+"""mode=score: score existing completions offline with the configured rewards (no model loaded).
+
+Run: python run_pipeline.py mode=score reward_component=gsm8k score.input=IN.jsonl score.output=OUT.jsonl
+Every input row is written back unchanged plus ``rewards`` (per function) and ``reward`` (the
+weighted total); the output is written atomically and never overwrites an existing file.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable
+
+from omegaconf import DictConfig
+
+log = logging.getLogger(__name__)
+BATCH = 256  # rows per reward call: big enough for the code worker pool, small in memory
+
+
+def _abs(path: str) -> Path:
+    try:
+        from hydra.utils import to_absolute_path
+
+        return Path(to_absolute_path(str(path)))
+    except (ImportError, ValueError):
+        return Path(path).resolve()
+
+
+def read_jsonl(path: str | Path) -> list[dict]:
+    """Rows of a .jsonl or .jsonl.gz file; one-line ValueError naming file and line on bad input."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"input file not found: {path}")
+    opener = gzip.open if path.suffix == ".gz" else open
+    rows = []
+    with opener(path, "rt", encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}: row {n}: invalid JSON ({exc.msg})") from None
+            if not isinstance(row, dict):
+                raise ValueError(f"{path}: row {n}: expected a JSON object, got {type(row).__name__}")
+            rows.append(row)
+    return rows
+
+
+def write_jsonl_new(path: str | Path, rows: Iterable[dict]) -> None:
+    """Write rows to a NEW file atomically: temp file in the same dir, then a no-clobber link."""
+    path = Path(path)
+    if path.exists():
+        raise ValueError(f"output file already exists (not overwritten): {path}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            for row in rows:
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        try:
+            os.link(tmp, path)  # fails if path appeared meanwhile: never clobbers
+        except FileExistsError:
+            raise ValueError(f"output file already exists (not overwritten): {path}") from None
+    finally:
+        os.unlink(tmp)
+
+
+def score_rows(reward_set, rows: list[dict], source: str) -> tuple[list[dict], dict[str, Any]]:
+    """Score each row's ``completion`` against its other fields; returns (rows out, summary)."""
+    columns = sorted({k for row in rows for k in row} - {"completion"})
+    for n, row in enumerate(rows, 1):
+        if not isinstance(row.get("completion"), str):
+            problem = "missing field" if "completion" not in row else "non-string field"
+            raise ValueError(f"{source}: row {n}: {problem} 'completion'")
+        for key in ("rewards", "reward"):
+            if key in row:
+                raise ValueError(f"{source}: row {n}: field {key!r} already present (already scored?)")
+    out, totals = [], []
+    statuses: dict[str, list[str]] = {name: [] for name in reward_set.names}
+    scores: dict[str, list[float | None]] = {name: [] for name in reward_set.names}
+    for start in range(0, len(rows), BATCH):
+        batch = rows[start : start + BATCH]
+        kwargs = {c: [row.get(c) for row in batch] for c in columns}
+        result = reward_set.score([row["completion"] for row in batch], **kwargs)
+        for i, row in enumerate(batch):
+            rewards = {name: result.per_function[name][i] for name in reward_set.names}
+            out.append({**row, "rewards": rewards, "reward": result.total[i]})
+        totals.extend(result.total)
+        for name in reward_set.names:
+            statuses[name].extend(result.statuses[name])
+            scores[name].extend(result.per_function[name])
+    return out, summarize(reward_set, totals, scores, statuses)
+
+
+def summarize(reward_set, totals, scores, statuses) -> dict[str, Any]:
+    best = reward_set.max_total
+    summary: dict[str, Any] = {
+        "rows": len(totals),
+        "reward_mean": sum(totals) / len(totals) if totals else float("nan"),
+        "full_marks_fraction": sum(t >= best - 1e-9 for t in totals) / len(totals) if totals else float("nan"),
+        "max_total": best,
+    }
+    for name in reward_set.names:
+        valid = [s for s in scores[name] if s is not None]
+        summary[f"reward/{name}"] = sum(valid) / len(valid) if valid else float("nan")
+        summary[f"reward/{name}/unparseable"] = statuses[name].count("unparseable")
+        summary[f"reward/{name}/not_applicable"] = statuses[name].count("n/a")
+    summary["unparseable"] = sum(statuses[n].count("unparseable") for n in reward_set.names)
+    return summary
+
+
+def print_summary(title: str, summary: dict[str, Any]) -> None:
+    print(f"{title}: {summary['rows']} rows, mean reward {summary['reward_mean']:.4f}, "
+          f"{summary['full_marks_fraction']:.2%} at full marks ({summary['max_total']:g}), "
+          f"{summary['unparseable']} unparseable")
+    for key, value in summary.items():
+        if key.startswith("reward/"):
+            print(f"  {key}: {value:.4f}" if isinstance(value, float) else f"  {key}: {value}")
+
+
+def run(cfg: DictConfig) -> dict[str, Any]:
+    from hydra.utils import instantiate
+
+    if not cfg.score.get("input") or not cfg.score.get("output"):
+        raise ValueError("mode=score needs score.input=IN.jsonl and score.output=OUT.jsonl")
+    source, target = _abs(cfg.score.input), _abs(cfg.score.output)
+    if target.exists():  # fail before any scoring work
+        raise ValueError(f"output file already exists (not overwritten): {target}")
+    reward_set = instantiate(cfg.reward)
+    log.info("scoring %s with %s (%s)", source, cfg.reward._target_, ", ".join(reward_set.names))
+    out, summary = score_rows(reward_set, read_jsonl(source), str(source))
+    write_jsonl_new(target, out)
+    print_summary(f"scored {source} -> {target}", summary)
+    return {f"score/{k}": v for k, v in summary.items()}

@@ -1,0 +1,110 @@
+"""Code reward: run the completion against the row's tests in the sandbox (never in-process).
+
+Rows: HumanEval (``code_prompt`` or a string ``prompt`` = the stub, ``test``, ``entry_point``)
+or MBPP (``test_list`` [+ ``test_setup_code``]). A completion may be a function body that
+continues the stub, or text with a fenced code block holding the whole function.
+Programs run on a thread pool of ``workers``; each thread only waits on its own sandbox process.
+"""
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+from components.reward.base import (
+    CORRECT, NOT_APPLICABLE, UNPARSEABLE, WRONG, Verdict, column, completion_text, register_reward,
+    verdict_reward,
+)
+from components.reward.sandbox import run_program
+
+_FENCE = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL | re.IGNORECASE)
+
+
+def extract_code(text: str, entry_point: str | None = None) -> str:
+    """The code in a completion: the fenced block defining ``entry_point`` (else the longest
+    block), or the raw text when there is no fence.
+
+    >>> extract_code("Here:\\n```python\\ndef f(x):\\n    return x\\n```\\nDone.")
+    'def f(x):\\n    return x\\n'
+    """
+    blocks = _FENCE.findall(text)
+    if not blocks:
+        return text
+    if entry_point:
+        for block in blocks:
+            if re.search(rf"^def\s+{re.escape(entry_point)}\s*\(", block, re.MULTILINE):
+                return block
+    return max(blocks, key=len)
+
+
+def build_program(completion: str, row: dict) -> str | None:
+    """Solution + tests as one program, or None when the row has no tests we know."""
+    entry_point, test = row.get("entry_point"), row.get("test")
+    stub = row.get("code_prompt") or (row["prompt"] if isinstance(row.get("prompt"), str) else "")
+    if test and entry_point:
+        code = extract_code(completion, entry_point)
+        if re.search(rf"^def\s+{re.escape(entry_point)}\s*\(", code, re.MULTILINE):
+            solution = f"{stub}\n{code}"  # whole function: redefines the stub, keeps its imports/helpers
+        else:
+            solution = stub + code  # a body continuing the stub's signature + docstring
+        return f"{solution}\n\n{test}\n\ncheck({entry_point})\n"
+    tests = row.get("test_list")
+    if tests:
+        setup = row.get("test_setup_code") or ""
+        return f"{setup}\n{extract_code(completion)}\n\n" + "\n".join(tests) + "\n"
+    return None
+
+
+@register_reward("code", correctness=True, full_marks="correct_reward")
+@verdict_reward
+def code(
+    completions,
+    code_prompt=None,
+    prompt=None,
+    test=None,
+    entry_point=None,
+    test_list=None,
+    test_setup_code=None,
+    *,
+    timeout_s: float = 10.0,
+    memory_mb: int = 1024,
+    max_output_bytes: int = 65536,
+    workers: int = 2,
+    correct_reward: float = 1.0,
+    **_,
+) -> list[Verdict]:
+    """``correct_reward`` when every test ran to completion in the sandbox, else 0.
+
+    >>> code(["    return a + b\\n", "    return a - b\\n"], code_prompt="def add(a, b):\\n",
+    ...      test="def check(f):\\n    assert f(2, 3) == 5\\n", entry_point="add")
+    [1.0, 0.0]
+    """
+    if timeout_s <= 0 or memory_mb < 64 or max_output_bytes < 1024 or workers < 1:
+        raise ValueError(
+            f"code: need timeout_s > 0 (got {timeout_s}), memory_mb >= 64 (got {memory_mb}), "
+            f"max_output_bytes >= 1024 (got {max_output_bytes}), workers >= 1 (got {workers})"
+        )
+    programs, verdicts = [], []
+    for i, completion in enumerate(completions):
+        row = {
+            "code_prompt": column(code_prompt, i), "prompt": column(prompt, i), "test": column(test, i),
+            "entry_point": column(entry_point, i), "test_list": column(test_list, i),
+            "test_setup_code": column(test_setup_code, i),
+        }
+        text = completion_text(completion)
+        program = build_program(text, row)
+        verdicts.append(None if program else Verdict(None, NOT_APPLICABLE))
+        if program and not text.strip():
+            verdicts[-1] = Verdict(0.0, UNPARSEABLE)
+        elif program:
+            programs.append((i, program))
+
+    def run(program: str):
+        return run_program(program, timeout_s=timeout_s, memory_mb=memory_mb, max_output_bytes=max_output_bytes)
+
+    if programs:
+        with ThreadPoolExecutor(max_workers=min(workers, len(programs))) as pool:
+            results = list(pool.map(run, [p for _, p in programs]))
+        for (i, _p), res in zip(programs, results):
+            status = CORRECT if res.passed else UNPARSEABLE if res.status == "syntax_error" else WRONG
+            verdicts[i] = Verdict(correct_reward if res.passed else 0.0, status)
+    return verdicts

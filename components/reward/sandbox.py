@@ -1,0 +1,114 @@
+"""Run one untrusted Python program in a separate, limited process; never in this one.
+
+Layers (each covers the others' gaps; see BENCHMARKS.md/README notes for what is NOT guaranteed):
+- a fresh process: ``python -I -S sandbox_child.py``, own session/process group, minimal env,
+  cwd = a private temp dir; the spec (program + random nonce) goes through stdin, not argv/disk;
+- when available (root + util-linux): ``unshare --net --pid --fork --kill-child`` -- no network
+  at all (loopback down) and a PID namespace, so every process it starts dies with it and it
+  cannot see or signal ours;
+- rlimits set inside the child before the program runs: CPU seconds, address space, file size
+  (stdout goes to a file, so a flood stops at the cap), open files, core dumps;
+- an audit hook in the child (sandbox_child.py) refusing fork/exec/kill/sockets/ctypes/frame
+  introspection and writes outside the temp dir;
+- here: a wall-clock deadline, then SIGKILL to the whole process group, then the temp dir removed.
+Passing needs exit code 0 AND the nonce as the last output line (printed only after the tests).
+"""
+from __future__ import annotations
+
+import functools
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+_CHILD = str(Path(__file__).with_name("sandbox_child.py"))
+_STARTUP_S = 2.0  # interpreter start on a busy machine, on top of the program's own budget
+
+
+@dataclass(frozen=True)
+class SandboxResult:
+    passed: bool
+    status: str  # passed | failed | timeout | syntax_error | killed
+    output: str  # the tail of stdout+stderr, for debugging
+    returncode: int | None
+
+
+@functools.lru_cache(maxsize=1)
+def namespace_prefix() -> tuple[str, ...]:
+    """``unshare`` args when this machine allows network + PID namespaces, else ()."""
+    cmd = ("unshare", "--net", "--pid", "--fork", "--kill-child")
+    if shutil.which("unshare") is None:
+        return ()
+    try:
+        probe = subprocess.run([*cmd, sys.executable, "-I", "-S", "-c", "pass"], capture_output=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return ()
+    return cmd if probe.returncode == 0 else ()
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # the session leader's pgid == its pid
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def run_program(
+    source: str, *, timeout_s: float = 5.0, memory_mb: int = 1024, max_output_bytes: int = 1 << 16,
+    max_procs: int = 1024,
+) -> SandboxResult:
+    """Run ``source`` as ``__main__`` in the sandbox; passed only if it ran to its last line.
+
+    >>> run_program("assert 1 + 1 == 2").passed, run_program("import sys; sys.exit(0)").passed
+    (True, False)
+    """
+    root = tempfile.mkdtemp(prefix="reward-sandbox-")
+    workdir = os.path.join(root, "work")
+    os.mkdir(workdir, 0o700)
+    out_path = os.path.join(root, "stdout")  # outside workdir: the program cannot open it by path
+    nonce = secrets.token_hex(16)
+    spec = {
+        "nonce": nonce, "source": source, "workdir": workdir, "cpu_s": max(1, int(timeout_s + 1)),
+        "memory_mb": memory_mb, "max_output_bytes": max_output_bytes, "max_procs": max_procs,
+    }
+    env = {"PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"}
+    returncode, status = None, "killed"
+    try:
+        with open(out_path, "wb") as out:
+            proc = subprocess.Popen(
+                [*namespace_prefix(), sys.executable, "-I", "-S", _CHILD],
+                stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT, cwd=workdir, env=env,
+                start_new_session=True, close_fds=True,
+            )
+            try:
+                try:
+                    proc.stdin.write(json.dumps(spec).encode())
+                    proc.stdin.close()
+                except BrokenPipeError:
+                    pass
+                returncode = proc.wait(timeout=timeout_s + _STARTUP_S)
+            except subprocess.TimeoutExpired:
+                status = "timeout"
+            finally:
+                _kill_group(proc)  # always: also reaps anything the program left behind
+        with open(out_path, "rb") as out:
+            out.seek(max(0, os.path.getsize(out_path) - 4096))
+            tail = out.read().decode("utf-8", "replace")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    lines = tail.rstrip("\n").rsplit("\n", 1)
+    passed = returncode == 0 and lines[-1] == nonce
+    if passed:
+        status = "passed"
+    elif returncode == 3:
+        status = "syntax_error"
+    elif returncode is not None:
+        status = "failed"
+    return SandboxResult(passed, status, tail.replace(nonce, "<nonce>")[-2000:], returncode)
