@@ -13,6 +13,8 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
+from components.provenance import write_provenance
+from components.modes import check_rewards, score
 from components.runtime import bracket_indices_to_dots, build, prepare_run_dir, resolved_config, seed_everything, write_json
 
 log = logging.getLogger("run_pipeline")
@@ -20,6 +22,8 @@ log = logging.getLogger("run_pipeline")
 
 def train(cfg: DictConfig) -> float:
     run_dir = prepare_run_dir()
+    cost = build(cfg.cost)  # starts the run's clock
+    write_provenance(run_dir, cfg)
     seed_everything(cfg.seed)
     # Cheap components first, so config errors surface before any model loads.
     reward = build(cfg.reward)
@@ -31,18 +35,21 @@ def train(cfg: DictConfig) -> float:
     observer = build(cfg.observer)
     splits = data.load(prompts)
     loaded = model_component.load()
+    cost.watch(loaded.model, reward, evaluator)
     observer.start(run_dir, resolved_config(cfg))
     try:
         before = evaluator.evaluate(loaded.model, loaded.tokenizer, splits.eval, reward)
         write_json(run_dir / "eval_before.json", before.metrics)
         observer.log_metrics({f"eval_before/{k}": v for k, v in before.metrics.items()}, step=0)
+        observer.log_samples("eval", before.samples, step=0)
 
         from components.training.callbacks import ObserverCallback
 
-        result = train_loop.fit(loaded, splits.train, reward, callbacks=[ObserverCallback(observer)])
+        result = train_loop.fit(loaded, splits.train, reward, callbacks=[cost, ObserverCallback(observer)])
         after = evaluator.evaluate(result.model, loaded.tokenizer, splits.eval, reward)
         write_json(run_dir / "eval_after.json", after.metrics)
         observer.log_metrics({f"eval/{k}": v for k, v in after.metrics.items()}, step=result.global_step)
+        observer.log_samples("eval", after.samples, step=result.global_step)
 
         summary = {
             "accuracy_before": before.metrics["accuracy"],
@@ -56,6 +63,7 @@ def train(cfg: DictConfig) -> float:
             "saved_model": result.saved_to,
             "run_dir": str(run_dir),
         }
+        summary.update(cost.summary(summary["accuracy_gain"]))
         write_json(run_dir / "summary.json", summary)
         observer.log_summary(summary)
     finally:
@@ -63,7 +71,7 @@ def train(cfg: DictConfig) -> float:
     return summary["accuracy_after"]
 
 
-MODES = {"train": train}
+MODES = {"train": train, "score": score.run, "check_rewards": check_rewards.run}
 
 
 @hydra.main(config_path="conf", config_name="config", version_base="1.3")

@@ -32,7 +32,12 @@ def generate(
     model: Any, tokenizer: Any, prompts: list[Any], batch_size: int, max_new_tokens: int,
     temperature: float = 0.0, top_p: float = 1.0, num_return_sequences: int = 1,
 ) -> Generations:
-    """Completions for every prompt (num_return_sequences each, grouped per prompt, in order)."""
+    """Completions for every prompt (num_return_sequences each, grouped per prompt, in order).
+
+    `batch_size` counts sequences, so sampling n per prompt puts batch_size // n prompts in each call and
+    memory stays what the user configured.
+    """
+    prompts_per_batch = max(1, batch_size // num_return_sequences)
     was_training = model.training
     model.eval()
     texts, lengths, truncated = [], [], []
@@ -40,14 +45,15 @@ def generate(
     eos_ids = {tokenizer.eos_token_id, tokenizer.pad_token_id}
     start = time.perf_counter()
     try:
-        for i in range(0, len(prompts), batch_size):
-            rendered = [render_prompt(tokenizer, p) for p in prompts[i : i + batch_size]]
+        for i in range(0, len(prompts), prompts_per_batch):
+            rendered = [render_prompt(tokenizer, p) for p in prompts[i : i + prompts_per_batch]]
             # Chat templates already contain the BOS token; adding special tokens again would double it.
             batch = tokenizer(rendered, return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
             output = model.generate(
                 **batch, max_new_tokens=max_new_tokens, do_sample=sampling,
                 temperature=temperature if sampling else None, top_p=top_p if sampling else None,
                 top_k=None, num_return_sequences=num_return_sequences, pad_token_id=tokenizer.pad_token_id,
+                use_cache=True,  # KV cache: one forward per new token (training may have turned it off)
             )
             new_tokens = output[:, batch["input_ids"].shape[1] :]
             for row in new_tokens.tolist():

@@ -5,6 +5,7 @@ Run: python run_pipeline.py mode=check_rewards reward_component=gsm8k check_rewa
 GSM8K: completion = the solution text, answer = the number after ``####``.
 HumanEval: completion = canonical_solution, code_prompt = prompt (+ test, entry_point).
 """
+
 from __future__ import annotations
 
 import logging
@@ -38,10 +39,15 @@ def gold_rows(dataset: str, rows: list[dict], source: str) -> list[dict]:
             gold = solution.rsplit("####", 1)[1].strip()
             out.append({"question": row["question"], "answer": gold, "completion": solution})
         else:
-            out.append({
-                "task_id": row.get("task_id"), "code_prompt": row["prompt"], "test": row["test"],
-                "entry_point": row["entry_point"], "completion": row["canonical_solution"],
-            })
+            out.append(
+                {
+                    "task_id": row.get("task_id"),
+                    "code_prompt": row["prompt"],
+                    "test": row["test"],
+                    "entry_point": row["entry_point"],
+                    "completion": row["canonical_solution"],
+                }
+            )
     return out
 
 
@@ -61,6 +67,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     scored, summary = score_rows(reward_set, gold_rows(dataset, rows, str(path)), str(path))
     not_full = [r for r in scored if r["reward"] < reward_set.max_total - 1e-9]
     for row in not_full[:5]:  # the first few failures, so a reward bug is visible at once
-        print(f"  not full marks: {row.get('task_id') or row.get('question', '')[:60]!r} -> {row['rewards']}")
+        print(
+            f"  not full marks: {row.get('task_id') or row.get('question', '')[:60]!r} -> {row['rewards']}"
+        )
     print_summary(f"check_rewards {dataset} ({path})", summary)
     return {f"check_rewards/{k}": v for k, v in summary.items()}

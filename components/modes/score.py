@@ -4,6 +4,7 @@ Run: python run_pipeline.py mode=score reward_component=gsm8k score.input=IN.jso
 Every input row is written back unchanged plus ``rewards`` (per function) and ``reward`` (the
 weighted total); the output is written atomically and never overwrites an existing file.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -45,7 +46,9 @@ def read_jsonl(path: str | Path) -> list[dict]:
             except json.JSONDecodeError as exc:
                 raise ValueError(f"{path}: row {n}: invalid JSON ({exc.msg})") from None
             if not isinstance(row, dict):
-                raise ValueError(f"{path}: row {n}: expected a JSON object, got {type(row).__name__}")
+                raise ValueError(
+                    f"{path}: row {n}: expected a JSON object, got {type(row).__name__}"
+                )
             rows.append(row)
     return rows
 
@@ -78,7 +81,9 @@ def score_rows(reward_set, rows: list[dict], source: str) -> tuple[list[dict], d
             raise ValueError(f"{source}: row {n}: {problem} 'completion'")
         for key in ("rewards", "reward"):
             if key in row:
-                raise ValueError(f"{source}: row {n}: field {key!r} already present (already scored?)")
+                raise ValueError(
+                    f"{source}: row {n}: field {key!r} already present (already scored?)"
+                )
     out, totals = [], []
     statuses: dict[str, list[str]] = {name: [] for name in reward_set.names}
     scores: dict[str, list[float | None]] = {name: [] for name in reward_set.names}
@@ -101,7 +106,9 @@ def summarize(reward_set, totals, scores, statuses) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "rows": len(totals),
         "reward_mean": sum(totals) / len(totals) if totals else float("nan"),
-        "full_marks_fraction": sum(t >= best - 1e-9 for t in totals) / len(totals) if totals else float("nan"),
+        "full_marks_fraction": sum(t >= best - 1e-9 for t in totals) / len(totals)
+        if totals
+        else float("nan"),
         "max_total": best,
     }
     for name in reward_set.names:
@@ -114,9 +121,11 @@ def summarize(reward_set, totals, scores, statuses) -> dict[str, Any]:
 
 
 def print_summary(title: str, summary: dict[str, Any]) -> None:
-    print(f"{title}: {summary['rows']} rows, mean reward {summary['reward_mean']:.4f}, "
-          f"{summary['full_marks_fraction']:.2%} at full marks ({summary['max_total']:g}), "
-          f"{summary['unparseable']} unparseable")
+    print(
+        f"{title}: {summary['rows']} rows, mean reward {summary['reward_mean']:.4f}, "
+        f"{summary['full_marks_fraction']:.2%} at full marks ({summary['max_total']:g}), "
+        f"{summary['unparseable']} unparseable"
+    )
     for key, value in summary.items():
         if key.startswith("reward/"):
             print(f"  {key}: {value:.4f}" if isinstance(value, float) else f"  {key}: {value}")

@@ -16,6 +16,9 @@ class Observer:
     def log_metrics(self, metrics: dict[str, float], step: int) -> None:
         """Called for every logged training step and every evaluation."""
 
+    def log_samples(self, name: str, rows: list[dict[str, Any]], step: int) -> None:
+        """Called with per-example records (prompt, completion, reward, ...), e.g. an evaluation's samples."""
+
     def log_summary(self, summary: dict[str, Any]) -> None:
         """Called once with the final summary (also written to summary.json)."""
 

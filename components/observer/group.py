@@ -23,6 +23,10 @@ class ObserverGroup(Observer):
         for observer in self.observers:
             observer.log_metrics(metrics, step)
 
+    def log_samples(self, name: str, rows: list[dict[str, Any]], step: int) -> None:
+        for observer in self.observers:
+            observer.log_samples(name, rows, step)
+
     def log_summary(self, summary: dict[str, Any]) -> None:
         for observer in self.observers:
             observer.log_summary(summary)

@@ -1,4 +1,5 @@
 """Verifiable rewards with TRL's signature; see base.py for the interface, reward_set.py for wiring."""
+
 from components.reward.base import Verdict, register_reward
 from components.reward.reward_set import RewardScores, RewardSet
 

@@ -9,13 +9,20 @@ validate a YAML's ``params`` against the signature. ``**_`` swallows what TRL al
 Verifiers additionally expose ``.judge`` returning one ``Verdict`` per completion, so
 "unparseable" is counted apart from "wrong" and evaluation can reuse the exact verdict.
 """
+
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol, Sequence
 
-CORRECT, PARTIAL, WRONG, UNPARSEABLE, NOT_APPLICABLE = "correct", "partial", "wrong", "unparseable", "n/a"
+CORRECT, PARTIAL, WRONG, UNPARSEABLE, NOT_APPLICABLE = (
+    "correct",
+    "partial",
+    "wrong",
+    "unparseable",
+    "n/a",
+)
 
 
 @dataclass(frozen=True)
@@ -51,7 +58,9 @@ def register_reward(name: str, *, correctness: bool = False, full_marks: str | f
 
     def decorator(fn):
         if name in _REGISTRY and _REGISTRY[name].fn is not fn:
-            raise ValueError(f"reward name {name!r} is already registered to {_REGISTRY[name].fn!r}")
+            raise ValueError(
+                f"reward name {name!r} is already registered to {_REGISTRY[name].fn!r}"
+            )
         if isinstance(full_marks, str):
             default = _param_defaults(fn)[full_marks]
             best = lambda params: float(params.get(full_marks, default))  # noqa: E731

@@ -1,10 +1,18 @@
 """Classification reward: the predicted label (after aliases) must equal the gold label."""
+
 from __future__ import annotations
 
 import re
 
 from components.reward.base import (
-    CORRECT, NOT_APPLICABLE, UNPARSEABLE, WRONG, Verdict, column, completion_text, register_reward,
+    CORRECT,
+    NOT_APPLICABLE,
+    UNPARSEABLE,
+    WRONG,
+    Verdict,
+    column,
+    completion_text,
+    register_reward,
     verdict_reward,
 )
 from components.reward.text_norm import final_answer_text, normalize
@@ -60,5 +68,11 @@ def classification(
         if pred is None:
             out.append(Verdict(0.0, UNPARSEABLE))
         else:
-            out.append(Verdict(correct_reward if pred == gold else 0.0, CORRECT if pred == gold else WRONG, pred))
+            out.append(
+                Verdict(
+                    correct_reward if pred == gold else 0.0,
+                    CORRECT if pred == gold else WRONG,
+                    pred,
+                )
+            )
     return out

@@ -5,13 +5,21 @@ or MBPP (``test_list`` [+ ``test_setup_code``]). A completion may be a function 
 continues the stub, or text with a fenced code block holding the whole function.
 Programs run on a thread pool of ``workers``; each thread only waits on its own sandbox process.
 """
+
 from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
 
 from components.reward.base import (
-    CORRECT, NOT_APPLICABLE, UNPARSEABLE, WRONG, Verdict, column, completion_text, register_reward,
+    CORRECT,
+    NOT_APPLICABLE,
+    UNPARSEABLE,
+    WRONG,
+    Verdict,
+    column,
+    completion_text,
+    register_reward,
     verdict_reward,
 )
 from components.reward.sandbox import run_program
@@ -43,7 +51,9 @@ def build_program(completion: str, row: dict) -> str | None:
     if test and entry_point:
         code = extract_code(completion, entry_point)
         if re.search(rf"^def\s+{re.escape(entry_point)}\s*\(", code, re.MULTILINE):
-            solution = f"{stub}\n{code}"  # whole function: redefines the stub, keeps its imports/helpers
+            solution = (
+                f"{stub}\n{code}"  # whole function: redefines the stub, keeps its imports/helpers
+            )
         else:
             solution = stub + code  # a body continuing the stub's signature + docstring
         return f"{solution}\n\n{test}\n\ncheck({entry_point})\n"
@@ -86,8 +96,11 @@ def code(
     programs, verdicts = [], []
     for i, completion in enumerate(completions):
         row = {
-            "code_prompt": column(code_prompt, i), "prompt": column(prompt, i), "test": column(test, i),
-            "entry_point": column(entry_point, i), "test_list": column(test_list, i),
+            "code_prompt": column(code_prompt, i),
+            "prompt": column(prompt, i),
+            "test": column(test, i),
+            "entry_point": column(entry_point, i),
+            "test_list": column(test_list, i),
             "test_setup_code": column(test_setup_code, i),
         }
         text = completion_text(completion)
@@ -99,12 +112,16 @@ def code(
             programs.append((i, program))
 
     def run(program: str):
-        return run_program(program, timeout_s=timeout_s, memory_mb=memory_mb, max_output_bytes=max_output_bytes)
+        return run_program(
+            program, timeout_s=timeout_s, memory_mb=memory_mb, max_output_bytes=max_output_bytes
+        )
 
     if programs:
         with ThreadPoolExecutor(max_workers=min(workers, len(programs))) as pool:
             results = list(pool.map(run, [p for _, p in programs]))
         for (i, _p), res in zip(programs, results):
-            status = CORRECT if res.passed else UNPARSEABLE if res.status == "syntax_error" else WRONG
+            status = (
+                CORRECT if res.passed else UNPARSEABLE if res.status == "syntax_error" else WRONG
+            )
             verdicts[i] = Verdict(correct_reward if res.passed else 0.0, status)
     return verdicts

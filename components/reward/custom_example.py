@@ -4,6 +4,7 @@ Any importable callable with TRL's signature works there; ``@register_reward("na
 usable as ``name: ...`` instead (the module must be imported before the RewardSet is built).
 Keyword-only parameters are its params, settable from the YAML.
 """
+
 from __future__ import annotations
 
 from components.reward.base import completion_text

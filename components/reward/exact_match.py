@@ -1,8 +1,16 @@
 """Exact match of the (normalised) answer text against column ``answer`` (str or list of str)."""
+
 from __future__ import annotations
 
 from components.reward.base import (
-    CORRECT, NOT_APPLICABLE, UNPARSEABLE, WRONG, Verdict, column, completion_text, register_reward,
+    CORRECT,
+    NOT_APPLICABLE,
+    UNPARSEABLE,
+    WRONG,
+    Verdict,
+    column,
+    completion_text,
+    register_reward,
     verdict_reward,
 )
 from components.reward.text_norm import final_answer_text, normalize
@@ -35,7 +43,9 @@ def exact_match(
     >>> exact_match(["Paris"], answer=[["Paris", "Paris, France"]], answer_tag=None)
     [1.0]
     """
-    opts = dict(lowercase=lowercase, strip_punctuation=strip_punctuation, remove_articles=remove_articles)
+    opts = dict(
+        lowercase=lowercase, strip_punctuation=strip_punctuation, remove_articles=remove_articles
+    )
     out = []
     for i, completion in enumerate(completions):
         gold = {normalize(g, **opts) for g in golds(column(answer, i))}
@@ -47,5 +57,7 @@ def exact_match(
             out.append(Verdict(0.0, UNPARSEABLE))
             continue
         pred = normalize(span, **opts)
-        out.append(Verdict(correct_reward, CORRECT, pred) if pred in gold else Verdict(0.0, WRONG, pred))
+        out.append(
+            Verdict(correct_reward, CORRECT, pred) if pred in gold else Verdict(0.0, WRONG, pred)
+        )
     return out

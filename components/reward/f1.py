@@ -1,11 +1,20 @@
 """SQuAD-style token F1 between the answer text and the best-matching gold (partial credit)."""
+
 from __future__ import annotations
 
 from collections import Counter
 
 from components.reward.base import (
-    CORRECT, NOT_APPLICABLE, PARTIAL, UNPARSEABLE, WRONG, Verdict, column, completion_text,
-    register_reward, verdict_reward,
+    CORRECT,
+    NOT_APPLICABLE,
+    PARTIAL,
+    UNPARSEABLE,
+    WRONG,
+    Verdict,
+    column,
+    completion_text,
+    register_reward,
+    verdict_reward,
 )
 from components.reward.exact_match import golds
 from components.reward.text_norm import final_answer_text, normalize

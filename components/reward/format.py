@@ -3,11 +3,20 @@
 Partial credit gives a small model a gradient towards the format before it can produce all of
 it at once; a full regex match (when configured) is the only way to the top score.
 """
+
 from __future__ import annotations
 
 import re
 
-from components.reward.base import CORRECT, PARTIAL, WRONG, Verdict, completion_text, register_reward, verdict_reward
+from components.reward.base import (
+    CORRECT,
+    PARTIAL,
+    WRONG,
+    Verdict,
+    completion_text,
+    register_reward,
+    verdict_reward,
+)
 
 
 def _tag_ok(text: str, tag: str, after: int) -> tuple[bool, int]:
@@ -53,7 +62,9 @@ def format_reward(
             hits += ok
             pos = end if ok else pos
         if pattern is not None:
-            hits += bool(pattern.search(text) if match == "search" else pattern.fullmatch(text.strip()))
+            hits += bool(
+                pattern.search(text) if match == "search" else pattern.fullmatch(text.strip())
+            )
         status = CORRECT if hits == parts else PARTIAL if hits else WRONG
         out.append(Verdict(reward * hits / parts, status))
     return out

@@ -8,13 +8,21 @@ after it must not override an explicit marker):
 ``strict=True`` accepts only ``#### N`` (the GSM8K training format).
 Numbers are normalised: commas, ``$``, ``%``, trailing units and ``.0`` never change the value.
 """
+
 from __future__ import annotations
 
 import re
 from fractions import Fraction
 
 from components.reward.base import (
-    CORRECT, NOT_APPLICABLE, UNPARSEABLE, WRONG, Verdict, column, completion_text, register_reward,
+    CORRECT,
+    NOT_APPLICABLE,
+    UNPARSEABLE,
+    WRONG,
+    Verdict,
+    column,
+    completion_text,
+    register_reward,
     verdict_reward,
 )
 from components.reward.numeric import canonical, find_numbers, first_number, parse_number

@@ -3,11 +3,19 @@
 Length is counted in tokens when TRL passes ``completion_ids``, else in whitespace words, so
 the same config works in training and in offline scoring (where no tokenizer is loaded).
 """
+
 from __future__ import annotations
 
 import math
 
-from components.reward.base import CORRECT, NOT_APPLICABLE, Verdict, column, completion_text, register_reward, verdict_reward
+from components.reward.base import (
+    CORRECT,
+    NOT_APPLICABLE,
+    Verdict,
+    completion_text,
+    register_reward,
+    verdict_reward,
+)
 
 
 def lengths(completions, completion_ids=None) -> list[int]:
@@ -19,7 +27,13 @@ def lengths(completions, completion_ids=None) -> list[int]:
 @register_reward("length", full_marks=0.0)
 @verdict_reward
 def length_penalty(
-    completions, completion_ids=None, *, max_len: int = 1024, buffer: int = 256, penalty: float = 1.0, **_
+    completions,
+    completion_ids=None,
+    *,
+    max_len: int = 1024,
+    buffer: int = 256,
+    penalty: float = 1.0,
+    **_,
 ) -> list[Verdict]:
     """0 up to ``max_len - buffer``, then linearly down to ``-penalty`` at ``max_len`` and beyond.
 
@@ -59,7 +73,9 @@ def cosine_scaled(
 
     entry = registry().get(verifier)
     if entry is None or not entry.correctness:
-        raise ValueError(f"cosine: param verifier={verifier!r} is not a registered correctness reward")
+        raise ValueError(
+            f"cosine: param verifier={verifier!r} is not a registered correctness reward"
+        )
     if max_len <= 0:
         raise ValueError(f"cosine: param max_len={max_len} must be > 0")
     if not completions:
@@ -71,6 +87,10 @@ def cosine_scaled(
             out.append(Verdict(None, NOT_APPLICABLE))
             continue
         cosine = math.cos(min(n, max_len) / max_len * math.pi)
-        lo, hi = (min_value_correct, max_value_correct) if v.status == CORRECT else (max_value_wrong, min_value_wrong)
+        lo, hi = (
+            (min_value_correct, max_value_correct)
+            if v.status == CORRECT
+            else (max_value_wrong, min_value_wrong)
+        )
         out.append(Verdict(lo + 0.5 * (hi - lo) * (1.0 + cosine), v.status, v.answer))
     return out

@@ -1,4 +1,14 @@
 """Imports every built-in reward module so its ``@register_reward`` runs (the registry's table)."""
+
 from components.reward import (  # noqa: F401
-    classification, code, exact_match, f1, format, gsm8k, length, math, regression, repetition,
+    classification,
+    code,
+    exact_match,
+    f1,
+    format,
+    gsm8k,
+    length,
+    math,
+    regression,
+    repetition,
 )

@@ -7,6 +7,7 @@ than ``timeout_seconds``; that answer scores as unparseable and the worker resta
 A regex fast path settles the common case (a plain number in the last \\boxed{} against a numeric
 gold) without sympy or IPC: exact Fraction comparison, so "$1,234", "\\frac12", "50\\%" are safe.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -20,7 +21,14 @@ import time
 from pathlib import Path
 
 from components.reward.base import (
-    CORRECT, NOT_APPLICABLE, UNPARSEABLE, WRONG, Verdict, column, completion_text, register_reward,
+    CORRECT,
+    NOT_APPLICABLE,
+    UNPARSEABLE,
+    WRONG,
+    Verdict,
+    column,
+    completion_text,
+    register_reward,
     verdict_reward,
 )
 from components.reward.gsm8k import boxed_content
@@ -40,10 +48,16 @@ class _Worker:
     """One math_worker process and its line protocol, with a deadline on every reply."""
 
     def __init__(self, timeout: float):
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(_REPO_ROOT), os.environ.get("PYTHONPATH", "")]))
+        env = dict(
+            os.environ,
+            PYTHONPATH=os.pathsep.join([str(_REPO_ROOT), os.environ.get("PYTHONPATH", "")]),
+        )
         self.proc = subprocess.Popen(
             worker_command(timeout),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
             cwd=str(_REPO_ROOT),
         )
         self.buf = b""
@@ -98,7 +112,9 @@ def verify_batch(pairs: list[tuple[str, str]], timeout: float) -> list[dict]:
                 while len(results) < len(pairs):
                     while sent < len(pairs) and sent - len(results) < _WINDOW:
                         gold, pred = pairs[sent]
-                        worker.proc.stdin.write((json.dumps({"gold": gold, "pred": pred}) + "\n").encode())
+                        worker.proc.stdin.write(
+                            (json.dumps({"gold": gold, "pred": pred}) + "\n").encode()
+                        )
                         sent += 1
                     worker.proc.stdin.flush()
                     reply = worker.readline(timeout + 1.0)
@@ -161,5 +177,10 @@ def math_reward(
     for (i, _g, _t), res in zip(slow, results):
         status = res["status"] if res["status"] in (CORRECT, WRONG, NOT_APPLICABLE) else UNPARSEABLE
         verdicts[i] = Verdict(None, status, res.get("answer"))
-    score = {CORRECT: correct_reward, WRONG: wrong_reward, UNPARSEABLE: unparseable_reward, NOT_APPLICABLE: None}
+    score = {
+        CORRECT: correct_reward,
+        WRONG: wrong_reward,
+        UNPARSEABLE: unparseable_reward,
+        NOT_APPLICABLE: None,
+    }
     return [Verdict(score[v.status], v.status, v.answer) for v in verdicts]

@@ -5,6 +5,7 @@ spin for minutes on adversarial input and a stuck thread cannot be killed; a pro
 Here math-verify's own signal.alarm timeout is valid (this is the worker's main thread); the
 client (math.py) adds a hard wall-clock deadline on top and kills this process when exceeded.
 """
+
 from __future__ import annotations
 
 import json

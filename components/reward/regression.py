@@ -1,9 +1,18 @@
 """Regression reward: numeric closeness to the gold, mapped linearly to [0, 1] by a tolerance."""
+
 from __future__ import annotations
 
 from components.reward.base import (
-    CORRECT, NOT_APPLICABLE, PARTIAL, UNPARSEABLE, WRONG, Verdict, column, completion_text,
-    register_reward, verdict_reward,
+    CORRECT,
+    NOT_APPLICABLE,
+    PARTIAL,
+    UNPARSEABLE,
+    WRONG,
+    Verdict,
+    column,
+    completion_text,
+    register_reward,
+    verdict_reward,
 )
 from components.reward.gsm8k import extract_number, gold_number
 from components.reward.numeric import canonical

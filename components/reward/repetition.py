@@ -1,4 +1,5 @@
 """N-gram repetition penalty: the share of repeated word n-grams, scaled to ``max_penalty``."""
+
 from __future__ import annotations
 
 from components.reward.base import Verdict, completion_text, register_reward, verdict_reward
@@ -6,14 +7,18 @@ from components.reward.base import Verdict, completion_text, register_reward, ve
 
 @register_reward("repetition", full_marks=0.0)
 @verdict_reward
-def repetition_penalty(completions, *, ngram_size: int = 3, max_penalty: float = -1.0, **_) -> list[Verdict]:
+def repetition_penalty(
+    completions, *, ngram_size: int = 3, max_penalty: float = -1.0, **_
+) -> list[Verdict]:
     """(1 - unique n-grams / n-grams) * max_penalty; texts shorter than one n-gram score 0.
 
     >>> repetition_penalty(["a b c d e", "go go go go go", "hi"], ngram_size=2)
     [0.0, -0.75, 0.0]
     """
     if ngram_size < 1 or max_penalty > 0:
-        raise ValueError(f"repetition: need ngram_size >= 1 (got {ngram_size}) and max_penalty <= 0 (got {max_penalty})")
+        raise ValueError(
+            f"repetition: need ngram_size >= 1 (got {ngram_size}) and max_penalty <= 0 (got {max_penalty})"
+        )
     out = []
     for completion in completions:
         words = completion_text(completion).lower().split()

@@ -5,6 +5,7 @@ Built from ``conf/reward_component/<name>.yaml`` by ``hydra.utils.instantiate``.
 ``.extract_answers`` serve offline scoring and evaluation with the very same verifier, so
 reward and accuracy cannot drift apart.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -110,14 +111,20 @@ class RewardSet:
         for i, raw in enumerate(_plain(reward_functions) or []):
             where = f"reward_functions[{i}]"
             if not isinstance(raw, dict):
-                raise ValueError(f"{where}: expected a mapping with name/function, weight, params; got {raw!r}")
+                raise ValueError(
+                    f"{where}: expected a mapping with name/function, weight, params; got {raw!r}"
+                )
             unknown = set(raw) - {"name", "function", "weight", "params", "full_marks"}
             if unknown:
-                raise ValueError(f"{where}: unknown keys {sorted(unknown)}; use name, function, weight, params")
+                raise ValueError(
+                    f"{where}: unknown keys {sorted(unknown)}; use name, function, weight, params"
+                )
             params = dict(raw.get("params") or {})
             if raw.get("function"):
                 fn = _resolve(raw["function"], where)
-                name = raw.get("name") or getattr(fn, "__name__", raw["function"].rsplit(".", 1)[-1])
+                name = raw.get("name") or getattr(
+                    fn, "__name__", raw["function"].rsplit(".", 1)[-1]
+                )
                 reg = next((r for r in known.values() if r.fn is fn), None)
             elif raw.get("name") in known:
                 name, reg = raw["name"], known[raw["name"]]
@@ -132,14 +139,18 @@ class RewardSet:
             best = raw.get("full_marks", reg.full_marks(params) if reg else 1.0)
             weight = raw.get("weight", 1.0)
             if not isinstance(weight, Real) or not math.isfinite(weight):
-                raise ValueError(f"{where} ({name}): weight must be a finite number, got {weight!r}")
+                raise ValueError(
+                    f"{where} ({name}): weight must be a finite number, got {weight!r}"
+                )
             entries.append(_Entry(name, float(weight), fn, params, correctness, float(best)))
         if not entries:
             raise ValueError("reward_functions is empty; configure at least one reward function")
         names = [e.name for e in entries]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise ValueError(f"reward names must be unique (TRL logs rewards/<name>); duplicated: {dupes}")
+            raise ValueError(
+                f"reward names must be unique (TRL logs rewards/<name>); duplicated: {dupes}"
+            )
         self._entries = entries
         self.names = names
         self.weights = [e.weight for e in entries]
@@ -148,7 +159,14 @@ class RewardSet:
     @staticmethod
     def _bind(entry: _Entry) -> Callable[..., list[float | None]]:
         def reward(completions, **kwargs):
-            return [v.score for v in entry.verdicts(completions, _columns(kwargs, entry.params))]
+            verdicts = entry.verdicts(completions, _columns(kwargs, entry.params))
+            log_metric = kwargs.get(
+                "log_metric"
+            )  # TRL >= 1.x hands reward functions a metric logger
+            if callable(log_metric) and verdicts and hasattr(entry.fn, "judge"):
+                unparseable = sum(v.status == UNPARSEABLE for v in verdicts) / len(verdicts)
+                log_metric(f"reward/{entry.name}/unparseable", unparseable)
+            return [v.score for v in verdicts]
 
         reward.__name__ = reward.__qualname__ = entry.name
         reward.__doc__ = entry.fn.__doc__
@@ -171,15 +189,19 @@ class RewardSet:
         statuses = {n: [v.status for v in vs] for n, vs in verdicts.items()}
         return RewardScores(per_function, total, statuses)
 
-    def _verifier(self) -> _Entry:
-        for entry in self._entries:
-            if entry.correctness:
-                return entry
-        raise ValueError(f"no correctness verifier among {self.names}; add e.g. gsm8k, math, code or exact_match")
+    def _verifier(self) -> _Entry | None:
+        return next((entry for entry in self._entries if entry.correctness), None)
 
     def is_correct(self, completions: Sequence[Any], **columns: Any) -> list[bool | None]:
-        """True at full marks, False when wrong, None when unparseable or not applicable."""
+        """True at full marks, False when wrong, None when unparseable or not applicable.
+
+        Without a correctness verifier (e.g. a format-only set), "correct" means every function gave
+        full marks, so evaluation still reports a meaningful rate instead of failing.
+        """
         entry = self._verifier()
+        if entry is None:
+            totals = self.score(completions, **columns).total
+            return [total >= self.max_total - 1e-9 for total in totals]
         out = []
         for v in entry.verdicts(completions, _columns(columns, entry.params)):
             if v.status in (UNPARSEABLE, NOT_APPLICABLE) or v.score is None:
@@ -190,6 +212,8 @@ class RewardSet:
 
     def extract_answers(self, completions: Sequence[Any], **columns: Any) -> list[str | None]:
         entry = self._verifier()
+        if entry is None:
+            return [None] * len(completions)
         return [v.answer for v in entry.verdicts(completions, _columns(columns, entry.params))]
 
 

@@ -13,6 +13,7 @@ Layers (each covers the others' gaps; see BENCHMARKS.md/README notes for what is
 - here: a wall-clock deadline, then SIGKILL to the whole process group, then the temp dir removed.
 Passing needs exit code 0 AND the nonce as the last output line (printed only after the tests).
 """
+
 from __future__ import annotations
 
 import functools
@@ -46,7 +47,9 @@ def namespace_prefix() -> tuple[str, ...]:
     if shutil.which("unshare") is None:
         return ()
     try:
-        probe = subprocess.run([*cmd, sys.executable, "-I", "-S", "-c", "pass"], capture_output=True, timeout=20)
+        probe = subprocess.run(
+            [*cmd, sys.executable, "-I", "-S", "-c", "pass"], capture_output=True, timeout=20
+        )
     except (OSError, subprocess.TimeoutExpired):
         return ()
     return cmd if probe.returncode == 0 else ()
@@ -61,7 +64,11 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 
 def run_program(
-    source: str, *, timeout_s: float = 5.0, memory_mb: int = 1024, max_output_bytes: int = 1 << 16,
+    source: str,
+    *,
+    timeout_s: float = 5.0,
+    memory_mb: int = 1024,
+    max_output_bytes: int = 1 << 16,
     max_procs: int = 1024,
 ) -> SandboxResult:
     """Run ``source`` as ``__main__`` in the sandbox; passed only if it ran to its last line.
@@ -75,17 +82,33 @@ def run_program(
     out_path = os.path.join(root, "stdout")  # outside workdir: the program cannot open it by path
     nonce = secrets.token_hex(16)
     spec = {
-        "nonce": nonce, "source": source, "workdir": workdir, "cpu_s": max(1, int(timeout_s + 1)),
-        "memory_mb": memory_mb, "max_output_bytes": max_output_bytes, "max_procs": max_procs,
+        "nonce": nonce,
+        "source": source,
+        "workdir": workdir,
+        "cpu_s": max(1, int(timeout_s + 1)),
+        "memory_mb": memory_mb,
+        "max_output_bytes": max_output_bytes,
+        "max_procs": max_procs,
     }
-    env = {"PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": workdir,
+        "TMPDIR": workdir,
+        "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+    }
     returncode, status = None, "killed"
     try:
         with open(out_path, "wb") as out:
             proc = subprocess.Popen(
                 [*namespace_prefix(), sys.executable, "-I", "-S", _CHILD],
-                stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT, cwd=workdir, env=env,
-                start_new_session=True, close_fds=True,
+                stdin=subprocess.PIPE,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=workdir,
+                env=env,
+                start_new_session=True,
+                close_fds=True,
             )
             try:
                 try:

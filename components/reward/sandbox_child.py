@@ -4,10 +4,12 @@ Started by sandbox.py as ``python -I -S sandbox_child.py`` (isolated mode, no si
 private temp dir, with its own session. It reads a JSON spec from stdin, then, before touching
 the untrusted code: sets resource limits (which the code cannot raise again), and installs an
 audit hook that refuses processes, signals, sockets, ctypes, other threads' frames and writes
-outside the temp dir. The program runs in a worker thread, so no frame it can reach holds the nonce. Only if the whole program (solution + tests) runs to the end does it print
+outside the temp dir. The program runs in a worker thread, so no frame it can reach holds the
+nonce. Only if the whole program (solution + tests) runs to the end does the main thread print
 the random nonce; every early exit path (sys.exit, os._exit, atexit, signals, limits) skips it.
 Exit codes: 0 ran to the end, 1 raised, 3 SyntaxError (unparseable).
 """
+
 import json
 import os
 import resource
@@ -15,23 +17,70 @@ import sys
 import threading
 
 _BLOCKED_EVENTS = {
-    "os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.exec", "os.system", "subprocess.Popen",
-    "os.kill", "os.killpg", "signal.pthread_kill", "os.setuid", "resource.setrlimit", "resource.prlimit",
-    "socket.__new__", "socket.connect", "socket.bind", "socket.getaddrinfo", "socket.sendto", "socket.sendmsg",
-    "ctypes.dlopen", "ctypes.dlsym", "ctypes.cdata", "ctypes.call_function", "ctypes.addressof",
-    "sys._current_frames", "sys.settrace", "sys.setprofile", "sys._current_exceptions",
-    "os.chdir", "os.chroot", "os.setxattr", "os.removexattr", "pty.spawn", "winreg.ConnectRegistry",
+    "os.fork",
+    "os.forkpty",
+    "os.posix_spawn",
+    "os.spawn",
+    "os.exec",
+    "os.system",
+    "subprocess.Popen",
+    "os.kill",
+    "os.killpg",
+    "signal.pthread_kill",
+    "os.setuid",
+    "resource.setrlimit",
+    "resource.prlimit",
+    "socket.__new__",
+    "socket.connect",
+    "socket.bind",
+    "socket.getaddrinfo",
+    "socket.sendto",
+    "socket.sendmsg",
+    "ctypes.dlopen",
+    "ctypes.dlsym",
+    "ctypes.cdata",
+    "ctypes.call_function",
+    "ctypes.addressof",
+    "sys._current_frames",
+    "sys.settrace",
+    "sys.setprofile",
+    "sys._current_exceptions",
+    "os.chdir",
+    "os.chroot",
+    "os.setxattr",
+    "os.removexattr",
+    "pty.spawn",
+    "winreg.ConnectRegistry",
 }
 # Modules that reach processes, raw memory, other threads' frames or the main thread (signal
 # handlers run there) without an audit event.
 _BLOCKED_IMPORTS = {
-    "_posixsubprocess", "_ctypes", "ctypes", "_socket", "socket", "pty", "multiprocessing", "gc", "signal",
-    "_signal", "faulthandler",
+    "_posixsubprocess",
+    "_ctypes",
+    "ctypes",
+    "_socket",
+    "socket",
+    "pty",
+    "multiprocessing",
+    "gc",
+    "signal",
+    "_signal",
+    "faulthandler",
 }
 _PATH_EVENTS = {  # event -> indexes of path arguments that must stay inside the temp dir
-    "os.remove": (0,), "os.rmdir": (0,), "os.mkdir": (0,), "os.rename": (0, 1), "os.link": (0, 1),
-    "os.symlink": (1,), "os.chmod": (0,), "os.chown": (0,), "os.truncate": (0,), "os.utime": (0,),
-    "shutil.rmtree": (0,), "shutil.copyfile": (1,), "shutil.move": (1,),
+    "os.remove": (0,),
+    "os.rmdir": (0,),
+    "os.mkdir": (0,),
+    "os.rename": (0, 1),
+    "os.link": (0, 1),
+    "os.symlink": (1,),
+    "os.chmod": (0,),
+    "os.chown": (0,),
+    "os.truncate": (0,),
+    "os.utime": (0,),
+    "shutil.rmtree": (0,),
+    "shutil.copyfile": (1,),
+    "shutil.move": (1,),
 }
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
@@ -56,10 +105,14 @@ def _install_guard(workdir: str) -> None:
         if event == "open":
             path, mode, flags = args
             if isinstance(path, (str, bytes)) and os.fsdecode(path).startswith("/proc/"):
-                raise PermissionError("sandbox: /proc is not readable")  # /proc/self/mem holds the nonce
+                raise PermissionError(
+                    "sandbox: /proc is not readable"
+                )  # /proc/self/mem holds the nonce
             writing = (mode and any(c in str(mode) for c in "wax+")) or (flags or 0) & _WRITE_FLAGS
             if writing and not inside(path):
-                raise PermissionError(f"sandbox: writing {path!r} outside the temp dir is not allowed")
+                raise PermissionError(
+                    f"sandbox: writing {path!r} outside the temp dir is not allowed"
+                )
         elif event in _PATH_EVENTS:
             for i in _PATH_EVENTS[event]:
                 if i < len(args) and not inside(args[i]):
@@ -80,7 +133,9 @@ def main() -> None:
     nonce = spec.pop("nonce")
     _limit(resource.RLIMIT_CPU, int(spec["cpu_s"]))
     _limit(resource.RLIMIT_AS, int(spec["memory_mb"]) << 20)
-    _limit(resource.RLIMIT_FSIZE, int(spec["max_output_bytes"]))  # stdout is a file: floods stop here
+    _limit(
+        resource.RLIMIT_FSIZE, int(spec["max_output_bytes"])
+    )  # stdout is a file: floods stop here
     _limit(resource.RLIMIT_NOFILE, 64)
     _limit(resource.RLIMIT_CORE, 0)
     _limit(resource.RLIMIT_NPROC, int(spec["max_procs"]))

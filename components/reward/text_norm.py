@@ -1,4 +1,5 @@
 """Text normalisation shared by exact_match, f1 and classification (SQuAD conventions)."""
+
 from __future__ import annotations
 
 import re
@@ -10,7 +11,11 @@ _PUNCT = str.maketrans("", "", string.punctuation)
 
 
 def normalize(
-    text: str, *, lowercase: bool = True, strip_punctuation: bool = True, remove_articles: bool = True,
+    text: str,
+    *,
+    lowercase: bool = True,
+    strip_punctuation: bool = True,
+    remove_articles: bool = True,
     collapse_whitespace: bool = True,
 ) -> str:
     """SQuAD-style answer normalisation, each step switchable.

@@ -1,4 +1,5 @@
 """Code reward: HumanEval and MBPP rows, body vs fenced whole-function completions."""
+
 import pytest
 
 from components.reward.code import build_program, code, extract_code
@@ -8,12 +9,15 @@ TEST = "def check(candidate):\n    assert candidate(2, 3) == 5\n    assert candi
 HUMANEVAL = {"code_prompt": STUB, "test": TEST, "entry_point": "add"}
 
 COMPLETIONS = [
-    ("    return a + b\n", "correct"),                                       # body continuing the stub
-    ("```python\ndef add(a, b):\n    return a + b\n```", "correct"),           # fenced whole function
+    ("    return a + b\n", "correct"),  # body continuing the stub
+    ("```python\ndef add(a, b):\n    return a + b\n```", "correct"),  # fenced whole function
     ("Sure!\n```\ndef add(a, b):\n    return b + a\n```\nIt adds.", "correct"),
-    ("```python\ndef helper():\n    pass\n```\n```python\ndef add(a, b):\n    return a + b\n```", "correct"),
+    (
+        "```python\ndef helper():\n    pass\n```\n```python\ndef add(a, b):\n    return a + b\n```",
+        "correct",
+    ),
     ("    return a - b\n", "wrong"),
-    ("    return a +\n", "unparseable"),                                     # SyntaxError
+    ("    return a +\n", "unparseable"),  # SyntaxError
     ("", "unparseable"),
     ("    import sys; sys.exit(0)\n", "wrong"),
 ]
@@ -32,8 +36,11 @@ def test_string_prompt_stands_in_for_code_prompt():
 
 def test_mbpp_rows():
     tests = ["assert square(3) == 9", "assert square(-2) == 4"]
-    out = code(["```python\ndef square(x):\n    return x * x\n```", "def square(x):\n    return 2 * x\n"],
-               test_list=[tests, tests], test_setup_code=["import math", ""])
+    out = code(
+        ["```python\ndef square(x):\n    return x * x\n```", "def square(x):\n    return 2 * x\n"],
+        test_list=[tests, tests],
+        test_setup_code=["import math", ""],
+    )
     assert out == [1.0, 0.0]
 
 

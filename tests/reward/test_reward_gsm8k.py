@@ -1,4 +1,5 @@
 """GSM8K answer extraction and scoring: real completion formats, table style."""
+
 from fractions import Fraction
 
 import pytest
@@ -7,7 +8,10 @@ from components.reward.gsm8k import extract_number, gsm8k, gold_number
 
 LENIENT = [
     # (completion, expected number or None)
-    ("Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs a day.\nShe makes 9 * 2 = $<<9*2=18>>18.\n#### 18", "18"),
+    (
+        "Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs a day.\nShe makes 9 * 2 = $<<9*2=18>>18.\n#### 18",
+        "18",
+    ),
     ("The answer is 42.", "42"),
     ("The final answer is: $1,234.", "1234"),
     ("So the total is 5 + 7 = 12.\nAnswer: 12 apples", "12"),
@@ -21,7 +25,10 @@ LENIENT = [
     ("The answer is -7.", "-7"),
     ("The answer is 0.50", "1/2"),
     ("The answer is 3/4 of a cup", "3/4"),
-    ("The answer is 12. Then I checked: 3 * 4 = 12 and 5 more is 17", "12"),  # marker beats later numbers
+    (
+        "The answer is 12. Then I checked: 3 * 4 = 12 and 5 more is 17",
+        "12",
+    ),  # marker beats later numbers
     ("First 3 + 4 = 7, then 7 * 2 = 14", "14"),  # no marker: last number
     ("5-3=2", "2"),  # binary minus is not a sign
     ("It costs 1,000,000 dollars", "1000000"),
@@ -52,18 +59,38 @@ def test_strict_only_hashes(text, expected):
     assert got == (None if expected is None else Fraction(expected))
 
 
-@pytest.mark.parametrize("gold,value", [("18", 18), ("1,234", 1234), ("\\frac{1}{2}", Fraction(1, 2)),
-                                        ("He made 9*2=18.\n#### 18", 18), (7, 7), (None, None), ("n/a", None)])
+@pytest.mark.parametrize(
+    "gold,value",
+    [
+        ("18", 18),
+        ("1,234", 1234),
+        ("\\frac{1}{2}", Fraction(1, 2)),
+        ("He made 9*2=18.\n#### 18", 18),
+        (7, 7),
+        (None, None),
+        ("n/a", None),
+    ],
+)
 def test_gold_parsing(gold, value):
     assert gold_number(gold) == value
 
 
 def test_scores_statuses_and_answers():
-    completions = ["#### 18", "#### 17", "nothing", [{"role": "assistant", "content": "The answer is $18"}]]
+    completions = [
+        "#### 18",
+        "#### 17",
+        "nothing",
+        [{"role": "assistant", "content": "The answer is $18"}],
+    ]
     verdicts = gsm8k.judge(completions, answer=["18", "18", "18", "18"])
     assert [v.status for v in verdicts] == ["correct", "wrong", "unparseable", "correct"]
     assert [v.answer for v in verdicts] == ["18", "17", None, "18"]
-    assert gsm8k(completions, answer=["18"] * 4, correct_reward=5.0, unparseable_reward=-1.0) == [5.0, 0.0, -1.0, 5.0]
+    assert gsm8k(completions, answer=["18"] * 4, correct_reward=5.0, unparseable_reward=-1.0) == [
+        5.0,
+        0.0,
+        -1.0,
+        5.0,
+    ]
 
 
 def test_missing_gold_is_not_applicable():
@@ -71,5 +98,11 @@ def test_missing_gold_is_not_applicable():
 
 
 def test_ignores_trl_extra_kwargs():
-    assert gsm8k(completions=["#### 3"], answer=["3"], prompts=["p"], completion_ids=[[1]], trainer_state=None,
-                 question=["q"]) == [1.0]
+    assert gsm8k(
+        completions=["#### 3"],
+        answer=["3"],
+        prompts=["p"],
+        completion_ids=[[1]],
+        trainer_state=None,
+        question=["q"],
+    ) == [1.0]

@@ -1,5 +1,6 @@
 """Adversarial sandbox suite: each attack scores 0, ends within its limit, and leaves the scorer,
 the file system and the process table as they were."""
+
 import os
 import socket
 import threading
@@ -13,7 +14,9 @@ from components.reward.sandbox import namespace_prefix, run_program
 
 LIMIT_S = 2.0
 SLACK_S = 4.0  # interpreter start-up + kill + a busy shared machine
-MARK = f"sandbox-probe-{uuid.uuid4().hex}"  # appears in argv/paths of anything an attack leaves behind
+MARK = (
+    f"sandbox-probe-{uuid.uuid4().hex}"  # appears in argv/paths of anything an attack leaves behind
+)
 OUTSIDE = f"/tmp/{MARK}.txt"
 
 ATTACKS = {
@@ -68,12 +71,26 @@ def _leftovers() -> list[str]:
     return found
 
 
+@pytest.fixture(params=["namespaces", "no_namespaces"])
+def layers(request, monkeypatch):
+    """Run every attack with and without unshare, so the in-process layers are tested alone too."""
+    if request.param == "namespaces" and not namespace_prefix():
+        pytest.skip("unshare --net --pid is not permitted on this machine")
+    if request.param == "no_namespaces":
+        monkeypatch.setattr("components.reward.sandbox.namespace_prefix", lambda: ())
+    return request.param
+
+
 @pytest.mark.parametrize("name", sorted(ATTACKS))
-def test_attack_scores_zero_and_harms_nothing(name, listener, tmp_path):
+def test_attack_scores_zero_and_harms_nothing(name, layers, listener):
     keep = f"{OUTSIDE}.keep"
     with open(keep, "w") as f:
         f.write("keep")
-    source = ATTACKS[name].replace("SCORER_PID", str(os.getpid())).replace("PORT", str(listener.getsockname()[1]))
+    source = (
+        ATTACKS[name]
+        .replace("SCORER_PID", str(os.getpid()))
+        .replace("PORT", str(listener.getsockname()[1]))
+    )
     program = f"{source}\n\nprint('tests ran')\n"
     start = time.monotonic()
     try:
@@ -96,7 +113,12 @@ def test_attack_scores_zero_and_harms_nothing(name, listener, tmp_path):
 def test_reward_is_zero_through_the_code_function():
     # The same attacks through the public reward with a worker pool; a good solution still passes.
     stub, test = "def f():\n", "def check(c):\n    assert c() == 1\n"
-    bodies = ["    return 1\n", "    import sys; sys.exit(0)\n", "    while True: pass\n", "    import os; os._exit(0)\n"]
+    bodies = [
+        "    return 1\n",
+        "    import sys; sys.exit(0)\n",
+        "    while True: pass\n",
+        "    import os; os._exit(0)\n",
+    ]
     start = time.monotonic()
     out = code(bodies, code_prompt=stub, test=test, entry_point="f", timeout_s=LIMIT_S, workers=2)
     assert out == [1.0, 0.0, 0.0, 0.0]
@@ -110,6 +132,8 @@ def test_no_network_namespace_reported():
 
 def test_clean_program_passes_and_temp_dir_is_removed():
     before = {p for p in os.listdir("/tmp") if p.startswith("reward-sandbox-")}
-    assert run_program("open('scratch.txt', 'w').write('ok')\nprint(open('scratch.txt').read())").passed
+    assert run_program(
+        "open('scratch.txt', 'w').write('ok')\nprint(open('scratch.txt').read())"
+    ).passed
     after = {p for p in os.listdir("/tmp") if p.startswith("reward-sandbox-")}
     assert after <= before

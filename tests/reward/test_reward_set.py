@@ -1,4 +1,5 @@
 """RewardSet: construction-time validation, TRL wiring, verdicts, every YAML, Hydra overrides."""
+
 import doctest
 import importlib
 import math
@@ -13,9 +14,27 @@ from components.reward.base import register_reward
 from components.reward.reward_set import RewardScores, RewardSet
 from tests.conftest import compose
 
-YAMLS = sorted(p.stem for p in (Path(__file__).resolve().parents[2] / "conf" / "reward_component").glob("*.yaml"))
-MODULES = ["base", "numeric", "gsm8k", "math", "format", "text_norm", "exact_match", "f1", "classification",
-           "regression", "length", "repetition", "custom_example", "code", "reward_set"]
+YAMLS = sorted(
+    p.stem
+    for p in (Path(__file__).resolve().parents[2] / "conf" / "reward_component").glob("*.yaml")
+)
+MODULES = [
+    "base",
+    "numeric",
+    "gsm8k",
+    "math",
+    "format",
+    "text_norm",
+    "exact_match",
+    "f1",
+    "classification",
+    "regression",
+    "length",
+    "repetition",
+    "custom_example",
+    "code",
+    "reward_set",
+]
 
 
 @pytest.mark.parametrize("module", MODULES)
@@ -27,19 +46,29 @@ def test_docstring_examples(module):
 @pytest.mark.parametrize("name", YAMLS)
 def test_every_yaml_composes_and_instantiates(name):
     cfg = compose([f"reward_component={name}"])
-    text = (Path(__file__).resolve().parents[2] / "conf" / "reward_component" / f"{name}.yaml").read_text()
-    assert text.startswith("#") and f"reward_component={name}" in text  # header with its run command
+    text = (
+        Path(__file__).resolve().parents[2] / "conf" / "reward_component" / f"{name}.yaml"
+    ).read_text()
+    assert (
+        text.startswith("#") and f"reward_component={name}" in text
+    )  # header with its run command
     reward_set = instantiate(cfg.reward)
     assert reward_set.names and len(reward_set.funcs) == len(reward_set.weights)
     assert [f.__name__ for f in reward_set.funcs] == reward_set.names
-    for entry in cfg.reward.reward_functions:  # every param listed (Hydra struct mode needs the keys)
+    for (
+        entry
+    ) in cfg.reward.reward_functions:  # every param listed (Hydra struct mode needs the keys)
         fn = base.registry()[entry.name].fn if "name" in entry and "function" not in entry else None
         if fn is not None:
-            assert set(entry.params) == set(base._param_defaults(fn)), f"{name}: list every param of {entry.name}"
+            assert set(entry.params) == set(base._param_defaults(fn)), (
+                f"{name}: list every param of {entry.name}"
+            )
 
 
 def test_hydra_override_of_a_param():
-    cfg = compose(["reward_component=gsm8k", "reward.reward_functions[0].params.correct_reward=5.0"])
+    cfg = compose(
+        ["reward_component=gsm8k", "reward.reward_functions[0].params.correct_reward=5.0"]
+    )
     reward_set = instantiate(cfg.reward)
     assert reward_set.funcs[0](["#### 3"], answer=["3"]) == [5.0]
     assert reward_set.max_total == 5.0
@@ -47,35 +76,57 @@ def test_hydra_override_of_a_param():
 
 def test_default_answer_format_prefers_correctness():
     reward_set = instantiate(compose([]).reward)
-    scores = reward_set.score(["23 + 58 = 81", "The answer is 80", "The answer is 81"], answer=["81"] * 3).total
-    assert scores[2] > scores[0] > scores[1]  # a bare correct answer beats a well-formatted wrong one
+    scores = reward_set.score(
+        ["23 + 58 = 81", "The answer is 80", "The answer is 81"], answer=["81"] * 3
+    ).total
+    assert (
+        scores[2] > scores[0] > scores[1]
+    )  # a bare correct answer beats a well-formatted wrong one
 
 
-@pytest.mark.parametrize("entries,message", [
-    ([{"name": "nope"}], r"reward_functions\[0\].*unknown reward name 'nope'.*gsm8k"),
-    ([{"name": "gsm8k", "params": {"correct_rewrd": 1}}], "unknown param 'correct_rewrd'"),
-    ([{"name": "gsm8k", "params": {"strict": "yes"}}], "param 'strict' must be true/false"),
-    ([{"name": "gsm8k", "params": {"correct_reward": "high"}}], "param 'correct_reward' must be a number"),
-    ([{"name": "math", "params": {"timeout_seconds": -1}}], "timeout_seconds"),
-    ([{"name": "format", "params": {"tags": [], "regex": None}}], "tags and regex"),
-    ([{"name": "gsm8k"}, {"name": "gsm8k"}], "unique"),
-    ([{"name": "gsm8k", "weight": "x"}], "weight"),
-    ([{"function": "no.such.module.fn"}], "cannot import"),
-    ([{"name": "gsm8k", "wieght": 1}], "unknown keys"),
-    ([], "empty"),
-])
+@pytest.mark.parametrize(
+    "entries,message",
+    [
+        ([{"name": "nope"}], r"reward_functions\[0\].*unknown reward name 'nope'.*gsm8k"),
+        ([{"name": "gsm8k", "params": {"correct_rewrd": 1}}], "unknown param 'correct_rewrd'"),
+        ([{"name": "gsm8k", "params": {"strict": "yes"}}], "param 'strict' must be true/false"),
+        (
+            [{"name": "gsm8k", "params": {"correct_reward": "high"}}],
+            "param 'correct_reward' must be a number",
+        ),
+        ([{"name": "math", "params": {"timeout_seconds": -1}}], "timeout_seconds"),
+        ([{"name": "format", "params": {"tags": [], "regex": None}}], "tags and regex"),
+        ([{"name": "gsm8k"}, {"name": "gsm8k"}], "unique"),
+        ([{"name": "gsm8k", "weight": "x"}], "weight"),
+        ([{"function": "no.such.module.fn"}], "cannot import"),
+        ([{"name": "gsm8k", "wieght": 1}], "unknown keys"),
+        ([], "empty"),
+    ],
+)
 def test_validation_errors(entries, message):
     with pytest.raises(ValueError, match=message):
         RewardSet(entries)
 
 
 def test_score_is_correct_and_extract():
-    rs = RewardSet([{"name": "format", "weight": 0.5, "params": {"tags": ["answer"]}},
-                    {"name": "gsm8k", "weight": 2.0, "params": {}}])
-    completions = ["<answer>#### 7</answer>", "#### 8", "no number", [{"role": "assistant", "content": "#### 7"}]]
+    rs = RewardSet(
+        [
+            {"name": "format", "weight": 0.5, "params": {"tags": ["answer"]}},
+            {"name": "gsm8k", "weight": 2.0, "params": {}},
+        ]
+    )
+    completions = [
+        "<answer>#### 7</answer>",
+        "#### 8",
+        "no number",
+        [{"role": "assistant", "content": "#### 7"}],
+    ]
     scores = rs.score(completions, answer=["7"] * 4)
     assert isinstance(scores, RewardScores)
-    assert scores.per_function == {"format": [0.5 / 0.5 * 1.0, 0.0, 0.0, 0.0], "gsm8k": [1.0, 0.0, 0.0, 1.0]}
+    assert scores.per_function == {
+        "format": [0.5 / 0.5 * 1.0, 0.0, 0.0, 0.0],
+        "gsm8k": [1.0, 0.0, 0.0, 1.0],
+    }
     assert scores.total == [2.5, 0.0, 0.0, 2.0]
     assert rs.max_total == 2.5
     assert rs.is_correct(completions, answer=["7"] * 4) == [True, False, None, True]
@@ -93,20 +144,44 @@ def test_none_is_not_applicable_and_counts_as_zero_in_total():
 
 
 def test_trl_call_convention_and_config_objects():
-    cfg = OmegaConf.create({"reward_functions": [{"name": "gsm8k", "weight": 1.0, "params": {"strict": True}}]})
+    cfg = OmegaConf.create(
+        {"reward_functions": [{"name": "gsm8k", "weight": 1.0, "params": {"strict": True}}]}
+    )
     rs = RewardSet(cfg.reward_functions)  # a ListConfig, as hydra passes it
     (fn,) = rs.funcs
-    out = fn(prompts=["p"], completions=[[{"role": "assistant", "content": "#### 2"}]], completion_ids=[[1, 2]],
-             answer=["2"], question=["q"], trainer_state=object(), strict=False)  # a column named like a param
+    out = fn(
+        prompts=["p"],
+        completions=[[{"role": "assistant", "content": "#### 2"}]],
+        completion_ids=[[1, 2]],
+        answer=["2"],
+        question=["q"],
+        trainer_state=object(),
+        strict=False,
+    )  # a column named like a param
     assert out == [1.0] and fn.__name__ == "gsm8k"
+    logged = {}
+    fn(
+        completions=["#### 2", "nothing"],
+        answer=["2", "2"],
+        log_metric=lambda k, v: logged.update({k: v}),
+    )
+    assert logged == {"reward/gsm8k/unparseable": 0.5}
 
 
 def test_custom_function_by_path_and_decorator():
-    rs = RewardSet([{"function": "components.reward.custom_example.brevity", "weight": 0.5,
-                     "params": {"max_words": 2}}])
+    rs = RewardSet(
+        [
+            {
+                "function": "components.reward.custom_example.brevity",
+                "weight": 0.5,
+                "params": {"max_words": 2},
+            }
+        ]
+    )
     assert rs.names == ["brevity"] and rs.funcs[0](["a b", "a b c"]) == [1.0, 0.5]
-    with pytest.raises(ValueError, match="no correctness verifier"):
-        rs.is_correct(["a"])
+    # No correctness verifier: "correct" means every function at full marks.
+    assert rs.is_correct(["a b", "a b c"]) == [True, False]
+    assert rs.extract_answers(["a"]) == [None]
 
     @register_reward("test_always_half")
     def always_half(completions, **_):

@@ -1,0 +1,167 @@
+"""Task evaluation: greedy pass@1 plus, optionally, n sampled completions per problem for pass@k / maj@k.
+
+Every verdict comes from the run's RewardSet (score / is_correct / extract_answers), so "reward" and
+"accuracy" cannot drift apart. The same object builds the in-training probe callback and the recorder of
+training completions, so all evaluation settings live in one YAML (conf/evaluation_component/).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from components.evaluation.estimators import any_correct_of_k, best_of_k, maj_at_k, pass_at_k
+from components.evaluation.generation import Generations, generate
+from components.reward.base import CORRECT
+from components.types import EvalResult
+
+
+def as_completions(prompts: list[Any], texts: list[str]) -> list[Any]:
+    """Hand completions to rewards in the shape TRL uses: messages for chat prompts, strings otherwise."""
+    return [text if isinstance(p, str) else [{"role": "assistant", "content": text}] for p, text in zip(prompts, texts)]
+
+
+class TaskEvaluator:
+    def __init__(
+        self,
+        batch_size: int = 32,
+        max_new_tokens: int = 64,
+        max_samples: int | None = None,
+        n_samples: int = 0,
+        k: list[int] | None = None,
+        temperature: float = 1.0,
+        top_p: float = 1.0,
+        seed: int = 0,
+        format_reward: str | None = None,
+        probe_every_steps: int = 0,
+        probe_samples: int = 16,
+        train_completions_every_steps: int = 0,
+    ) -> None:
+        """n_samples=0: greedy only. n_samples=n: also n sampled completions per problem, scored at each k.
+
+        format_reward: the reward function whose full marks mean "format followed"; null = the function
+        named `format` if configured, else "the verifier could extract an answer".
+        probe_every_steps: evaluate greedily on the first probe_samples eval problems every N training
+        steps (0 = off) and keep the best adapter by that accuracy in <run_dir>/best_model.
+        """
+        ks = list(k) if k is not None else ([1] if n_samples else [])
+        for key, value in (("batch_size", batch_size), ("max_new_tokens", max_new_tokens), ("probe_samples", probe_samples)):
+            if value <= 0:
+                raise ValueError(f"eval.{key}={value} must be > 0")
+        if n_samples < 0 or probe_every_steps < 0 or train_completions_every_steps < 0:
+            raise ValueError("eval.n_samples, eval.probe_every_steps and eval.train_completions_every_steps must be >= 0")
+        if n_samples and temperature <= 0:
+            raise ValueError(f"eval.temperature={temperature}: sampling n_samples={n_samples} needs temperature > 0")
+        bad = [x for x in ks if not 1 <= x <= n_samples]
+        if bad:
+            raise ValueError(f"eval.k={ks}: every k must be in 1..eval.n_samples={n_samples}; set eval.n_samples >= {max(bad)}")
+        self.batch_size, self.max_new_tokens, self.max_samples = batch_size, max_new_tokens, max_samples
+        self.n_samples, self.ks, self.temperature, self.top_p, self.seed = n_samples, ks, temperature, top_p, seed
+        self.format_reward = format_reward
+        self.probe_every_steps, self.probe_samples = probe_every_steps, probe_samples
+        self.train_completions_every_steps = train_completions_every_steps
+
+    def evaluate(self, model: Any, tokenizer: Any, dataset: Any, reward: Any) -> EvalResult:
+        if self.max_samples is not None:
+            dataset = dataset.select(range(min(self.max_samples, len(dataset))))
+        rows = dataset.to_list()
+        prompts = [row["prompt"] for row in rows]
+        columns = {key: [row[key] for row in rows] for key in rows[0] if key != "prompt"}
+        gen = generate(model, tokenizer, prompts, self.batch_size, self.max_new_tokens)
+        judged = self._judge(reward, prompts, gen.completions, columns)
+        n = len(rows)
+        metrics = {
+            "accuracy": sum(c is True for c in judged["correct"]) / n,
+            "mean_reward": sum(judged["reward"]) / n,
+            "format_compliance_rate": sum(judged["format_ok"]) / n,
+            "unparseable_rate": sum(c is None for c in judged["correct"]) / n,
+            "mean_completion_length": sum(gen.completion_tokens) / n,
+            "max_completion_length": max(gen.completion_tokens),
+            "truncation_rate": sum(gen.truncated) / n,
+            "num_samples": n,
+            "tokens_per_second": gen.tokens_per_second,
+            "seconds": gen.seconds,
+        }
+        metrics.update(judged["per_function_means"])
+        samples = [
+            {"index": i, "prompt": prompts[i], "question": row.get("question"), "answer": row.get("answer"),
+             "completion": gen.completions[i], "extracted": judged["extracted"][i], "reward": judged["reward"][i],
+             "correct": judged["correct"][i], "format_ok": judged["format_ok"][i],
+             "completion_tokens": gen.completion_tokens[i], "truncated": gen.truncated[i]}
+            for i, row in enumerate(rows)
+        ]
+        if self.n_samples:
+            metrics.update(self._sampled(model, tokenizer, prompts, columns, reward, samples))
+        return EvalResult(metrics, samples)
+
+    def _sampled(self, model, tokenizer, prompts, columns, reward, samples) -> dict[str, float]:
+        """n samples per problem; adds them to each problem's record under `samples`."""
+        n = self.n_samples
+        with torch.random.fork_rng(devices=[]):  # reproducible, and training's RNG stream is left untouched
+            torch.manual_seed(self.seed)
+            gen: Generations = generate(
+                model, tokenizer, prompts, self.batch_size, self.max_new_tokens,
+                temperature=self.temperature, top_p=self.top_p, num_return_sequences=n,
+            )
+        repeated = [p for p in prompts for _ in range(n)]
+        judged = self._judge(reward, repeated, gen.completions, {c: [v for v in vs for _ in range(n)] for c, vs in columns.items()})
+        out: dict[str, list[float]] = {}
+        for i, record in enumerate(samples):
+            span = slice(i * n, (i + 1) * n)
+            correct, answers, rewards = judged["correct"][span], judged["extracted"][span], judged["reward"][span]
+            record["samples"] = [
+                {"completion": t, "extracted": a, "reward": r, "correct": c}
+                for t, a, r, c in zip(gen.completions[span], answers, rewards, correct)
+            ]
+            for k in self.ks:
+                out.setdefault(f"pass@{k}", []).append(pass_at_k(n, sum(c is True for c in correct), k))
+                out.setdefault(f"maj@{k}", []).append(maj_at_k(answers, correct, k))
+                out.setdefault(f"best_of_{k}_reward", []).append(best_of_k(rewards, k))
+                out.setdefault(f"any_correct@{k}", []).append(any_correct_of_k(correct, k))
+        metrics = {key: sum(values) / len(values) for key, values in out.items()}
+        metrics["sampled/mean_reward"] = sum(judged["reward"]) / len(judged["reward"])
+        metrics["sampled/accuracy"] = sum(c is True for c in judged["correct"]) / len(judged["correct"])
+        metrics["sampled/truncation_rate"] = sum(gen.truncated) / len(gen.truncated)
+        metrics["sampled/tokens_per_second"] = gen.tokens_per_second
+        metrics["sampled/seconds"] = gen.seconds
+        return metrics
+
+    def _judge(self, reward: Any, prompts: list[Any], texts: list[str], columns: dict[str, list]) -> dict[str, Any]:
+        completions = as_completions(prompts, texts)
+        scores = reward.score(completions, prompts=prompts, **columns)
+        correct = reward.is_correct(completions, prompts=prompts, **columns)
+        extracted = reward.extract_answers(completions, prompts=prompts, **columns)
+        means = {}
+        for name, values in scores.per_function.items():
+            present = [v for v in values if v is not None]
+            means[f"reward/{name}"] = sum(present) / len(present) if present else 0.0
+        return {"reward": scores.total, "correct": correct, "extracted": extracted, "per_function_means": means,
+                "format_ok": self._format_ok(reward, scores, extracted)}
+
+    def _format_ok(self, reward: Any, scores: Any, extracted: list) -> list[bool]:
+        name = self.format_reward or ("format" if "format" in reward.names else None)
+        if name is None:
+            return [a is not None for a in extracted]
+        if name not in reward.names:
+            raise ValueError(f"eval.format_reward={name!r} is not a configured reward; configured: {reward.names}")
+        return [s == CORRECT or (s == "scored" and (v or 0) > 0)
+                for s, v in zip(scores.statuses[name], scores.per_function[name])]
+
+    # --- hooks the training recipe uses (one line each in run_pipeline.py) ---------------------------
+
+    def probe(self, dataset: Any, reward: Any, tokenizer: Any, run_dir: Path, observer: Any) -> Any:
+        """TrainerCallback: greedy evaluation on a fixed probe subset every probe_every_steps; keeps best_model."""
+        from components.evaluation.probe import ProbeCallback
+
+        subset = dataset.select(range(min(self.probe_samples, len(dataset))))
+        return ProbeCallback(self, subset, reward, tokenizer, Path(run_dir), observer, self.probe_every_steps)
+
+    def recording(self, reward: Any, run_dir: Path) -> Any:
+        """The reward set, wrapped to append training completions to completions_train.jsonl every K steps."""
+        if not self.train_completions_every_steps:
+            return reward
+        from components.evaluation.history import TrainingCompletionRecorder
+
+        return TrainingCompletionRecorder(reward, Path(run_dir) / "completions_train.jsonl", self.train_completions_every_steps)

@@ -1,0 +1,120 @@
+"""The `serve:` block as typed settings, and the components (model, reward, prompts) the server uses.
+
+`serve.run_dir=<finished run>` serves what that run trained: its model, reward and prompt config come from
+<run_dir>/.hydra/config.yaml and its weights (adapter or full model) plus tokenizer from <run_dir>/model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+REPO = Path(__file__).resolve().parents[1]
+CONF_DIR = REPO / "conf"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Limits(_Strict):
+    """Request bounds; they become the OpenAPI schema of POST /generate (violations answer 422)."""
+
+    max_prompt_chars: int = Field(4000, ge=1)
+    max_ground_truth_chars: int = Field(1000, ge=1)
+    max_rollouts: int = Field(16, ge=1)
+    max_new_tokens: int = Field(256, ge=1)
+    default_max_new_tokens: int = Field(64, ge=1)
+    max_temperature: float = Field(2.0, gt=0)
+
+    @model_validator(mode="after")
+    def _default_within_max(self) -> Limits:
+        if self.default_max_new_tokens > self.max_new_tokens:
+            raise ValueError(f"default_max_new_tokens={self.default_max_new_tokens} exceeds max_new_tokens={self.max_new_tokens}")
+        return self
+
+
+class DriftSettings(_Strict):
+    reference: str | None = None  # JSON from serve.drift.write_reference_distribution; null = <run_dir>/reference_distribution.json
+    window: int = Field(500, ge=2)  # served values kept per signal (a sliding window)
+    min_samples: int = Field(30, ge=2)  # below this, no statistic is reported (too noisy to flag)
+    bins: int = Field(10, ge=2)
+    psi_threshold: float = Field(0.2, gt=0)  # PSI > 0.2 is the usual "significant shift" rule of thumb
+    ks_alpha: float | None = Field(0.01, gt=0, lt=1)  # flag when the KS p-value falls below; null = PSI only
+
+
+class ServeSettings(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    run_dir: str | None = None
+    merge_adapter: bool = True  # peft merge_and_unload: plain Linear layers generate faster than LoRA-wrapped ones
+    batching: bool = True  # false = one request per generate call (the unbatched baseline)
+    max_batch_rows: int = Field(64, ge=1)  # rows (requests x rollouts) in one generate call
+    batch_wait_ms: float = Field(5.0, ge=0)  # how long a batch waits for more requests before it runs
+    max_queue: int = Field(128, ge=1)  # queued requests beyond this answer 503
+    request_timeout_s: float = Field(30.0, gt=0)  # a request waiting or generating longer answers 504
+    torch_threads: int | None = Field(None, ge=1)
+    log_level: str = "info"
+    limits: Limits = Limits()
+    drift: DriftSettings = DriftSettings()
+
+    @model_validator(mode="after")
+    def _rollouts_fit_a_batch(self) -> ServeSettings:
+        if self.limits.max_rollouts > self.max_batch_rows:
+            raise ValueError(
+                f"limits.max_rollouts={self.limits.max_rollouts} exceeds max_batch_rows={self.max_batch_rows}; "
+                f"raise serve.max_batch_rows to at least {self.limits.max_rollouts}"
+            )
+        return self
+
+
+def settings_from(node: DictConfig | dict[str, Any]) -> ServeSettings:
+    raw = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
+    try:
+        return ServeSettings(**raw)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ValueError(f"serve.{where}: {first['msg']}" if where else f"serve: {first['msg']}") from None
+
+
+@dataclass(frozen=True)
+class ServedComponents:
+    model_component: Any  # has .load() -> LoadedModel
+    reward: Any  # RewardSet
+    prompts: Any  # PromptBuilder
+    run_dir: Path | None
+
+
+def build_components(cfg: DictConfig, settings: ServeSettings) -> ServedComponents:
+    """Cheap: constructors validate their config; no weights load here."""
+    from components.runtime import build
+
+    source = cfg
+    run_dir = None
+    if settings.run_dir:
+        run_dir = Path(settings.run_dir).expanduser().resolve()
+        run_cfg_path = run_dir / ".hydra" / "config.yaml"
+        if not run_cfg_path.is_file():
+            raise ValueError(f"serve.run_dir={settings.run_dir}: no {run_cfg_path.relative_to(run_dir)} (not a finished run dir)")
+        if not (run_dir / "model").is_dir():
+            raise ValueError(f"serve.run_dir={settings.run_dir}: no model/ directory (the run saved no model)")
+        source = OmegaConf.load(run_cfg_path)
+        for key in ("model", "reward", "prompts"):
+            if key not in source:
+                raise ValueError(f"serve.run_dir={settings.run_dir}: {run_cfg_path.name} has no `{key}` section")
+    return ServedComponents(build(source.model), build(source.reward), build(source.prompts), run_dir)
+
+
+def compose_config(overrides: list[str] | None = None) -> DictConfig:
+    """conf/serve.yaml composed with Hydra's compose API (the `uvicorn --factory` path has no @hydra.main)."""
+    from hydra import compose, initialize_config_dir
+
+    from components.runtime import bracket_indices_to_dots
+
+    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+        return compose("serve", overrides=bracket_indices_to_dots(overrides or []))

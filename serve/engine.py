@@ -1,0 +1,155 @@
+"""The model side of serving: load (base + merged adapter), render prompts, and run one shared generate call.
+
+One `generate` call serves many requests at once: each row carries its own temperature (a logits processor)
+and its own token budget and cancellation flag (a per-row stopping criterion), so requests with different
+settings still share a batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import GenerationConfig, LogitsProcessor, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
+
+log = logging.getLogger("serve")
+
+
+@dataclass
+class Job:
+    """One request's share of a batch."""
+
+    rendered: str  # prompt after the prompt builder and the chat template
+    num_rollouts: int
+    temperature: float
+    max_new_tokens: int
+    deadline: float  # time.monotonic() after which the request has been answered 504
+    cancelled: bool = False  # set by the event loop on timeout; read by the stopping criterion
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    tokens: int
+    truncated: bool
+
+
+@dataclass
+class BatchStats:
+    rows: int = 0
+    requests: int = 0
+    new_tokens: int = 0
+    seconds: float = 0.0
+    per_job: list[list[Completion]] = field(default_factory=list)
+
+
+class RowTemperature(LogitsProcessor):
+    """Per-row temperature; a row at 0 keeps only its argmax, so sampling it is greedy."""
+
+    def __init__(self, temperatures: torch.Tensor) -> None:
+        self.temperatures = temperatures
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        greedy = self.temperatures <= 0
+        scaled = scores / torch.where(greedy, 1.0, self.temperatures).unsqueeze(1).to(scores.dtype)
+        if greedy.any():
+            top = scores.argmax(dim=-1, keepdim=True)
+            masked = torch.full_like(scores, float("-inf")).scatter(1, top, 0.0)
+            scaled = torch.where(greedy.unsqueeze(1), masked, scaled)
+        return scaled
+
+
+class RowBudget(StoppingCriteria):
+    """A row stops at its own max_new_tokens, or as soon as its request was cancelled (timed out)."""
+
+    def __init__(self, prompt_len: int, budgets: torch.Tensor, row_jobs: list[Job]) -> None:
+        self.prompt_len = prompt_len
+        self.budgets = budgets
+        self.row_jobs = row_jobs
+
+    def __call__(self, input_ids: torch.LongTensor, scores: Any, **kwargs: Any) -> torch.BoolTensor:
+        done = (input_ids.shape[1] - self.prompt_len) >= self.budgets
+        cancelled = torch.tensor([j.cancelled for j in self.row_jobs], device=input_ids.device)
+        return (done.to(input_ids.device) | cancelled).bool()
+
+
+class Engine:
+    def __init__(self, model_component: Any, run_dir: Path | None = None, merge_adapter: bool = True) -> None:
+        self.model_component = model_component
+        self.run_dir = run_dir
+        self.merge_adapter = merge_adapter
+        self.model: Any = None
+        self.tokenizer: Any = None
+        self.source = ""
+        self.max_positions: int | None = None
+
+    def load(self) -> None:
+        model, tokenizer, source = self._load_weights()
+        model.eval()
+        self.max_positions = getattr(model.config, "max_position_embeddings", None)
+        self.model, self.tokenizer, self.source = model, tokenizer, source
+        log.info("Serving %s (%.1fM params)", source, sum(p.numel() for p in model.parameters()) / 1e6)
+
+    def _load_weights(self) -> tuple[Any, Any, str]:
+        from components.model.tokenizer_setup import prepare_tokenizer
+
+        if self.run_dir is None:
+            loaded = self.model_component.load()
+            return loaded.model, loaded.tokenizer, loaded.source
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        model_dir = self.run_dir / "model"
+        tokenizer = prepare_tokenizer(AutoTokenizer.from_pretrained(model_dir))
+        if not (model_dir / "adapter_config.json").exists():  # LoRA off: the run saved the full model
+            return AutoModelForCausalLM.from_pretrained(model_dir), tokenizer, str(model_dir)
+        from peft import PeftModel
+
+        base = self.model_component.load().model
+        model = PeftModel.from_pretrained(base, model_dir)
+        if self.merge_adapter:
+            model = model.merge_and_unload()
+        return model, tokenizer, f"{model_dir} (adapter{' merged' if self.merge_adapter else ''})"
+
+    def render(self, prompt: Any) -> tuple[str, int]:
+        """The prompt as the model sees it, and its length in tokens."""
+        from components.evaluation.generation import render_prompt
+
+        text = render_prompt(self.tokenizer, prompt)
+        return text, len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    @torch.inference_mode()
+    def generate(self, jobs: list[Job]) -> BatchStats:
+        """Every job's rollouts from one generate call; a job's rows are its prompt repeated num_rollouts times."""
+        row_jobs = [job for job in jobs for _ in range(job.num_rollouts)]
+        tok = self.tokenizer
+        batch = tok([j.rendered for j in row_jobs], return_tensors="pt", padding=True, add_special_tokens=False).to(self.model.device)
+        prompt_len = batch["input_ids"].shape[1]
+        budgets = torch.tensor([j.max_new_tokens for j in row_jobs])
+        temperatures = torch.tensor([j.temperature for j in row_jobs], dtype=torch.float32, device=self.model.device)
+        sampling = bool((temperatures > 0).any())
+        config = GenerationConfig(
+            max_new_tokens=int(budgets.max()), do_sample=sampling, temperature=1.0, top_k=0, top_p=1.0,
+            pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
+        )
+        start = time.perf_counter()
+        output = self.model.generate(
+            **batch, generation_config=config,
+            logits_processor=LogitsProcessorList([RowTemperature(temperatures)]) if sampling else None,
+            stopping_criteria=StoppingCriteriaList([RowBudget(prompt_len, budgets, row_jobs)]),
+        )
+        seconds = time.perf_counter() - start
+        stop_ids = {tok.eos_token_id, tok.pad_token_id}
+        completions = []
+        for row, budget in zip(output[:, prompt_len:].tolist(), budgets.tolist()):
+            row = row[:budget]
+            length = next((i for i, t in enumerate(row) if t in stop_ids), len(row))
+            completions.append(Completion(tok.decode(row[:length], skip_special_tokens=True), length, length >= budget))
+        per_job, i = [], 0
+        for job in jobs:
+            per_job.append(completions[i : i + job.num_rollouts])
+            i += job.num_rollouts
+        return BatchStats(len(row_jobs), len(jobs), sum(c.tokens for c in completions), seconds, per_job)

@@ -1,0 +1,75 @@
+"""Request and response bodies. The request's bounds come from `serve.limits`, so /docs shows the real limits."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+
+from serve.config import Limits
+
+
+class _RequestBase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("prompt", "ground_truth", check_fields=False)
+    @classmethod
+    def _utf8(cls, value: str | None) -> str | None:
+        # JSON may carry lone surrogates ("\ud800"); tokenizers cannot encode them.
+        if value is not None:
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("must be valid UTF-8 text (no lone surrogate code points)") from None
+        return value
+
+
+def request_model(limits: Limits) -> type[BaseModel]:
+    """POST /generate's body with this server's bounds; anything outside them answers 422."""
+    return create_model(
+        "GenerateRequest",
+        __base__=_RequestBase,
+        prompt=(str, Field(min_length=1, max_length=limits.max_prompt_chars, description="The question; the prompts group's template and the chat template are applied")),
+        num_rollouts=(int, Field(1, ge=1, le=limits.max_rollouts, description="Completions sampled for this prompt")),
+        temperature=(float, Field(0.7, ge=0.0, le=limits.max_temperature, allow_inf_nan=False, description="0 = greedy")),
+        ground_truth=(str | None, Field(None, max_length=limits.max_ground_truth_chars, description="Gold answer: rollouts are scored with the training reward and the best by reward is returned; without it the best is chosen by majority vote")),
+        max_new_tokens=(int | None, Field(None, ge=1, le=limits.max_new_tokens, description=f"Default {limits.default_max_new_tokens}")),
+    )
+
+
+class Rollout(BaseModel):
+    response: str
+    reward: float | None = Field(description="Total weighted reward; null without ground_truth")
+    temperature: float
+    answer: str | None = Field(None, description="The answer the reward's verifier extracted, if any")
+    completion_tokens: int
+    truncated: bool = Field(description="Stopped by max_new_tokens rather than by end of sequence")
+
+
+class GenerateResponse(BaseModel):
+    rollouts: list[Rollout]
+    best_response: str
+    best_reward: float | None
+    mean_reward: float | None
+    selection: Literal["reward", "majority_vote", "first"] = Field(
+        description="reward: highest reward (ground truth given); majority_vote: the most common extracted answer; "
+        "first: no answer could be extracted, the first rollout"
+    )
+    majority_answer: str | None = None
+    reward_per_function: dict[str, list[float | None]] | None = None
+    model: str
+
+
+class ErrorResponse(BaseModel):
+    error: str
+    detail: Any = None
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Ready(BaseModel):
+    ready: bool
+    model: str | None = None
+    error: str | None = None
