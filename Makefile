@@ -1,7 +1,7 @@
 # The two commands for a fresh Linux machine:
 #   make run    # install .venv from poetry.lock if needed, run the default pipeline
 #   make test   # install .venv (+ dev group) if needed, run the test suite
-# Extra arguments: make run ARGS='trainer.max_steps=2'   make test PYTEST_ARGS='-k reward -x'
+# Extra arguments: make run ARGS='train.max_steps=2'   make test PYTEST_ARGS='-k reward -x'
 
 SHELL := /bin/bash
 PY := .venv/bin/python

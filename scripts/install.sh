@@ -8,9 +8,9 @@
 #   scripts/install.sh --vllm     # separate, UNLOCKED .venv-vllm with vLLM (CUDA machines only)
 #
 # Environment switches:
-#   TORCH_PIP_ARGS   extra pip arguments for the torch step only, e.g.
-#                    "--index-url <PyTorch CPU or CUDA wheel index>" to pick a
-#                    build; by default pip's own configuration decides (plain
+#   TORCH_PIP_ARGS   extra pip arguments for the torch step only, e.g. pip's
+#                    index option pointing at PyTorch's CPU (or a specific CUDA)
+#                    wheel index; by default pip's own configuration decides (plain
 #                    PyPI = CUDA build on Linux; a configured local/CPU index
 #                    offering 2.x.y+cpu = CPU build).
 #   RLVR_FRESH=1     delete and recreate the venv.
