@@ -14,16 +14,27 @@ import hydra
 from omegaconf import DictConfig
 
 from components.provenance import write_provenance
-from components.modes import check_rewards, score
-from components.runtime import bracket_indices_to_dots, build, prepare_run_dir, resolved_config, seed_everything, write_json
+from components.evaluation.history import append_eval
+from components.evaluation.stats import compare
+from components.modes import check_rewards, evaluate, score
+from components.report.writer import write_report
+from components.distributed import agree_on_run_dir, is_main_process, main_process_only
+from components.training.memory_estimate import check_memory
+from components.runtime import (bracket_indices_to_dots, build, finish_stopped, prepare_run_dir, resolved_config,
+                                reuse_eval_before, seed_everything, write_json)
+from components.validation import validate
+from serve.drift import write_reference_distribution
 
 log = logging.getLogger("run_pipeline")
 
 
 def train(cfg: DictConfig) -> float:
-    run_dir = prepare_run_dir()
+    validate(cfg)  # types, ranges, files, names, cross-field rules: one line in seconds, before any model loads
+    run_dir = prepare_run_dir(cfg.train.get("resume_from_checkpoint"))  # a new dir, or this run's own to resume
     cost = build(cfg.cost)  # starts the run's clock
-    write_provenance(run_dir, cfg)
+    main = is_main_process()  # rank 0 alone writes files and observer output; every rank trains
+    if main:
+        write_provenance(run_dir, cfg)
     seed_everything(cfg.seed)
     # Cheap components first, so config errors surface before any model loads.
     reward = build(cfg.reward)
@@ -32,24 +43,38 @@ def train(cfg: DictConfig) -> float:
     data = build(cfg.data)
     evaluator = build(cfg.eval)
     model_component = build(cfg.model)
-    observer = build(cfg.observer)
+    check_memory(model_component, train_loop.args, enforce=cfg.memory_check)  # stop before loading what cannot fit
+    observer = main_process_only(build(cfg.observer))
     splits = data.load(prompts)
     loaded = model_component.load()
     cost.watch(loaded.model, reward, evaluator)
     observer.start(run_dir, resolved_config(cfg))
     try:
-        before = evaluator.evaluate(loaded.model, loaded.tokenizer, splits.eval, reward)
-        write_json(run_dir / "eval_before.json", before.metrics)
-        observer.log_metrics({f"eval_before/{k}": v for k, v in before.metrics.items()}, step=0)
-        observer.log_samples("eval", before.samples, step=0)
+        before = reuse_eval_before(run_dir)  # a resumed run evaluated (and logged) this before its first step
+        if before is None:
+            before = evaluator.evaluate(loaded.model, loaded.tokenizer, splits.eval, reward)
+            write_json(run_dir / "eval_before.json", before.metrics)
+            observer.log_metrics({f"eval_before/{k}": v for k, v in before.metrics.items()}, step=0)
+            observer.log_samples("eval", before.samples, step=0)
+            if main:
+                append_eval(run_dir, before.samples, tag="before", step=0)
 
         from components.training.callbacks import ObserverCallback
+        from components.training.guards import TrainingStopped
 
-        result = train_loop.fit(loaded, splits.train, reward, callbacks=[cost, ObserverCallback(observer)])
+        probe = evaluator.probe(splits.eval, reward, loaded.tokenizer, run_dir, observer)  # eval/... every N steps
+        callbacks = [cost, ObserverCallback(observer), probe]
+        try:
+            result = train_loop.fit(loaded, splits.train, evaluator.recording(reward, run_dir), callbacks=callbacks)
+        except TrainingStopped as stop:  # Ctrl-C, non-finite loss, failed preflight: summary.json says which
+            finish_stopped(run_dir, stop)
         after = evaluator.evaluate(result.model, loaded.tokenizer, splits.eval, reward)
         write_json(run_dir / "eval_after.json", after.metrics)
         observer.log_metrics({f"eval/{k}": v for k, v in after.metrics.items()}, step=result.global_step)
         observer.log_samples("eval", after.samples, step=result.global_step)
+        if main:
+            write_reference_distribution(run_dir, after.samples, loaded.tokenizer)  # the server's drift baseline
+            append_eval(run_dir, after.samples, tag="after", step=result.global_step)
 
         summary = {
             "accuracy_before": before.metrics["accuracy"],
@@ -58,20 +83,25 @@ def train(cfg: DictConfig) -> float:
             "mean_reward_before": before.metrics["mean_reward"],
             "mean_reward_after": after.metrics["mean_reward"],
             "global_step": result.global_step,
+            "world_size": result.metrics.get("world_size", 1),
             "train_runtime_s": result.metrics.get("train_runtime"),
             "model_source": loaded.source,
             "saved_model": result.saved_to,
             "run_dir": str(run_dir),
         }
+        summary.update(compare(before.samples, after.samples))  # paired bootstrap CI + McNemar p-value
+        summary.update(probe.summary())
         summary.update(cost.summary(summary["accuracy_gain"]))
         write_json(run_dir / "summary.json", summary)
         observer.log_summary(summary)
     finally:
         observer.close()
+    if main:
+        write_report(run_dir)
     return summary["accuracy_after"]
 
 
-MODES = {"train": train, "score": score.run, "check_rewards": check_rewards.run}
+MODES = {"train": train, "eval": evaluate.run, "score": score.run, "check_rewards": check_rewards.run}
 
 
 @hydra.main(config_path="conf", config_name="config", version_base="1.3")
@@ -85,5 +115,5 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
-    sys.argv = bracket_indices_to_dots(sys.argv)
+    sys.argv = agree_on_run_dir(bracket_indices_to_dots(sys.argv))  # one run dir for every rank
     main()

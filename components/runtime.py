@@ -8,10 +8,13 @@ import math
 import os
 import random
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
+
+from components.distributed import is_main_process
 
 log = logging.getLogger("run_pipeline")
 
@@ -56,14 +59,68 @@ def seed_everything(seed: int) -> None:
     set_seed(seed)
 
 
-def prepare_run_dir() -> Path:
+def prepare_run_dir(resume_from_checkpoint: Any = None) -> Path:
+    """The Hydra run dir, guarded: a new run never writes into another run's files.
+
+    Resuming (`train.resume_from_checkpoint` set) is the one way back into a used dir: logs are rewound to the
+    checkpoint's step (rows a killed run wrote after it are logged again), and what the resumed run writes
+    anew (summary.json of an interrupted attempt, a stale eval_after.json) is moved aside, never overwritten.
+    """
     from hydra.core.hydra_config import HydraConfig
 
+    from components.training.checkpoints import checkpoint_step, resolve_resume, rewind_logs
+
     run_dir = Path(HydraConfig.get().runtime.output_dir)
-    taken = [name for name in RUN_FILES if (run_dir / name).exists()]
-    if taken:
-        raise ValueError(f"hydra.run.dir={run_dir} already holds a run ({taken[0]}); choose a new directory")
+    # Only rank 0 checks and rewrites: by the time a slow rank looks, rank 0 may already have written.
+    if not is_main_process():
+        return run_dir
+    if resume_from_checkpoint is None:
+        taken = [name for name in RUN_FILES if (run_dir / name).exists()]
+        if taken:
+            raise ValueError(f"hydra.run.dir={run_dir} already holds a run ({taken[0]}); choose a new directory, "
+                             "or continue it with train.resume_from_checkpoint=auto")
+        return run_dir
+    summary = run_dir / "summary.json"
+    if summary.exists() and json.loads(summary.read_text(encoding="utf-8")).get("status") in (None, "finished"):
+        raise ValueError(f"hydra.run.dir={run_dir} holds a finished run (summary.json); nothing to resume")
+    step = checkpoint_step(resolve_resume(resume_from_checkpoint, run_dir))
+    for name in ("summary.json", "eval_after.json"):
+        if (run_dir / name).exists():
+            os.replace(run_dir / name, _free_name(run_dir / f"{Path(name).stem}.before_resume_{step}.json"))
+    rewind_logs(run_dir, step)
+    log.info("Resuming the run in %s from step %d", run_dir, step)
     return run_dir
+
+
+def _free_name(path: Path) -> Path:
+    n = 1
+    while path.exists():
+        path, n = path.with_name(f"{path.stem.rsplit('~', 1)[0]}~{n}{path.suffix}"), n + 1
+    return path
+
+
+def reuse_eval_before(run_dir: Path) -> Any:
+    """A resumed run's evaluation before training (EvalResult), read back instead of re-run; None for a new run."""
+    from components.evaluation.history import EVAL_HISTORY
+    from components.types import EvalResult
+
+    path = run_dir / "eval_before.json"
+    if not path.exists():
+        return None
+    history = run_dir / EVAL_HISTORY
+    rows = [json.loads(line) for line in history.read_text(encoding="utf-8").splitlines() if line.strip()] if history.exists() else []
+    samples = sorted((r for r in rows if r.get("tag") == "before" and r.get("sample") is None), key=lambda r: r["index"])
+    log.info("Resumed run: reusing %s", path)
+    return EvalResult(json.loads(path.read_text(encoding="utf-8")), samples)
+
+
+def finish_stopped(run_dir: Path, stop: Any) -> None:
+    """Training stopped on purpose (Ctrl-C, non-finite loss, failed preflight): summary.json says so, and the
+    process exits non-zero with the reason on one line."""
+    write_json(run_dir / "summary.json", dict(stop.summary(), run_dir=str(run_dir)))
+    log.error("%s", stop)
+    print(f"stopped ({stop.status}): {stop}", file=sys.stderr)
+    raise SystemExit(stop.exit_code)
 
 
 def resolved_config(cfg: DictConfig) -> dict[str, Any]:
@@ -81,7 +138,12 @@ def _json_safe(value: Any) -> Any:
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write atomically: a crash never leaves a half-written file, and an existing file is never replaced."""
+    """Write atomically: a crash never leaves a half-written file, and an existing file is never replaced.
+
+    Under a multi-process launch only rank 0 writes (the ranks share one run dir).
+    """
+    if not is_main_process():
+        return
     if path.exists():
         raise ValueError(f"{path} already exists; refusing to overwrite it")
     tmp = path.with_suffix(path.suffix + ".tmp")

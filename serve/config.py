@@ -78,6 +78,7 @@ def settings_from(node: DictConfig | dict[str, Any]) -> ServeSettings:
         return ServeSettings(**raw)
     except ValidationError as err:
         first = err.errors()[0]
+        first["msg"] = first["msg"].removeprefix("Value error, ")
         where = ".".join(str(part) for part in first["loc"])
         raise ValueError(f"serve.{where}: {first['msg']}" if where else f"serve: {first['msg']}") from None
 

@@ -20,16 +20,20 @@ SIGNALS = ("reward", "completion_length")
 EPS = 1e-4  # floor for empty bins: PSI's log ratio is undefined at 0
 
 
-def write_reference_distribution(run_dir: str | Path, samples: list[dict[str, Any]], tokenizer: Any) -> Path:
-    """<run_dir>/reference_distribution.json from evaluation samples (each with `reward` and `completion`).
+def write_reference_distribution(run_dir: str | Path, samples: list[dict[str, Any]], tokenizer: Any = None) -> Path:
+    """<run_dir>/reference_distribution.json from evaluation samples (each with `reward` and `completion_tokens`).
 
-    Lengths are re-tokenized from the decoded completion text, the same way the server counts them
-    approximately (special tokens excluded).
+    A sample without `completion_tokens` is measured by re-tokenizing its `completion` text (needs `tokenizer`).
     """
     from components.runtime import write_json
 
     rewards = [float(s["reward"]) for s in samples if s.get("reward") is not None]
-    lengths = [len(tokenizer(s["completion"], add_special_tokens=False)["input_ids"]) for s in samples if s.get("completion") is not None]
+    lengths = []
+    for s in samples:
+        if s.get("completion_tokens") is not None:
+            lengths.append(int(s["completion_tokens"]))
+        elif s.get("completion") is not None and tokenizer is not None:
+            lengths.append(len(tokenizer(s["completion"], add_special_tokens=False)["input_ids"]))
     path = Path(run_dir) / REFERENCE_FILE
     write_json(path, {"source": "eval_after", "num_samples": len(samples), "reward": rewards, "completion_length": lengths})
     return path
@@ -51,15 +55,18 @@ def load_reference(path: str | Path) -> dict[str, list[float]]:
 
 
 def bin_edges(reference: list[float], bins: int) -> list[float]:
-    """Interior edges: quantiles of the reference, or midpoints between its values when it has few distinct ones.
+    """Interior edges: quantiles of the reference, or one narrow bin per value when it has few distinct ones.
 
-    Rewards are often discrete (0, 0.1, 1, 1.1): quantile edges would collapse, so each value gets its own bin.
+    Rewards are often discrete (0, 0.1, 1, 1.1): quantile edges would collapse, so each reference value gets a
+    bin of its own and the gaps between them are bins too (a served value the reference never had lands there).
     """
     import numpy as np
 
     values = np.unique(np.asarray(reference, dtype=float))
     if len(values) <= bins:
-        return list((values[:-1] + values[1:]) / 2)
+        gap = np.diff(values).min() / 4 if len(values) > 1 else np.inf
+        half = np.minimum(1e-6 * np.maximum(1.0, np.abs(values)), gap)
+        return list(np.unique(np.concatenate([values - half, values + half])))
     return list(np.unique(np.quantile(reference, np.linspace(0, 1, bins + 1)[1:-1])))
 
 
@@ -69,7 +76,7 @@ def psi(reference: list[float], current: list[float], bins: int = 10) -> float:
     >>> psi([0, 1] * 50, [0, 1] * 50)
     0.0
     >>> round(psi([0, 1] * 50, [1] * 100), 2)
-    4.25
+    4.6
     """
     import numpy as np
 

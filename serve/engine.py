@@ -131,9 +131,11 @@ class Engine:
         budgets = torch.tensor([j.max_new_tokens for j in row_jobs])
         temperatures = torch.tensor([j.temperature for j in row_jobs], dtype=torch.float32, device=self.model.device)
         sampling = bool((temperatures > 0).any())
+        # Sampling knobs stay neutral (temperature 1, no top-k/top-p): RowTemperature does the per-row scaling.
+        knobs = {"temperature": 1.0, "top_k": 0, "top_p": 1.0} if sampling else {}
         config = GenerationConfig(
-            max_new_tokens=int(budgets.max()), do_sample=sampling, temperature=1.0, top_k=0, top_p=1.0,
-            pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
+            max_new_tokens=int(budgets.max()), do_sample=sampling, pad_token_id=tok.pad_token_id,
+            eos_token_id=tok.eos_token_id, **knobs,
         )
         start = time.perf_counter()
         output = self.model.generate(

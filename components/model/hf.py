@@ -7,7 +7,7 @@ import logging
 import torch
 
 from components.model.lora import LoraSettings, lora_settings
-from components.model.quantization import bnb_4bit_config, check_4bit_supported
+from components.model.quantization import bnb_4bit_config, check_4bit_supported, quantized_device_map
 from components.model.sources import gguf_source, resolve_source
 from components.model.tokenizer_setup import prepare_tokenizer
 from components.types import LoadedModel
@@ -82,7 +82,7 @@ class HFCausalLM:
             model_kwargs["quantization_config"] = bnb_4bit_config(
                 self.bnb_4bit_quant_type, self.bnb_4bit_use_double_quant, self.bnb_4bit_compute_dtype
             )
-            model_kwargs["device_map"] = {"": 0} if torch.cuda.is_available() else {"": "cpu"}
+            model_kwargs["device_map"] = quantized_device_map()
         model = AutoModelForCausalLM.from_pretrained(source, **model_kwargs)
         if self.gradient_checkpointing:
             model.gradient_checkpointing_enable()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 
 import torch
 
@@ -25,6 +26,13 @@ def check_4bit_supported() -> None:
         )
 
 
+def quantized_device_map() -> dict:
+    """bitsandbytes layers must be placed at load time: this process's GPU (LOCAL_RANK under DDP), else CPU."""
+    if torch.cuda.is_available():
+        return {"": int(os.environ.get("LOCAL_RANK", "0"))}
+    return {"": "cpu"}
+
+
 def bnb_4bit_config(quant_type: str, double_quant: bool, compute_dtype: torch.dtype):
     from transformers import BitsAndBytesConfig
 
@@ -44,7 +52,7 @@ def quantize_4bit(model, quant_type: str = "nf4", double_quant: bool = True):
 
     with tempfile.TemporaryDirectory() as tmp:
         model.save_pretrained(tmp)
-        device = {"": 0} if torch.cuda.is_available() else {"": "cpu"}
+        device = quantized_device_map()
         return AutoModelForCausalLM.from_pretrained(
             tmp, quantization_config=bnb_4bit_config(quant_type, double_quant, torch.float32), device_map=device
         )

@@ -96,6 +96,10 @@ def markdown(rows: list[dict[str, Any]], fields: list[str], metric: str, mode: s
     return "\n".join(lines) + "\n"
 
 
+def _short(label: str, width: int = 70) -> str:
+    return label if len(label) <= width else "..." + label[-(width - 3):]
+
+
 def plot(rows: list[dict[str, Any]], metric: str, path: Path) -> None:
     import matplotlib
 
@@ -103,15 +107,14 @@ def plot(rows: list[dict[str, Any]], metric: str, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     scored = [r for r in rows if isinstance(r.get(metric), (int, float))]
-    labels = [r["overrides"] or r["job"] for r in scored]
+    labels = [_short(r["overrides"] or r["job"]) for r in scored]
     fig, ax = plt.subplots(figsize=(8, 0.5 * len(scored) + 1.5))
     ax.barh(range(len(scored)), [r[metric] for r in scored], color="tab:blue")
     ax.set_yticks(range(len(scored)), labels, fontsize=8)
     ax.invert_yaxis()  # rank 1 on top
     ax.set_xlabel(metric)
     ax.set_title(f"Sweep: {len(scored)} of {len(rows)} runs with {metric}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
 
 

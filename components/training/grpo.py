@@ -13,7 +13,12 @@ from typing import Any
 
 import torch
 
+from components.distributed import needs_cpu_backend
 from components.training.batch_checks import check_batch_geometry
+from components.training.checkpoints import checkpoints_dir, latest_checkpoint, resolve_resume
+from components.training.guards import GuardSettings, TrainingGuard, TrainingStopped
+from components.training.preflight import PreflightCallback, check_context
+from components.training.vllm_check import check_vllm
 from components.types import LoadedModel, TrainResult
 
 log = logging.getLogger(__name__)
@@ -25,15 +30,22 @@ def default_bf16() -> bool:
 
 
 class GRPOTrainingLoop:
-    def __init__(self, output_dir: str, save_final_model: bool = True, **grpo_args: Any) -> None:
+    def __init__(self, output_dir: str, save_final_model: bool = True, preflight: bool = True, preflight_steps: int = 3,
+                 preflight_max_truncated: float = 0.9, guards: dict | None = None, **grpo_args: Any) -> None:
         from trl import GRPOConfig
 
         from components.training.export_grpo_fields import grpo_field_defaults
 
         defaults = grpo_field_defaults()
-        unknown = sorted(set(grpo_args) - set(defaults))
+        # conf/trl/grpo_config.yaml is generated from one TRL release; under another release, fields that
+        # release lacks are dropped while unset (null), and named when a user actually set them.
+        unknown = sorted(k for k in set(grpo_args) - set(defaults) if grpo_args[k] is not None)
+        grpo_args = {k: v for k, v in grpo_args.items() if k in defaults}
         if unknown:
             raise ValueError(f"train.{unknown[0]}: not a trl.GRPOConfig field")
+        if needs_cpu_backend() and not grpo_args.get("use_cpu"):
+            log.info("WORLD_SIZE=%s without CUDA: train.use_cpu=true (gloo)", os.environ["WORLD_SIZE"])
+            grpo_args["use_cpu"] = True
         if grpo_args.get("bf16") is None:
             grpo_args["bf16"] = default_bf16()
         # Only fields that differ from TRL's defaults are passed, so deprecated aliases stay silent.
@@ -41,15 +53,26 @@ class GRPOTrainingLoop:
         check_batch_geometry(changed, defaults, world_size=int(os.environ.get("WORLD_SIZE", "1")))
         self.output_dir = Path(output_dir)
         self.save_final_model = save_final_model
+        self.preflight, self.preflight_steps, self.preflight_max_truncated = preflight, preflight_steps, preflight_max_truncated
+        self.guards = GuardSettings(**(guards or {}))
+        # TRL takes a path or a bool; `auto` (the latest checkpoint of this run dir, if any) is resolved here.
+        self.resume_from = resolve_resume(changed.pop("resume_from_checkpoint", None), self.output_dir)
         try:
             self.args = GRPOConfig(output_dir=str(self.output_dir / "checkpoints"), **changed)
         except ValueError as err:
             raise ValueError(f"train: {' '.join(str(err).split())}") from None
+        check_vllm(self.args.use_vllm, self.args.vllm_mode)
 
     def fit(self, loaded: LoadedModel, train_dataset: Any, reward: Any, callbacks: list[Any]) -> TrainResult:
         from trl import GRPOTrainer
 
         self.args.reward_weights = list(reward.weights)
+        guard = TrainingGuard(self.guards)
+        preflight = None
+        if self.preflight:
+            check_context(loaded.model, loaded.tokenizer, train_dataset, self.args.max_completion_length)
+            preflight = PreflightCallback(self.preflight_steps, self.preflight_max_truncated, self.args.max_completion_length)
+        callbacks = [guard, *([preflight] if preflight else []), *callbacks]
         trainer = GRPOTrainer(
             model=loaded.model,
             reward_funcs=list(reward.funcs),
@@ -59,10 +82,24 @@ class GRPOTrainingLoop:
             peft_config=loaded.peft_config,
             callbacks=callbacks,
         )
-        output = trainer.train(resume_from_checkpoint=self.args.resume_from_checkpoint)
+        output = trainer.train(resume_from_checkpoint=str(self.resume_from) if self.resume_from else None)
+        failure = preflight.failure if preflight else None
+        if guard.stop or failure:
+            status, message = guard.stop or ("preflight_failed", failure)
+            last = trainer.state.global_step if status == "interrupted" else None
+            raise TrainingStopped(status, message, trainer.state.global_step, self._checkpoint(last))
         saved_to = ""
-        if self.save_final_model and trainer.is_world_process_zero():
+        if self.save_final_model:
             saved_to = str(self.output_dir / "model")
+            # Every rank calls save_model (FSDP / ZeRO-3 gather the sharded weights); it writes on rank 0 only.
             trainer.save_model(saved_to)  # the LoRA adapter only, when LoRA is on
-            loaded.tokenizer.save_pretrained(saved_to)
-        return TrainResult(trainer.model, trainer.state.global_step, dict(output.metrics), saved_to)
+            if trainer.is_world_process_zero():
+                loaded.tokenizer.save_pretrained(saved_to)
+        # world_size as the trainer saw it: proves a launch really ran N processes (not N silent copies of one).
+        metrics = dict(output.metrics, world_size=trainer.accelerator.num_processes)
+        return TrainResult(trainer.model, trainer.state.global_step, metrics, saved_to)
+
+    def _checkpoint(self, step: int | None) -> str | None:
+        folder = checkpoints_dir(self.output_dir)
+        found = folder / f"checkpoint-{step}" if step is not None else latest_checkpoint(folder)
+        return str(found) if found and found.exists() else None

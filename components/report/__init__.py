@@ -1,0 +1,1 @@
+"""Run reports: report.md / report.html with plots, written into every run dir."""

@@ -1,0 +1,197 @@
+"""Reject a bad config right after Hydra composes it: before torch/TRL import, before any model loads.
+
+    validate(cfg)   # raises ValueError("train.max_steps='abc': expected a number") -> one line, exit 2
+
+Types and unknown keys come from the structured schemas (components/config_schema.py); this file adds what a
+type cannot say: ranges, files that must exist, names that must be registered, and rules across fields (batch
+divisibility, context length, 4-bit backend). Component constructors keep their own checks; these run first
+so every mistake costs seconds, not a model load. Nothing here imports torch, transformers or trl.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import json
+import os
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from components.config_schema import CONF_DIR, check_schemas
+
+Rule = tuple[str, Callable[[Any], bool], str]  # (key, accepts(value), what is expected)
+
+_POS = (lambda v: v > 0, "must be > 0")
+_AT_LEAST_1 = (lambda v: v >= 1, "must be >= 1")
+_FRACTION = (lambda v: 0 <= v <= 1, "must be in [0, 1]")
+RULES: list[Rule] = [  # checked when the key exists and is not null
+    ("seed", lambda v: v >= 0, "must be >= 0"),
+    ("train.max_steps", lambda v: v == -1 or v > 0, "must be > 0 (or -1 to train for train.num_train_epochs)"),
+    ("train.num_train_epochs", *_POS),
+    ("train.per_device_train_batch_size", *_AT_LEAST_1),
+    ("train.gradient_accumulation_steps", *_AT_LEAST_1),
+    ("train.num_generations", lambda v: v >= 2, "must be >= 2 (GRPO compares completions of the same prompt)"),
+    ("train.max_completion_length", *_AT_LEAST_1),
+    ("train.learning_rate", *_POS),
+    ("train.temperature", *_POS),
+    ("train.top_p", lambda v: 0 < v <= 1, "must be in (0, 1]"),
+    ("train.beta", lambda v: v >= 0, "must be >= 0"),
+    ("train.logging_steps", *_POS),
+    ("train.save_steps", *_POS),
+    ("train.save_total_limit", *_AT_LEAST_1),
+    ("train.warmup_steps", lambda v: v >= 0, "must be >= 0"),
+    ("train.max_grad_norm", lambda v: v >= 0, "must be >= 0"),
+    ("train.preflight_steps", *_AT_LEAST_1),
+    ("train.preflight_max_truncated", lambda v: 0 < v <= 1, "must be in (0, 1]"),
+    ("train.guards.length_blowup", *_POS),
+    ("train.guards.patience", *_AT_LEAST_1),
+    ("train.guards.zero_std_frac", *_FRACTION),
+    ("train.guards.clipped_ratio", *_FRACTION),
+    ("model.lora.r", *_AT_LEAST_1),
+    ("model.lora.alpha", *_POS),
+    ("model.lora.dropout", lambda v: 0 <= v < 1, "must be in [0, 1)"),
+    ("model.hidden_size", *_AT_LEAST_1),
+    ("model.max_position_embeddings", *_AT_LEAST_1),
+    ("data.num_train", *_AT_LEAST_1),
+    ("data.num_eval", *_AT_LEAST_1),
+    ("data.max_train_samples", *_AT_LEAST_1),
+    ("data.max_eval_samples", *_AT_LEAST_1),
+    ("data.eval_fraction", lambda v: 0 < v < 1, "must be in (0, 1)"),
+    ("eval.batch_size", *_AT_LEAST_1),
+    ("eval.max_new_tokens", *_AT_LEAST_1),
+    ("eval.max_samples", *_AT_LEAST_1),
+    ("eval.n_samples", lambda v: v >= 0, "must be >= 0"),
+    ("eval.probe_every_steps", lambda v: v >= 0, "must be >= 0 (0 = off)"),
+]
+FILE_KEYS = ("data.train_file", "data.eval_file", "data.path", "score.input")
+
+
+def _get(values: Mapping[str, Any], dotted: str) -> Any:
+    node: Any = values
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _choices(cfg: DictConfig) -> Mapping[str, Any]:
+    from hydra.core.hydra_config import HydraConfig
+
+    if HydraConfig.initialized():
+        return HydraConfig.get().runtime.choices
+    return _get(OmegaConf.to_container(cfg.hydra), "runtime.choices") if "hydra" in cfg else {}
+
+
+def resolved(cfg: DictConfig) -> dict[str, Any]:
+    """The config as plain values; a missing `???` or a broken `${...}` is a one-line error naming the key."""
+    body = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
+    try:
+        return OmegaConf.to_container(body, resolve=True, throw_on_missing=True)
+    except OmegaConfBaseException as err:
+        what = "is required (it is ???)" if "Missing mandatory" in str(err) else f"cannot be resolved ({str(err).splitlines()[0]})"
+        raise ValueError(f"{err.full_key} {what}") from None
+
+
+def check_ranges(values: Mapping[str, Any]) -> None:
+    for key, accepts, expected in RULES:
+        value = _get(values, key)
+        if value is not None and not isinstance(value, bool) and isinstance(value, (int, float)) and not accepts(value):
+            raise ValueError(f"{key}={value} {expected}")
+
+
+def check_files(values: Mapping[str, Any]) -> None:
+    for key in FILE_KEYS:
+        value = _get(values, key)
+        if isinstance(value, str) and value and not Path(value).expanduser().exists():
+            raise ValueError(f"{key}={value}: file not found")
+    model = values.get("model") or {}
+    if model.get("model_name_or_path") is not None:
+        from components.model.sources import gguf_source  # stdlib only: checks local paths and pkg:// files
+
+        gguf_source(str(model["model_name_or_path"]), model.get("gguf_file"))
+    resume = _get(values, "train.resume_from_checkpoint")
+    if resume is not None and str(resume).lower() not in ("auto", "latest", "true", "false", "null", "none", ""):
+        from components.training.checkpoints import resolve_resume
+
+        resolve_resume(resume, ".")  # a path: it must be a complete checkpoint
+
+
+def check_rewards(values: Mapping[str, Any]) -> None:
+    import components.reward.library  # noqa: F401  (registers the built-in rewards)
+    from components.reward.base import registry
+
+    known = registry()
+    for i, entry in enumerate(_get(values, "reward.reward_functions") or []):
+        name = entry.get("name") if isinstance(entry, Mapping) else None
+        if isinstance(entry, Mapping) and not entry.get("function") and name not in known:
+            raise ValueError(f"reward.reward_functions[{i}].name={name}: unknown reward; known: {', '.join(sorted(known))}")
+
+
+def _has_cuda_device() -> bool:
+    return Path("/proc/driver/nvidia/gpus").is_dir()  # the NVIDIA driver is loaded (no torch import needed)
+
+
+def bnb_version() -> str | None:
+    if importlib.util.find_spec("bitsandbytes") is None:
+        return None
+    return importlib.metadata.version("bitsandbytes")
+
+
+def check_4bit(model: Mapping[str, Any]) -> None:
+    if not model.get("load_in_4bit"):
+        return
+    if not (model.get("lora") or {}).get("enabled", True):
+        raise ValueError("model.load_in_4bit=true trains only LoRA adapters: set model.lora.enabled=true")
+    version = bnb_version()
+    if version is None:
+        raise ValueError("model.load_in_4bit=true needs bitsandbytes: pip install 'bitsandbytes>=0.45' (or set model.load_in_4bit=false)")
+    major_minor = tuple(int(p) for p in version.split(".")[:2] if p.isdigit())
+    if major_minor < (0, 45) and not _has_cuda_device():
+        raise ValueError(f"model.load_in_4bit=true on CPU needs bitsandbytes>=0.45 (found {version}); "
+                         "upgrade it or set model.load_in_4bit=false")
+
+
+@lru_cache(maxsize=1)
+def grpo_defaults() -> dict[str, Any]:
+    return OmegaConf.to_container(OmegaConf.load(CONF_DIR / "trl" / "grpo_config.yaml"))
+
+
+def _model_positions(model: Mapping[str, Any]) -> int | None:
+    if isinstance(model.get("max_position_embeddings"), int):
+        return model["max_position_embeddings"]
+    config = Path(str(model.get("model_name_or_path", ""))).expanduser() / "config.json"
+    if config.is_file():  # a local checkpoint: read its context without loading it
+        return json.loads(config.read_text(encoding="utf-8")).get("max_position_embeddings")
+    return None
+
+
+def check_cross_fields(values: Mapping[str, Any], modes: Mapping[str, Any] | None) -> None:
+    if modes is not None and values.get("mode") not in modes:
+        raise ValueError(f"mode={values.get('mode')}: choose one of {', '.join(modes)}")
+    train, model = values.get("train") or {}, values.get("model") or {}
+    if train:
+        from components.training.batch_checks import check_batch_geometry
+
+        check_batch_geometry(train, grpo_defaults(), world_size=int(os.environ.get("WORLD_SIZE", "1")))
+    positions, completion = _model_positions(model), train.get("max_completion_length")
+    if positions and isinstance(completion, int) and completion >= positions:
+        raise ValueError(f"train.max_completion_length={completion} leaves no room for the prompt in the model's "
+                         f"context of {positions} positions; use less than {positions}")
+    check_4bit(model)
+
+
+def validate(cfg: DictConfig, modes: Mapping[str, Any] | None = None) -> None:
+    """Raise a one-line ValueError naming the key for the first problem found; return quietly otherwise."""
+    values = resolved(cfg)
+    check_schemas(values, _choices(cfg))
+    check_ranges(values)
+    check_cross_fields(values, modes)
+    check_files(values)
+    if "reward" in values:
+        check_rewards(values)
