@@ -7,8 +7,15 @@
 
 from __future__ import annotations
 
-import logging
-import sys
+import os
+
+# Idle OpenMP threads sleep instead of spin-waiting: on shared or oversubscribed CPU cores spinning made torch
+# 20-30x slower, and on dedicated cores the difference is within noise (BENCHMARKS.md, Profile). Set before
+# torch is imported.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import logging  # noqa: E402
+import sys  # noqa: E402
 
 import hydra
 from omegaconf import DictConfig
@@ -93,11 +100,11 @@ def train(cfg: DictConfig) -> float:
         summary.update(probe.summary())
         summary.update(cost.summary(summary["accuracy_gain"]))
         write_json(run_dir / "summary.json", summary)
+        if main:
+            write_report(run_dir)  # before observers close, so they can keep it (MLflow artifact)
         observer.log_summary(summary)
     finally:
         observer.close()
-    if main:
-        write_report(run_dir)
     return summary["accuracy_after"]
 
 

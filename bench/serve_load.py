@@ -117,13 +117,17 @@ def run_mode(name: str, overrides: list[str], args: argparse.Namespace, workdir:
         load_before = os.getloadavg()
         result = asyncio.run(drive(url, args.requests, args.concurrency, args.max_new_tokens, args.rollouts, args.max_seconds))
         after = rss_mb(proc.pid)
+        rounds = [after]
+        for _ in range(args.extra_rounds):  # a leak keeps growing round after round; allocator warm-up does not
+            asyncio.run(drive(url, args.requests, args.concurrency, args.max_new_tokens, args.rollouts, args.max_seconds))
+            rounds.append(rss_mb(proc.pid))
         batch = [line for line in httpx.get(url + "/metrics").text.splitlines() if line.startswith("serve_batch_requests_")]
         calls = next(float(x.split()[-1]) for x in batch if x.startswith("serve_batch_requests_count"))
         total = next(float(x.split()[-1]) for x in batch if x.startswith("serve_batch_requests_sum"))
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    return dict(result, mode=name, rss_before_mb=before, rss_after_mb=after, mean_requests_per_call=round(total / calls, 2),
+    return dict(result, mode=name, rss_before_mb=before, rss_after_mb=after, rss_after_each_round_mb=rounds, mean_requests_per_call=round(total / calls, 2),
                 load_avg_1m=[round(load_before[0], 2), round(os.getloadavg()[0], 2)])
 
 
@@ -134,6 +138,7 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=16)
     parser.add_argument("--rollouts", type=int, default=1)
     parser.add_argument("--warmup", type=int, default=32)
+    parser.add_argument("--extra-rounds", type=int, default=0, help="repeat the load this many times, recording RSS after each")
     parser.add_argument("--max-seconds", type=float, default=900, help="per mode: requests not sent by then count as failures")
     parser.add_argument("--modes", default="batched,unbatched")
     parser.add_argument("--overrides", nargs="*", default=[], help="extra conf/serve.yaml overrides for both modes")

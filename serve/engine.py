@@ -64,7 +64,7 @@ class RowTemperature(LogitsProcessor):
 
 
 class RowBudget(StoppingCriteria):
-    """A row stops at its own max_new_tokens, or as soon as its request was cancelled (timed out)."""
+    """A row stops at its own max_new_tokens, or as soon as its request was cancelled or is past its deadline."""
 
     def __init__(self, prompt_len: int, budgets: torch.Tensor, row_jobs: list[Job]) -> None:
         self.prompt_len = prompt_len
@@ -73,7 +73,8 @@ class RowBudget(StoppingCriteria):
 
     def __call__(self, input_ids: torch.LongTensor, scores: Any, **kwargs: Any) -> torch.BoolTensor:
         done = (input_ids.shape[1] - self.prompt_len) >= self.budgets
-        cancelled = torch.tensor([j.cancelled for j in self.row_jobs], device=input_ids.device)
+        now = time.monotonic()
+        cancelled = torch.tensor([j.cancelled or now > j.deadline for j in self.row_jobs], device=input_ids.device)
         return (done.to(input_ids.device) | cancelled).bool()
 
 

@@ -17,7 +17,7 @@ def namespaced(logs: dict[str, Any]) -> dict[str, float]:
             continue
         if key.startswith(REWARD_PREFIX) and key.endswith(REWARD_SUFFIX):
             out["reward/" + key[len(REWARD_PREFIX) : -len(REWARD_SUFFIX)]] = value
-        elif key.startswith(("train/", "eval/", "reward/")):
+        elif key.startswith(("train/", "eval/", "reward/", "cost/")):
             out[key] = value
         else:
             out["train/" + key] = value

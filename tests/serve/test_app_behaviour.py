@@ -56,10 +56,7 @@ class InProcessServer:
             if self.server.started:
                 break
             time.sleep(0.05)
-        for _ in range(200):
-            if httpx.get(self.url + "/health").status_code == 200 and "ready" in httpx.get(self.url + "/ready").text:
-                break
-            time.sleep(0.05)
+        assert httpx.get(self.url + "/health").status_code == 200
         return self
 
     def __exit__(self, *exc) -> None:

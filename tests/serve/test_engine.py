@@ -103,3 +103,9 @@ def test_bad_run_dir_names_the_key(tmp_path) -> None:
 def test_bad_serve_settings_are_one_line_errors(raw, message) -> None:
     with pytest.raises(ValueError, match="^" + message.replace("(", r"\(").replace(")", r"\)")):
         settings_from(raw)
+
+
+def test_rows_past_their_deadline_stop(engine: Engine) -> None:
+    late = job(engine, "What is 4 + 4?", 1, 0.7, 100)
+    late.deadline = time.monotonic() - 1  # the request has already been answered 504
+    assert engine.generate([late]).per_job[0][0].tokens <= 1
