@@ -30,7 +30,7 @@ from serve.schemas import ErrorResponse, GenerateResponse, Health, Ready, Rollou
 from serve.selection import select
 
 log = logging.getLogger("serve")
-ERRORS = {code: {"model": ErrorResponse} for code in (400, 422, 503, 504)}  # 400: body is not JSON
+ERRORS = {code: {"model": ErrorResponse} for code in (400, 422, 500, 503, 504)}  # 400: body is not JSON
 
 
 def _error(status: int, message: str, detail: Any = None) -> JSONResponse:
@@ -152,6 +152,9 @@ def create_app(cfg: DictConfig, engine: Engine | None = None) -> FastAPI:
         except TimeoutError:
             metrics.rejected.labels("timeout").inc()
             return _error(504, f"request timed out after serve.request_timeout_s={settings.request_timeout_s}s")
+        except Exception as err:  # answered here: an exception escaping the app would also drop the connection
+            metrics.rejected.labels("generate_failed").inc()
+            return _error(500, f"generation failed ({type(err).__name__}); see the server log")
         texts = [c.text for c in completions]
         try:
             chosen = await asyncio.to_thread(select, parts.reward, messages, body.prompt, texts, body.ground_truth)

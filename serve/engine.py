@@ -8,6 +8,7 @@ settings still share a batch.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +88,9 @@ class Engine:
         self.tokenizer: Any = None
         self.source = ""
         self.max_positions: int | None = None
+        # Fast (Rust) tokenizers are not thread-safe: a padded batch call in the generate thread and a prompt
+        # being measured on the event loop at the same time corrupt each other's padding state.
+        self.tokenizer_lock = threading.Lock()
 
     def load(self) -> None:
         model, tokenizer, source = self._load_weights()
@@ -119,15 +123,18 @@ class Engine:
         """The prompt as the model sees it, and its length in tokens."""
         from components.evaluation.generation import render_prompt
 
-        text = render_prompt(self.tokenizer, prompt)
-        return text, len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        with self.tokenizer_lock:
+            text = render_prompt(self.tokenizer, prompt)
+            return text, len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     @torch.inference_mode()
     def generate(self, jobs: list[Job]) -> BatchStats:
         """Every job's rollouts from one generate call; a job's rows are its prompt repeated num_rollouts times."""
         row_jobs = [job for job in jobs for _ in range(job.num_rollouts)]
         tok = self.tokenizer
-        batch = tok([j.rendered for j in row_jobs], return_tensors="pt", padding=True, add_special_tokens=False).to(self.model.device)
+        with self.tokenizer_lock:
+            batch = tok([j.rendered for j in row_jobs], return_tensors="pt", padding=True, add_special_tokens=False)
+        batch = batch.to(self.model.device)
         prompt_len = batch["input_ids"].shape[1]
         budgets = torch.tensor([j.max_new_tokens for j in row_jobs])
         temperatures = torch.tensor([j.temperature for j in row_jobs], dtype=torch.float32, device=self.model.device)
@@ -147,10 +154,11 @@ class Engine:
         seconds = time.perf_counter() - start
         stop_ids = {tok.eos_token_id, tok.pad_token_id}
         completions = []
-        for row, budget in zip(output[:, prompt_len:].tolist(), budgets.tolist()):
-            row = row[:budget]
-            length = next((i for i, t in enumerate(row) if t in stop_ids), len(row))
-            completions.append(Completion(tok.decode(row[:length], skip_special_tokens=True), length, length >= budget))
+        with self.tokenizer_lock:
+            for row, budget in zip(output[:, prompt_len:].tolist(), budgets.tolist()):
+                row = row[:budget]
+                length = next((i for i, t in enumerate(row) if t in stop_ids), len(row))
+                completions.append(Completion(tok.decode(row[:length], skip_special_tokens=True), length, length >= budget))
         per_job, i = [], 0
         for job in jobs:
             per_job.append(completions[i : i + job.num_rollouts])
