@@ -68,7 +68,12 @@ RULES: list[Rule] = [  # checked when the key exists and is not null
     ("eval.n_samples", lambda v: v >= 0, "must be >= 0"),
     ("eval.probe_every_steps", lambda v: v >= 0, "must be >= 0 (0 = off)"),
 ]
-FILE_KEYS = ("data.train_file", "data.eval_file", "data.path", "score.input")
+FILE_KEYS = ("data.train_file", "data.eval_file", "score.input")
+HUB_OR_PATH_KEYS = ("data.path",)  # a hub dataset id ("openai/gsm8k") or a local path: only the latter is checked here
+
+
+def _looks_local(value: str) -> bool:
+    return value.startswith(("/", "./", "../", "~")) or Path(value).suffix in (".json", ".jsonl", ".csv", ".gz")
 
 
 def _get(values: Mapping[str, Any], dotted: str) -> Any:
@@ -109,6 +114,10 @@ def check_files(values: Mapping[str, Any]) -> None:
     for key in FILE_KEYS:
         value = _get(values, key)
         if isinstance(value, str) and value and not Path(value).expanduser().exists():
+            raise ValueError(f"{key}={value}: file not found")
+    for key in HUB_OR_PATH_KEYS:
+        value = _get(values, key)
+        if isinstance(value, str) and _looks_local(value) and not Path(value).expanduser().exists():
             raise ValueError(f"{key}={value}: file not found")
     model = values.get("model") or {}
     if model.get("model_name_or_path") is not None:
