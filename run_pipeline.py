@@ -114,6 +114,8 @@ MODES = {"train": train, "eval": evaluate.run, "score": score.run, "check_reward
 @hydra.main(config_path="conf", config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> float | None:
     try:
+        if cfg.mode not in MODES:
+            raise ValueError(f"mode={cfg.mode}: unknown mode; choose one of {', '.join(MODES)}")
         return MODES[cfg.mode](cfg)
     except ValueError as err:  # bad input: one line naming the key, file or field; no traceback
         log.error("%s", err)

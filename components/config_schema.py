@@ -64,9 +64,15 @@ def schema_from_example(name: str, example: Mapping[str, Any]) -> type:
 
 
 def _yaml(relative: str) -> dict[str, Any]:
-    node = OmegaConf.load(CONF_DIR / relative)
+    """The option's keys, after the same-group options its `defaults` list extends (sampled.yaml: [greedy])."""
+    node = OmegaConf.to_container(OmegaConf.load(CONF_DIR / relative), resolve=False)
     # Unresolved: `${seed}` stays a string (typed any); `???` stays missing (typed any).
-    return {k: v for k, v in OmegaConf.to_container(node, resolve=False).items() if k != "defaults"}
+    values: dict[str, Any] = {}
+    for parent in node.get("defaults") or []:
+        if isinstance(parent, str) and parent != "_self_":
+            values.update(_yaml(str(Path(relative).parent / f"{parent}.yaml")))
+    values.update({k: v for k, v in node.items() if k != "defaults"})
+    return values
 
 
 @lru_cache(maxsize=64)

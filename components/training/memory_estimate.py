@@ -21,8 +21,6 @@ import os
 from dataclasses import dataclass, fields
 from typing import Any
 
-import torch
-
 from components.distributed import local_rank, world_size
 
 log = logging.getLogger(__name__)
@@ -61,6 +59,7 @@ class ParamCounts:
 
 def count_params(config: Any, lora_r: int = 0, lora_targets: str | list[str] = "all-linear") -> ParamCounts:
     """Exact counts from a transformers config, built on the meta device (no memory, no weights)."""
+    import torch  # here, not at the top: run_pipeline.py imports this module before validating the config
     from transformers import AutoModelForCausalLM
 
     with torch.device("meta"):
@@ -125,6 +124,8 @@ def estimate(config: Any, *, dtype_bytes: int, load_in_4bit: bool, lora_r: int, 
 
 def available_memory() -> tuple[float, float, str]:
     """(free, total, where): this rank's GPU from torch.cuda.mem_get_info, else the host's available RAM."""
+    import torch
+
     if torch.cuda.is_available():
         device = local_rank() % torch.cuda.device_count()
         free, total = torch.cuda.mem_get_info(device)
@@ -154,6 +155,8 @@ def hf_config_of(model_component: Any) -> Any:
 
 
 def advice(est: MemoryEstimate, model_component: Any, train_args: Any) -> str:
+    import torch
+
     tips = []
     if est.vllm:
         tips.append(f"lower train.vllm_gpu_memory_utilization (now {train_args.vllm_gpu_memory_utilization}) or use "
@@ -172,6 +175,8 @@ def advice(est: MemoryEstimate, model_component: Any, train_args: Any) -> str:
 
 def check_memory(model_component: Any, train_args: Any, enforce: bool = True) -> MemoryEstimate | None:
     """Log the estimate; with `enforce`, stop with advice when it exceeds this device's free memory."""
+    import torch
+
     try:
         config = hf_config_of(model_component)
     except (OSError, ValueError) as err:  # e.g. hub unreachable: model.load() will report it properly

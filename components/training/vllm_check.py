@@ -1,6 +1,6 @@
 """Start-up checks for `train.use_vllm`: TRL reaches for vLLM only when the trainer is built, after the model loads.
 
-vLLM is an optional, CUDA-only install kept out of the lock (INSTALL_NOTES.md, `make vllm`), so a missing
+vLLM is an optional, CUDA-only install kept out of the lock (docs/INSTALL.md, `make vllm`), so a missing
 vLLM must fail at once with the fix, not minutes later inside GRPOTrainer.
 """
 

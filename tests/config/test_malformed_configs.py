@@ -98,13 +98,16 @@ def test_4bit_without_a_capable_backend(monkeypatch) -> None:
 
 @pytest.mark.parametrize("overrides", [[], [TINY], ["experiment=smoke"], ["experiment=cpu_arithmetic"],
                                        ["model_component=gemma3_1b"], ["train.warmup_steps=0.1"],
-                                       ["train.resume_from_checkpoint=auto"]])
+                                       ["train.resume_from_checkpoint=auto"],
+                                       ["evaluation_component=sampled"],  # extends greedy via its defaults list
+                                       ["data_component=finqa"], ["data_component=gsm8k"]])  # hub ids, not files
 def test_valid_configs_pass(overrides: list[str]) -> None:
     validation.validate(composed(overrides))
 
 
 def test_validation_imports_no_heavy_library() -> None:
-    code = ("import sys; import components.validation, components.config_schema, components.runtime; "
+    # run_pipeline itself too: its imports run before validate(), so a bad config must not wait for torch.
+    code = ("import sys; import components.validation, components.config_schema, components.runtime, run_pipeline; "
             "heavy = [m for m in ('torch', 'transformers', 'trl', 'datasets') if m in sys.modules]; "
             "assert not heavy, heavy")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
@@ -116,6 +119,7 @@ SUBPROCESS_CASES = [
     (["model.lora.r=0"], "model.lora.r"),
     (["data_component=jsonl", "data.train_file=/no/such/file.jsonl"], "data.train_file"),
     (["train.num_generations=3", "train.per_device_train_batch_size=8"], "train.num_generations=3"),
+    (["mode=foo"], "mode=foo"),
 ]
 
 
