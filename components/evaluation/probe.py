@@ -27,6 +27,7 @@ class ProbeCallback(TrainerCallback):
         self.best_accuracy: float | None = None
         self.best_step: int | None = None
         self.evaluations = 0
+        self.listeners: list = []  # callables (step, accuracy): the training loop's guard subscribes here
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
         if self.every_steps and state.global_step % self.every_steps == 0 and state.is_world_process_zero:
@@ -39,6 +40,8 @@ class ProbeCallback(TrainerCallback):
         append_eval(self.run_dir, result.samples, tag="probe", step=step)
         metrics = {f"eval/{k}": v for k, v in result.metrics.items()}
         accuracy = result.metrics["accuracy"]
+        for listener in self.listeners:
+            listener(step, accuracy)
         # Strictly better only: on a tie the earlier (less trained, cheaper to reach) checkpoint stays.
         if self.best_accuracy is None or accuracy > self.best_accuracy:
             self.best_accuracy, self.best_step = accuracy, step

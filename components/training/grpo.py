@@ -68,6 +68,9 @@ class GRPOTrainingLoop:
 
         self.args.reward_weights = list(reward.weights)
         guard = TrainingGuard(self.guards)
+        for callback in callbacks:  # in-training evaluations (ProbeCallback) feed the reward-up/eval-down check
+            if hasattr(callback, "listeners"):
+                callback.listeners.append(guard.observe_eval)
         preflight = None
         if self.preflight:
             check_context(loaded.model, loaded.tokenizer, train_dataset, self.args.max_completion_length)

@@ -80,6 +80,7 @@ class TrainingGuard(TrainerCallback):
         self._streak = {"zero_std": 0, "clipped": 0}
         self._eval: tuple[float, float] | None = None  # (accuracy, mean train reward) at the previous eval
         self._rewards: list[float] = []
+        self._pending: dict[str, float] = {}
         self._quiet = False
 
     # -- Ctrl-C: finish the step, save a checkpoint, stop; a second Ctrl-C aborts at once. --
@@ -159,14 +160,30 @@ class TrainingGuard(TrainerCallback):
         if isinstance(logs.get("reward"), (int, float)):
             self._rewards.append(logs["reward"])
         accuracy = logs.get("eval/accuracy", logs.get("eval_accuracy"))
-        if isinstance(accuracy, (int, float)) and self._rewards:
-            reward = sum(self._rewards[-s.patience:]) / len(self._rewards[-s.patience:])
-            if self._eval and accuracy < self._eval[0] - s.eval_drop and reward > self._eval[1]:
-                self._warn("reward_up_eval_down", f"train reward rose {self._eval[1]:.3f} -> {reward:.3f} while eval "
-                           f"accuracy fell {self._eval[0]:.3f} -> {accuracy:.3f}: likely reward hacking")
-                out["reward_up_eval_down"] = 1.0
-            self._eval = (accuracy, reward)
+        if isinstance(accuracy, (int, float)) and self._reward_up_eval_down(accuracy):
+            out["reward_up_eval_down"] = 1.0
+        if self._pending:  # an in-training evaluation's signal (observe_eval) lands on the next logged step
+            out.update(self._pending)
+            self._pending.clear()
         return out
+
+    def observe_eval(self, step: int, accuracy: float) -> None:
+        """An in-training evaluation's accuracy. ProbeCallback calls this: its `eval/` metrics go straight to
+        the observers, not through TRL's logs, so this guard would not see them in on_log."""
+        if self._reward_up_eval_down(accuracy):
+            self._pending["reward_up_eval_down"] = 1.0
+
+    def _reward_up_eval_down(self, accuracy: float) -> bool:
+        s = self.settings
+        if not self._rewards:
+            return False
+        reward = sum(self._rewards[-s.patience:]) / len(self._rewards[-s.patience:])
+        fired = bool(self._eval and accuracy < self._eval[0] - s.eval_drop and reward > self._eval[1])
+        if fired:
+            self._warn("reward_up_eval_down", f"train reward rose {self._eval[1]:.3f} -> {reward:.3f} while eval "
+                       f"accuracy fell {self._eval[0]:.3f} -> {accuracy:.3f}: likely reward hacking")
+        self._eval = (accuracy, reward)
+        return fired
 
     def _warn(self, name: str, message: str) -> None:
         count = self.warnings[name] = self.warnings.get(name, 0) + 1

@@ -47,6 +47,8 @@ def test_probe_logs_eval_keys_keeps_best_model_and_appends_history(tiny, tmp_pat
     data = Dataset.from_list([{"prompt": p, "question": "q", "answer": "3"} for p in PROMPTS])
     evaluator = TaskEvaluator(batch_size=4, max_new_tokens=4, probe_every_steps=2, probe_samples=3)
     probe = evaluator.probe(data, REWARD, tiny.tokenizer, tmp_path, observer)
+    heard = []
+    probe.listeners.append(lambda step, accuracy: heard.append(step))  # how the training guard subscribes
     state = SimpleNamespace(global_step=1, is_world_process_zero=True)
     probe.on_step_end(None, state, None, model=tiny.model)
     assert logged == []  # step 1 is not a multiple of 2
@@ -60,6 +62,7 @@ def test_probe_logs_eval_keys_keeps_best_model_and_appends_history(tiny, tmp_pat
     history = read_history(tmp_path / "completions_eval.jsonl")
     assert [(r["tag"], r["step"]) for r in history] == [("probe", 2)] * 3 + [("probe", 4)] * 3
     assert probe.summary()["best_probe_step"] == 2  # equal accuracy later: the earlier checkpoint stays
+    assert heard == [2, 4]
 
 
 def test_recorder_appends_training_completions_every_k_steps(tmp_path) -> None:

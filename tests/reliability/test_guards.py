@@ -68,6 +68,22 @@ def test_reward_hacking_signals_are_logged_and_warned(caplog) -> None:
     assert "reward hacking" in caplog.text and not control.should_training_stop  # warnings never stop the run
 
 
+def test_probe_evaluations_feed_the_reward_up_eval_down_check() -> None:
+    # The pipeline's in-training eval (ProbeCallback) logs to observers directly, not through TRL's logs:
+    # it reaches the guard through observe_eval, and the signal lands on the next logged step.
+    guard = TrainingGuard(GuardSettings(patience=1))
+    log(guard, 1, reward=0.2)
+    guard.observe_eval(1, 0.6)
+    log(guard, 2, reward=0.9)
+    guard.observe_eval(2, 0.2)
+    logs = {"reward": 0.9}
+    guard.on_log(None, state(3), TrainerControl(), logs=logs)
+    assert logs["guard/reward_up_eval_down"] == 1.0 and guard.warnings == {"reward_up_eval_down": 1}
+    later = {"reward": 0.9}
+    guard.on_log(None, state(4), TrainerControl(), logs=later)
+    assert "guard/reward_up_eval_down" not in later  # reported once per evaluation
+
+
 def test_ctrl_c_saves_a_checkpoint_then_stops() -> None:
     guard = TrainingGuard(GuardSettings())
     before = signal.getsignal(signal.SIGINT)
