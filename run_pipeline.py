@@ -7,28 +7,25 @@
 
 from __future__ import annotations
 
-import os
+import logging
+import sys
 
-# Idle OpenMP threads sleep instead of spin-waiting: on shared or oversubscribed CPU cores spinning made torch
-# 20-30x slower, and on dedicated cores the difference is within noise (BENCHMARKS.md, Profile). Set before
-# torch is imported.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from components.runtime import choose_openmp_wait_policy
 
-import logging  # noqa: E402
-import sys  # noqa: E402
+choose_openmp_wait_policy()  # before torch is imported: idle OpenMP threads sleep when cores are shared
 
 import hydra
 from omegaconf import DictConfig
 
-from components.provenance import write_provenance
+from components.distributed import agree_on_run_dir, is_main_process, main_process_only
 from components.evaluation.history import append_eval
 from components.evaluation.stats import compare
 from components.modes import check_rewards, evaluate, score
+from components.provenance import write_provenance
 from components.report.writer import write_report
-from components.distributed import agree_on_run_dir, is_main_process, main_process_only
-from components.training.memory_estimate import check_memory
 from components.runtime import (bracket_indices_to_dots, build, finish_stopped, prepare_run_dir, resolved_config,
                                 reuse_eval_before, seed_everything, write_json)
+from components.training.memory_estimate import check_memory
 from components.validation import validate
 from serve.drift import write_reference_distribution
 

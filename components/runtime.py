@@ -22,6 +22,24 @@ log = logging.getLogger("run_pipeline")
 RUN_FILES = ("metrics.jsonl", "eval_before.json", "eval_after.json", "summary.json")
 
 
+def choose_openmp_wait_policy(environ=os.environ) -> str | None:
+    """Set OMP_WAIT_POLICY=PASSIVE when this process will share its CPU cores; leave OpenMP's default otherwise.
+
+    OpenMP's default spin-waiting is the fastest on idle cores (default CPU run: 8.4 s/step vs 10-15 s/step
+    with PASSIVE, RECIPE_NOTES.md) but makes torch 20-30x slower when cores are oversubscribed: several ranks on
+    one host, or a machine already busy (BENCHMARKS.md, Profile). Only effective before torch is imported;
+    an OMP_WAIT_POLICY the user set always wins.
+    """
+    if "OMP_WAIT_POLICY" in environ:
+        return None
+    ranks_on_this_host = int(environ.get("LOCAL_WORLD_SIZE", "1"))
+    busy = os.getloadavg()[0] >= (os.cpu_count() or 1)
+    if ranks_on_this_host > 1 or busy:
+        environ["OMP_WAIT_POLICY"] = "PASSIVE"
+        return "PASSIVE"
+    return None
+
+
 def bracket_indices_to_dots(args: list[str]) -> list[str]:
     """`reward.reward_functions[0].params.x=5` -> `reward.reward_functions.0.params.x=5`.
 
