@@ -121,9 +121,7 @@ def check_files(values: Mapping[str, Any]) -> None:
             raise ValueError(f"{key}={value}: file not found")
     model = values.get("model") or {}
     if model.get("model_name_or_path") is not None:
-        from components.model.sources import (
-            gguf_source,  # stdlib only: checks local paths and pkg:// files
-        )
+        from components.model.sources import gguf_source  # stdlib only: checks local paths and pkg:// files
 
         gguf_source(str(model["model_name_or_path"]), model.get("gguf_file"))
     resume = _get(values, "train.resume_from_checkpoint")
@@ -134,7 +132,7 @@ def check_files(values: Mapping[str, Any]) -> None:
 
 
 def check_rewards(values: Mapping[str, Any]) -> None:
-    import components.reward.library
+    import components.reward.library  # noqa: F401  (registers the built-in rewards)
     from components.reward.base import registry
 
     known = registry()
