@@ -14,7 +14,7 @@ from typing import Any
 
 from transformers import TrainerCallback
 
-from components.evaluation.history import append_eval
+from components.evaluation.history import EVAL_HISTORY, append_eval, read_history
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,7 @@ class ProbeCallback(TrainerCallback):
         self.best_accuracy: float | None = None
         self.best_step: int | None = None
         self.evaluations = 0
+        self._restore_from_history()
         self.listeners: list = []  # callables (step, accuracy): the training loop's guard subscribes here
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
@@ -50,6 +51,19 @@ class ProbeCallback(TrainerCallback):
         self.observer.log_metrics(metrics, step=step)
         log.info("probe at step %d: accuracy %.3f (best %.3f at step %d)", step, accuracy, self.best_accuracy, self.best_step)
         return metrics
+
+    def _restore_from_history(self) -> None:
+        """A resumed run: its history was rewound to the checkpoint, so the probes logged up to there say which
+        step is best. Without this the first probe after resuming would replace best_model whatever it scored."""
+        per_step: dict[int, list[bool]] = {}
+        for row in read_history(self.run_dir / EVAL_HISTORY):
+            if row.get("tag") == "probe" and row.get("sample") is None:
+                per_step.setdefault(row["step"], []).append(bool(row.get("correct")))
+        for step in sorted(per_step):
+            accuracy = sum(per_step[step]) / len(per_step[step])
+            if self.best_accuracy is None or accuracy > self.best_accuracy:
+                self.best_accuracy, self.best_step = accuracy, step
+        self.evaluations = len(per_step)
 
     def _save_best(self, model: Any) -> None:
         target = self.run_dir / "best_model"

@@ -63,6 +63,10 @@ def test_probe_logs_eval_keys_keeps_best_model_and_appends_history(tiny, tmp_pat
     assert [(r["tag"], r["step"]) for r in history] == [("probe", 2)] * 3 + [("probe", 4)] * 3
     assert probe.summary()["best_probe_step"] == 2  # equal accuracy later: the earlier checkpoint stays
     assert heard == [2, 4]
+    # A run resumed in this dir rebuilds its best from the (rewound) history instead of starting over.
+    resumed = evaluator.probe(data, REWARD, tiny.tokenizer, tmp_path, observer)
+    assert (resumed.best_accuracy, resumed.best_step, resumed.evaluations) == \
+        (probe.best_accuracy, probe.best_step, probe.evaluations)
 
 
 def test_recorder_appends_training_completions_every_k_steps(tmp_path) -> None:
@@ -121,3 +125,16 @@ def test_humaneval_rows_score_their_canonical_solution_correct(monkeypatch) -> N
     code = RewardSet([{"name": "code", "weight": 1.0, "params": {"timeout_s": 10.0}}])
     result = TaskEvaluator().evaluate(None, None, splits.eval, code)
     assert result.metrics["accuracy"] == 1.0
+
+
+def test_resumed_probe_restores_the_best_step_from_history(tmp_path) -> None:
+    from components.evaluation.history import append_rows
+    from components.evaluation.probe import ProbeCallback
+
+    def probe_rows(step: int, correct: list[bool]) -> list[dict]:
+        return [{"tag": "probe", "step": step, "index": i, "sample": None, "correct": c} for i, c in enumerate(correct)]
+
+    append_rows(tmp_path / "completions_eval.jsonl", [{"tag": "before", "step": 0, "sample": None, "correct": True}]
+                + probe_rows(10, [True, False]) + probe_rows(20, [True, True]) + probe_rows(30, [True, True]))
+    probe = ProbeCallback(None, None, None, None, tmp_path, None, every_steps=10)
+    assert (probe.best_accuracy, probe.best_step, probe.evaluations) == (1.0, 20, 3)  # ties keep the earlier step
