@@ -28,6 +28,7 @@ from serve.engine import BatchStats, Engine, Job
 from serve.metrics import MetricsMiddleware, ServeMetrics
 from serve.schemas import ErrorResponse, GenerateResponse, Health, Ready, Rollout, request_model
 from serve.selection import select
+from serve.worker import EngineProcess
 
 log = logging.getLogger("serve")
 ERRORS = {code: {"model": ErrorResponse} for code in (400, 422, 500, 503, 504)}  # 400: body is not JSON
@@ -50,7 +51,10 @@ def create_app(cfg: DictConfig, engine: Engine | None = None) -> FastAPI:
     """The app for a composed conf/serve.yaml. Validates the config now; the model loads in the lifespan."""
     settings = settings_from(cfg.serve)
     parts = build_components(cfg, settings)
-    engine = engine or Engine(parts.model_component, parts.run_dir, settings.merge_adapter)
+    if engine is None and settings.engine_process:
+        engine = EngineProcess(parts.model_component, parts.run_dir, settings.merge_adapter, settings.compile,
+                               settings.torch_threads, settings.log_level)
+    engine = engine or Engine(parts.model_component, parts.run_dir, settings.merge_adapter, settings.compile)
     drift = monitor_from(settings.drift, parts.run_dir)
     metrics = ServeMetrics()
     limits = settings.limits
@@ -60,10 +64,11 @@ def create_app(cfg: DictConfig, engine: Engine | None = None) -> FastAPI:
     def on_batch(stats: BatchStats) -> None:
         metrics.batch_rows.observe(stats.rows)
         metrics.batch_requests.observe(stats.requests)
+        metrics.generate_seconds.observe(stats.seconds)
         metrics.tokens.inc(stats.new_tokens)
 
     def load_model() -> None:
-        if settings.torch_threads:
+        if settings.torch_threads and not isinstance(engine, EngineProcess):  # the model process sets its own
             import torch
 
             torch.set_num_threads(settings.torch_threads)
@@ -91,6 +96,8 @@ def create_app(cfg: DictConfig, engine: Engine | None = None) -> FastAPI:
             yield
         finally:
             await batcher.stop()
+            if isinstance(engine, EngineProcess):
+                await asyncio.to_thread(engine.close)
 
     app = FastAPI(title="RLVR policy server", version="0.1.0", lifespan=lifespan,
                   description="Sample rollouts from a trained policy, score them with the training reward, return the best.")
@@ -111,12 +118,20 @@ def create_app(cfg: DictConfig, engine: Engine | None = None) -> FastAPI:
         log.exception("unhandled error on %s", request.url.path)
         return _error(500, f"internal error ({type(err).__name__})")
 
-    @app.get("/health", response_model=Health, summary="Liveness: the process answers")
-    async def health() -> dict:
+    def engine_failure() -> str | None:
+        return getattr(engine, "failure", None)  # set when the model process has died: nothing can recover
+
+    @app.get("/health", response_model=Health, responses={503: {"model": ErrorResponse}},
+             summary="Liveness: the process answers and its model process is alive")
+    async def health() -> Any:
+        if engine_failure():
+            return _error(503, engine_failure())
         return {"status": "ok"}
 
     @app.get("/ready", response_model=Ready, responses={503: {"model": Ready}}, summary="Readiness: the model is loaded")
     async def ready() -> Any:
+        if state["ready"] and engine_failure():
+            return JSONResponse({"ready": False, "model": engine.source, "error": engine_failure()}, status_code=503)
         if state["ready"]:
             return {"ready": True, "model": engine.source}
         return JSONResponse({"ready": False, "model": None, "error": state["error"]}, status_code=503)
@@ -137,6 +152,8 @@ def create_app(cfg: DictConfig, engine: Engine | None = None) -> FastAPI:
     async def generate(body: GenerateRequest) -> Any:  # type: ignore[valid-type]
         if not state["ready"]:
             return _error(503, "model is not loaded yet" if state["error"] is None else f"model failed to load: {state['error']}")
+        if engine_failure():
+            return _error(503, engine_failure())
         messages = parts.prompts.build(body.prompt)
         rendered, prompt_tokens = engine.render(messages)
         max_new = body.max_new_tokens or limits.default_max_new_tokens

@@ -52,6 +52,8 @@ class ServeSettings(_Strict):
     port: int = Field(8000, ge=0, le=65535)
     run_dir: str | None = None
     merge_adapter: bool = True  # peft merge_and_unload: plain Linear layers generate faster than LoRA-wrapped ones
+    compile: bool = False  # torch.compile + static KV cache: faster decoding after a warm-up at startup
+    engine_process: bool = True  # the model runs in a child process (serve/worker.py); false = in the server process
     batching: bool = True  # false = one request per generate call (the unbatched baseline)
     max_batch_rows: int = Field(64, ge=1)  # rows (requests x rollouts) in one generate call
     batch_wait_ms: float = Field(5.0, ge=0)  # how long a batch waits for more requests before it runs

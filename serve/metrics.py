@@ -27,6 +27,7 @@ class ServeMetrics:
         self.completion_tokens = Histogram("serve_completion_tokens", "Completion length in tokens", buckets=LENGTH_BUCKETS, registry=r)
         self.batch_rows = Histogram("serve_batch_rows", "Rows per shared generate call", buckets=ROW_BUCKETS, registry=r)
         self.batch_requests = Histogram("serve_batch_requests", "Requests per shared generate call", buckets=ROW_BUCKETS, registry=r)
+        self.generate_seconds = Histogram("serve_generate_seconds", "Model time of one shared generate call (a request's latency minus this is queueing and HTTP)", buckets=LATENCY_BUCKETS, registry=r)
         self.queue_depth = Gauge("serve_queue_depth", "Requests waiting for a generate call", registry=r)
         self.ready = Gauge("serve_model_ready", "1 once the model is loaded", registry=r)
         self.drift_psi = Gauge("serve_drift_psi", "Population Stability Index vs the training reference", ["signal"], registry=r)

@@ -135,3 +135,16 @@ def test_prompt_longer_than_the_context_answers_422() -> None:
         srv.wait_ready()
         r = httpx.post(srv.url + "/generate", json=dict(BODY, prompt="word " * 10))
     assert r.status_code == 422 and "exceed the model's context of 12 tokens" in r.json()["error"]
+
+
+def test_a_dead_model_process_answers_503_everywhere() -> None:
+    engine = ScriptedEngine()
+    with InProcessServer(engine, []) as srv:
+        srv.wait_ready()
+        engine.failure = "model process exited with code -9"  # what EngineProcess records when its child dies
+        health, ready = httpx.get(srv.url + "/health"), httpx.get(srv.url + "/ready")
+        r = httpx.post(srv.url + "/generate", json=BODY)
+    assert health.status_code == 503 and "code -9" in health.json()["error"]  # liveness fails: restart the pod
+    assert ready.status_code == 503 and ready.json()["ready"] is False and "code -9" in ready.json()["error"]
+    assert r.status_code == 503 and "code -9" in r.json()["error"]
+

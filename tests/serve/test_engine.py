@@ -109,3 +109,30 @@ def test_rows_past_their_deadline_stop(engine: Engine) -> None:
     late = job(engine, "What is 4 + 4?", 1, 0.7, 100)
     late.deadline = time.monotonic() - 1  # the request has already been answered 504
     assert engine.generate([late]).per_job[0][0].tokens <= 1
+
+
+def test_compiled_engine_matches_eager_and_never_compiles_under_requests() -> None:
+    # serve.compile=true: the warm-up in load() must compile every graph a request can need (a compile while
+    # serving stalls every request for seconds), and the compiled model must generate what the eager one does.
+    from torch._dynamo.utils import counters
+
+    cfg = compose(["model_component=tiny_random"], config_name="serve")
+    component = build_components(cfg, settings_from(cfg.serve)).model_component
+    compiled, eager = Engine(component, compile=True), Engine(component)
+    compiled.load()
+    eager.load()
+    graphs = counters["stats"]["unique_graphs"]
+    assert graphs > 0  # the warm-up compiled
+
+    def batch(engine: Engine) -> list[Job]:
+        return [job(engine, "What is 1 + 1?", 2, 0.0, 12), job(engine, "A much longer question about 12 * 7 and then some?", 3, 0.9, 7),
+                job(engine, "7?", 1, 0.0, 16), job(engine, "What is 40 + 2?", 1, 0.5, 16)]
+
+    for jobs in (batch(compiled), batch(compiled)[2:3], batch(compiled)[:2] * 3):
+        stats = compiled.generate(jobs)
+        assert [len(c) for c in stats.per_job] == [j.num_rollouts for j in jobs]
+        assert all(c.tokens <= j.max_new_tokens for j, cs in zip(jobs, stats.per_job) for c in cs)
+    assert counters["stats"]["unique_graphs"] == graphs  # no compile under requests of new sizes and lengths
+    greedy = [0, 2]  # the greedy jobs: same text from both engines
+    ours, theirs = compiled.generate(batch(compiled)).per_job, eager.generate(batch(eager)).per_job
+    assert [ours[i] for i in greedy] == [theirs[i] for i in greedy]

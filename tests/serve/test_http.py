@@ -54,7 +54,7 @@ def test_metrics_count_requests_tokens_and_drift(server) -> None:
     post(server, GOOD)
     text = httpx.get(server.url + "/metrics").text
     for name in ('serve_requests_total{endpoint="/generate",method="POST",status="200"}', "serve_request_duration_seconds_bucket",
-                 "serve_generated_tokens_total", "serve_rollouts_total", "serve_reward_bucket", "serve_batch_rows_bucket",
+                 "serve_generated_tokens_total", "serve_rollouts_total", "serve_reward_bucket", "serve_batch_rows_bucket", "serve_generate_seconds_bucket",
                  'serve_drift_psi{signal="reward"}', "serve_queue_depth", "serve_model_ready 1.0"):
         assert name in text, name
     tokens = next(float(line.split()[-1]) for line in text.splitlines() if line.startswith("serve_generated_tokens_total"))
