@@ -1,10 +1,11 @@
 """The model in a child process: the HTTP server and the generate loop stop competing for one GIL.
 
 `generate` with a small model is mostly Python (module calls, logits processors, cache bookkeeping), and so is
-FastAPI's request handling; in one process they take turns on the GIL, so every request parsed or answered
-delays the batch being generated. vLLM splits its API server from its engine core for the same reason. Measured
-on a 2-core VM with the tiny model, 1,000 requests at concurrency 16 (BENCHMARKS.md, Serving): in one process
-the server used 95% of a core and answered 137 requests/s; with the model in a child process 170 requests/s.
+FastAPI's request handling; in one process they take turns on the GIL, so requests parsed or answered delay the
+batch being generated, and a long batch delays every answer, /health included. vLLM splits its API server from
+its engine core for the same reason. Measured on a 2-core VM with the tiny model at concurrency 16
+(BENCHMARKS.md, Serving): same median latency, but p99 216-264 ms instead of 365-441 ms, and the slowest
+/health answer under load 85-165 ms instead of 211-276 ms.
 
 The parent keeps a copy of the tokenizer (sent by the child once loaded), so prompts are rendered and measured on
 the event loop without a round trip. A batch goes to the child as plain Jobs and comes back as BatchStats; a
