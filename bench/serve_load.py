@@ -23,7 +23,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -94,7 +94,7 @@ async def drive(url: str, n: int, concurrency: int, max_new_tokens: int, rollout
                     payload = await r.json() if code == 200 else await r.read()
                 if code == 200:
                     tokens += sum(ro["completion_tokens"] for ro in payload["rollouts"])
-            except (aiohttp.ClientError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError):
                 code = 0
             latencies.append(time.perf_counter() - start)
             statuses[code] = statuses.get(code, 0) + 1
@@ -206,7 +206,7 @@ def main() -> None:
             results.append(run_mode(name, modes[name] + args.overrides, args, Path(tmp)))
             print(json.dumps(results[-1]), flush=True)
     report = {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": f"{platform.node()} "
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": f"{platform.node()} "
         f"{platform.machine()} {psutil.cpu_count()} CPUs {round(psutil.virtual_memory().total / 2**30)} GiB",
         "command": " ".join([Path(sys.executable).name, *sys.argv]), "results": results,
     }

@@ -35,17 +35,41 @@ class WorkerDied(RuntimeError):
     pass
 
 
-def _forward_cancels(cancels: Connection, live: dict[tuple[int, int], Job], cancelled: set, lock: threading.Lock) -> None:
-    """Child side: mark cancelled jobs; RowBudget reads job.cancelled at every generated token."""
+class _Batches:
+    """Child side: the jobs of the batch being generated, and cancellations that arrived before their batch."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.live: dict[tuple[int, int], Job] = {}  # (batch number, index in batch) -> job
+        self.early: set[tuple[int, int]] = set()
+        self.finished = 0  # batches up to this number are done: a cancel for them came too late to matter
+
+    def start(self, batch_no: int, jobs: list[Job]) -> None:
+        with self.lock:
+            for i, job in enumerate(jobs):
+                self.live[(batch_no, i)] = job
+                job.cancelled = (batch_no, i) in self.early
+                self.early.discard((batch_no, i))
+
+    def finish(self, batch_no: int) -> None:
+        with self.lock:
+            self.live.clear()
+            self.finished = batch_no
+
+    def cancel(self, key: tuple[int, int]) -> None:
+        with self.lock:
+            if key in self.live:
+                self.live[key].cancelled = True  # RowBudget reads it at the next generated token
+            elif key[0] > self.finished:
+                self.early.add(key)
+
+
+def _forward_cancels(cancels: Connection, batches: _Batches) -> None:
     while True:
         try:
-            key = cancels.recv()
+            batches.cancel(cancels.recv())
         except (EOFError, OSError):
             return
-        with lock:
-            cancelled.add(key)
-            if key in live:
-                live[key].cancelled = True
 
 
 def _child_main(conn: Connection, cancels: Connection, model_component: Any, run_dir: Path | None,
@@ -64,10 +88,8 @@ def _child_main(conn: Connection, cancels: Connection, model_component: Any, run
         conn.send(("error", f"{type(err).__name__}: {err}"))
         return
     conn.send(("ready", engine.tokenizer, engine.source, engine.max_positions))
-    live: dict[tuple[int, int], Job] = {}
-    cancelled: set[tuple[int, int]] = set()
-    lock = threading.Lock()
-    threading.Thread(target=_forward_cancels, args=(cancels, live, cancelled, lock), daemon=True).start()
+    batches = _Batches()
+    threading.Thread(target=_forward_cancels, args=(cancels, batches), daemon=True).start()
     while True:
         try:
             message = conn.recv()
@@ -76,20 +98,14 @@ def _child_main(conn: Connection, cancels: Connection, model_component: Any, run
         if message is None:
             return
         batch_no, jobs = message
-        with lock:
-            for i, job in enumerate(jobs):
-                live[(batch_no, i)] = job
-                job.cancelled = (batch_no, i) in cancelled
+        batches.start(batch_no, jobs)
         try:
             reply = ("ok", engine.generate(jobs))
         except Exception as err:
             log.exception("generate failed for a batch of %d requests", len(jobs))
             reply = ("error", f"{type(err).__name__}: {err}")
         finally:
-            with lock:
-                for i in range(len(jobs)):
-                    live.pop((batch_no, i), None)
-                    cancelled.discard((batch_no, i))
+            batches.finish(batch_no)
         conn.send(reply)
 
 
@@ -151,7 +167,10 @@ class EngineProcess(Engine):
                 kind, payload = self._conn.recv()
             except (EOFError, OSError):
                 self.process.join(timeout=5)
-                self.failure = f"model process exited with code {self.process.exitcode}"
+                code = self.process.exitcode
+                if code is None:  # alive but its pipe broke: it cannot be talked to again
+                    self.process.terminate()
+                self.failure = f"model process exited with code {code}" if code is not None else "lost the pipe to the model process"
                 log.error("%s; every request now fails until the server is restarted", self.failure)
                 raise WorkerDied(self.failure) from None
         if kind == "error":

@@ -79,3 +79,17 @@ def test_a_dead_child_fails_every_batch_at_once() -> None:
     with pytest.raises(WorkerDied):  # and every later batch, without waiting on a dead pipe
         eng.generate([job(text, 1, 0.7, 4)])
     eng.close()
+
+
+def test_cancels_before_a_batch_apply_to_it_and_late_ones_are_dropped() -> None:
+    from serve.worker import _Batches
+
+    batches, jobs = _Batches(), [job("x", 1, 0.0, 4), job("y", 1, 0.0, 4)]
+    batches.cancel((1, 1))  # arrived before the child took batch 1
+    batches.start(1, jobs)
+    assert [j.cancelled for j in jobs] == [False, True]
+    batches.cancel((1, 0))
+    assert jobs[0].cancelled
+    batches.finish(1)
+    batches.cancel((1, 0))  # too late: batch 1 is done; nothing is kept for it
+    assert not batches.live and not batches.early
