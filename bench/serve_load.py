@@ -104,23 +104,30 @@ async def drive(url: str, n: int, concurrency: int, max_new_tokens: int, rollout
         await asyncio.gather(*(worker(session) for _ in range(concurrency)))
         wall = time.perf_counter() - start
     ok = statuses.get(200, 0)
-    q = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else [float("nan")] * 99
+    q = percentiles(latencies)
     return {"requests": n, "ok": ok, "failures": n - ok, "statuses": statuses, "wall_s": round(wall, 2),
             "requests_per_s": round(ok / wall, 1), "tokens_per_s": round(tokens / wall, 1),
             "p50_ms": round(q[49] * 1000, 1), "p99_ms": round(q[98] * 1000, 1),
             "mean_completion_tokens": round(tokens / max(ok, 1), 1)}
 
 
-def rss_mb(pid: int) -> float:
-    """The server's RSS with its children (the model process, serve.engine_process=true)."""
+def process_tree(pid: int) -> list[psutil.Process]:
+    """The server and its children (the model process, serve.engine_process=true)."""
     root = psutil.Process(pid)
-    return round(sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]) / 2**20, 1)
+    return [root, *root.children(recursive=True)]
+
+
+def rss_mb(pid: int) -> float:
+    return round(sum(p.memory_info().rss for p in process_tree(pid)) / 2**20, 1)
 
 
 def cpu_s(pid: int) -> float:
-    """CPU seconds of a process and its children (100% = one core busy)."""
-    root = psutil.Process(pid)
-    return sum(t.user + t.system for t in (p.cpu_times() for p in [root, *root.children(recursive=True)]))
+    """CPU seconds of the server's processes (100% = one core busy)."""
+    return sum(t.user + t.system for t in (p.cpu_times() for p in process_tree(pid)))
+
+
+def percentiles(values: list[float]) -> list[float]:
+    return statistics.quantiles(values, n=100, method="inclusive") if len(values) > 1 else [float("nan")] * 99
 
 
 class HealthProbe:
@@ -147,7 +154,7 @@ class HealthProbe:
     def stop(self) -> dict:
         self.done.set()
         self.thread.join()
-        q = statistics.quantiles(self.latencies, n=100, method="inclusive") if len(self.latencies) > 1 else [float("nan")] * 99
+        q = percentiles(self.latencies)
         return {"health_p50_ms": round(q[49] * 1000, 1), "health_p99_ms": round(q[98] * 1000, 1),
                 "health_max_ms": round(max(self.latencies, default=float("nan")) * 1000, 1), "health_failures": self.failures}
 

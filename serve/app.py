@@ -54,7 +54,8 @@ def create_app(cfg: DictConfig, engine: Engine | None = None) -> FastAPI:
     if engine is None and settings.engine_process:
         engine = EngineProcess(parts.model_component, parts.run_dir, settings.merge_adapter, settings.compile,
                                settings.torch_threads, settings.log_level)
-    engine = engine or Engine(parts.model_component, parts.run_dir, settings.merge_adapter, settings.compile)
+    engine = engine or Engine(parts.model_component, parts.run_dir, settings.merge_adapter, settings.compile,
+                              settings.torch_threads)
     drift = monitor_from(settings.drift, parts.run_dir)
     metrics = ServeMetrics()
     limits = settings.limits
@@ -68,10 +69,6 @@ def create_app(cfg: DictConfig, engine: Engine | None = None) -> FastAPI:
         metrics.tokens.inc(stats.new_tokens)
 
     def load_model() -> None:
-        if settings.torch_threads and not isinstance(engine, EngineProcess):  # the model process sets its own
-            import torch
-
-            torch.set_num_threads(settings.torch_threads)
         try:
             engine.load()
         except Exception as err:  # /ready reports it; /health stays up so the failure can be read

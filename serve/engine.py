@@ -81,11 +81,12 @@ class RowBudget(StoppingCriteria):
 
 class Engine:
     def __init__(self, model_component: Any, run_dir: Path | None = None, merge_adapter: bool = True,
-                 compile: bool = False) -> None:
+                 compile: bool = False, torch_threads: int | None = None) -> None:
         self.model_component = model_component
         self.run_dir = run_dir
         self.merge_adapter = merge_adapter
         self.compile = compile
+        self.torch_threads = torch_threads  # torch.set_num_threads in the process that loads the weights
         self.model: Any = None
         self.tokenizer: Any = None
         self.source = ""
@@ -95,6 +96,8 @@ class Engine:
         self.tokenizer_lock = threading.Lock()
 
     def load(self) -> None:
+        if self.torch_threads:
+            torch.set_num_threads(self.torch_threads)
         model, tokenizer, source = self._load_weights()
         model.eval()
         self.max_positions = getattr(model.config, "max_position_embeddings", None)

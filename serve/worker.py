@@ -76,11 +76,7 @@ def _child_main(conn: Connection, cancels: Connection, model_component: Any, run
                 merge_adapter: bool, compile: bool, torch_threads: int | None, log_level: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent shuts us down
     logging.basicConfig(level=log_level.upper(), format="[%(asctime)s][serve.worker][%(levelname)s] - %(message)s")
-    import torch
-
-    if torch_threads:
-        torch.set_num_threads(torch_threads)
-    engine = Engine(model_component, run_dir, merge_adapter, compile)
+    engine = Engine(model_component, run_dir, merge_adapter, compile, torch_threads)
     try:
         engine.load()
     except Exception as err:
@@ -114,8 +110,7 @@ class EngineProcess(Engine):
 
     def __init__(self, model_component: Any, run_dir: Path | None = None, merge_adapter: bool = True,
                  compile: bool = False, torch_threads: int | None = None, log_level: str = "info") -> None:
-        super().__init__(model_component, run_dir, merge_adapter, compile)
-        self.torch_threads = torch_threads
+        super().__init__(model_component, run_dir, merge_adapter, compile, torch_threads)
         self.log_level = log_level
         self.process: Any = None
         self.failure: str | None = None  # set once the child has died
