@@ -4,6 +4,8 @@ Rows: HumanEval (``code_prompt`` or a string ``prompt`` = the stub, ``test``, ``
 or MBPP (``test_list`` [+ ``test_setup_code``]). A completion may be a function body that
 continues the stub, or text with a fenced code block holding the whole function.
 Programs run on a thread pool of ``workers``; each thread only waits on its own sandbox process.
+Isolation: bubblewrap when it works here (sandbox.py, isolation.py); ``require_isolation=True``
+refuses to score without it, already when the reward is built (an empty-batch call).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from components.reward.base import (
     register_reward,
     verdict_reward,
 )
-from components.reward.sandbox import run_program
+from components.reward.sandbox import ISOLATION, run_program
+from components.reward.sandbox import require_isolation as check_isolation
 
 _FENCE = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL | re.IGNORECASE)
 
@@ -79,20 +82,34 @@ def code(
     memory_mb: int = 1024,
     max_output_bytes: int = 65536,
     workers: int = 2,
+    scratch_mb: int = 16,
+    require_isolation: bool = False,
+    isolation: str = "auto",
     correct_reward: float = 1.0,
     **_,
 ) -> list[Verdict]:
     """``correct_reward`` when every test ran to completion in the sandbox, else 0.
 
+    ``isolation="off"`` skips bubblewrap on purpose: only to measure what it costs (bench).
+
     >>> code(["    return a + b\\n", "    return a - b\\n"], code_prompt="def add(a, b):\\n",
     ...      test="def check(f):\\n    assert f(2, 3) == 5\\n", entry_point="add")
     [1.0, 0.0]
     """
-    if timeout_s <= 0 or memory_mb < 64 or max_output_bytes < 1024 or workers < 1:
+    if timeout_s <= 0 or memory_mb < 64 or max_output_bytes < 1024 or workers < 1 or scratch_mb < 1:
         raise ValueError(
             f"code: need timeout_s > 0 (got {timeout_s}), memory_mb >= 64 (got {memory_mb}), "
-            f"max_output_bytes >= 1024 (got {max_output_bytes}), workers >= 1 (got {workers})"
+            f"max_output_bytes >= 1024 (got {max_output_bytes}), workers >= 1 (got {workers}), "
+            f"scratch_mb >= 1 (got {scratch_mb})"
         )
+    if isolation not in ISOLATION or (require_isolation and isolation == "off"):
+        raise ValueError(
+            f"code: isolation={isolation!r} with require_isolation={require_isolation}; "
+            f"choose one of {', '.join(ISOLATION)} (not 'off' when isolation is required)"
+        )
+    mode = "required" if require_isolation else isolation
+    if mode == "required":
+        check_isolation()  # at build time too: a run that cannot isolate stops before training
     programs, verdicts = [], []
     for i, completion in enumerate(completions):
         row = {
@@ -113,7 +130,12 @@ def code(
 
     def run(program: str):
         return run_program(
-            program, timeout_s=timeout_s, memory_mb=memory_mb, max_output_bytes=max_output_bytes
+            program,
+            timeout_s=timeout_s,
+            memory_mb=memory_mb,
+            max_output_bytes=max_output_bytes,
+            scratch_mb=scratch_mb,
+            isolation=mode,
         )
 
     if programs:

@@ -1,15 +1,17 @@
 """Run one untrusted Python program in a separate, limited process; never in this one.
 
-Layers (each covers the others' gaps; see BENCHMARKS.md/README notes for what is NOT guaranteed):
+Layers (each covers the others' gaps; ARCHITECTURE.md "Code sandbox" says what each guarantees):
+- isolation (isolation.py): bubblewrap shows the program only the Python runtime, read-only, and a
+  private size-capped /tmp, in its own user, mount, PID, network, IPC and UTS namespaces;
+- where bubblewrap is unusable, ``unshare --net --pid --fork --kill-child`` when available (root +
+  util-linux): no network and a PID namespace, but the host's files stay READABLE. The sandbox
+  then logs one warning naming the missing layer; ``isolation="required"`` refuses to run instead;
 - a fresh process: ``python -I -S sandbox_child.py``, own session/process group, minimal env,
   cwd = a private temp dir; the spec (program + random nonce) goes through stdin, not argv/disk;
-- when available (root + util-linux): ``unshare --net --pid --fork --kill-child`` -- no network
-  at all (loopback down) and a PID namespace, so every process it starts dies with it and it
-  cannot see or signal ours;
 - rlimits set inside the child before the program runs: CPU seconds, address space, file size
-  (stdout goes to a file, so a flood stops at the cap), open files, core dumps;
+  (stdout goes to a file, so a flood stops at the cap), open files, processes, core dumps;
 - an audit hook in the child (sandbox_child.py) refusing fork/exec/kill/sockets/ctypes/frame
-  introspection and writes outside the temp dir;
+  introspection, /proc and writes outside the temp dir;
 - here: a wall-clock deadline, then SIGKILL to the whole process group, then the temp dir removed.
 Passing needs exit code 0 AND the nonce as the last output line (printed only after the tests).
 """
@@ -28,8 +30,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from components.reward import isolation as bwrap
+
 _CHILD = str(Path(__file__).with_name("sandbox_child.py"))
 _STARTUP_S = 2.0  # interpreter start on a busy machine, on top of the program's own budget
+ISOLATION = ("required", "auto", "off")  # off = the fallback layers only (to measure bwrap's cost)
 
 
 @dataclass(frozen=True)
@@ -48,11 +53,41 @@ def namespace_prefix() -> tuple[str, ...]:
         return ()
     try:
         probe = subprocess.run(
-            [*cmd, sys.executable, "-I", "-S", "-c", "pass"], capture_output=True, timeout=20
+            [*cmd, sys.executable, "-I", "-S", "-c", "pass"],
+            check=False,
+            capture_output=True,
+            timeout=20,
         )
     except (OSError, subprocess.TimeoutExpired):
         return ()
     return cmd if probe.returncode == 0 else ()
+
+
+def require_isolation() -> None:
+    """Raise a one-line ValueError naming the fix when bubblewrap cannot isolate programs here."""
+    found = bwrap.checked_probe(_CHILD, _fallback_name())
+    if found.flags is None:
+        raise ValueError(
+            f"require_isolation=true but {found.reason}; install it (scripts/install.sh as root, "
+            "or apt-get install bubblewrap) or set require_isolation=false to run unisolated"
+        )
+
+
+def _fallback_name() -> str:
+    return "unshare (no network, own PID namespace)" if namespace_prefix() else "no namespaces"
+
+
+def _launch(isolation: str, scratch_mb: int) -> tuple[list[str], str | None]:
+    """(argv that starts the child, its scratch dir inside bwrap or None when not isolated)."""
+    if isolation not in ISOLATION:
+        raise ValueError(f"isolation={isolation!r}: choose one of {', '.join(ISOLATION)}")
+    if isolation == "required":
+        require_isolation()
+    found = bwrap.checked_probe(_CHILD, _fallback_name()) if isolation != "off" else None
+    if found is not None and found.flags is not None:
+        argv = bwrap.command(found.flags, _CHILD, scratch_mb if found.sized else None)
+        return [*argv, bwrap.interpreter()[0], "-I", "-S", bwrap.CHILD_PATH], bwrap.SCRATCH
+    return [*namespace_prefix(), sys.executable, "-I", "-S", _CHILD], None
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -70,21 +105,28 @@ def run_program(
     memory_mb: int = 1024,
     max_output_bytes: int = 1 << 16,
     max_procs: int = 1024,
+    scratch_mb: int = 16,
+    isolation: str = "auto",
 ) -> SandboxResult:
     """Run ``source`` as ``__main__`` in the sandbox; passed only if it ran to its last line.
+
+    ``isolation``: "auto" uses bubblewrap when it works here and warns once when it does not,
+    "required" raises instead of running unisolated, "off" runs the fallback layers only.
 
     >>> run_program("assert 1 + 1 == 2").passed, run_program("import sys; sys.exit(0)").passed
     (True, False)
     """
+    argv, inside = _launch(isolation, scratch_mb)  # raises before anything exists to clean up
     root = tempfile.mkdtemp(prefix="reward-sandbox-")
-    workdir = os.path.join(root, "work")
+    workdir = os.path.join(root, "work")  # the cwd of unisolated runs (bwrap's is its own tmpfs)
     os.mkdir(workdir, 0o700)
     out_path = os.path.join(root, "stdout")  # outside workdir: the program cannot open it by path
+    inside = inside or workdir
     nonce = secrets.token_hex(16)
     spec = {
         "nonce": nonce,
         "source": source,
-        "workdir": workdir,
+        "workdir": inside,
         "cpu_s": max(1, int(timeout_s + 1)),
         "memory_mb": memory_mb,
         "max_output_bytes": max_output_bytes,
@@ -92,8 +134,8 @@ def run_program(
     }
     env = {
         "PATH": "/usr/bin:/bin",
-        "HOME": workdir,
-        "TMPDIR": workdir,
+        "HOME": inside,
+        "TMPDIR": inside,
         "LANG": "C.UTF-8",
         "PYTHONHASHSEED": "0",
     }
@@ -101,7 +143,7 @@ def run_program(
     try:
         with open(out_path, "wb") as out:
             proc = subprocess.Popen(
-                [*namespace_prefix(), sys.executable, "-I", "-S", _CHILD],
+                argv,
                 stdin=subprocess.PIPE,
                 stdout=out,
                 stderr=subprocess.STDOUT,

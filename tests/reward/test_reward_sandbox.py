@@ -10,14 +10,15 @@ import uuid
 import pytest
 
 from components.reward.code import code
-from components.reward.sandbox import namespace_prefix, run_program
+from components.reward.isolation import checked_probe
+from components.reward.sandbox import _CHILD, namespace_prefix, run_program
 
 LIMIT_S = 2.0
 SLACK_S = 4.0  # interpreter start-up + kill + a busy shared machine
 MARK = (
     f"sandbox-probe-{uuid.uuid4().hex}"  # appears in argv/paths of anything an attack leaves behind
 )
-OUTSIDE = f"/tmp/{MARK}.txt"
+OUTSIDE = f"/var/tmp/{MARK}.txt"  # not /tmp: under bwrap that is the private scratch
 
 ATTACKS = {
     "infinite_loop": "while True:\n    pass",
@@ -71,14 +72,20 @@ def _leftovers() -> list[str]:
     return found
 
 
-@pytest.fixture(params=["namespaces", "no_namespaces"])
+@pytest.fixture(params=["bwrap", "unshare", "no_namespaces"])
 def layers(request, monkeypatch):
-    """Run every attack with and without unshare, so the in-process layers are tested alone too."""
-    if request.param == "namespaces" and not namespace_prefix():
+    """The ``isolation`` argument for each layer stack: bubblewrap, then the fallbacks without it
+    (unshare, then nothing), so the in-process layers are tested alone too."""
+    if request.param == "bwrap":
+        found = checked_probe(_CHILD, "")
+        if found.flags is None:
+            pytest.skip(f"bubblewrap unusable here: {found.reason}")
+        return "required"
+    if request.param == "unshare" and not namespace_prefix():
         pytest.skip("unshare --net --pid is not permitted on this machine")
     if request.param == "no_namespaces":
         monkeypatch.setattr("components.reward.sandbox.namespace_prefix", lambda: ())
-    return request.param
+    return "off"
 
 
 @pytest.mark.parametrize("name", sorted(ATTACKS))
@@ -94,7 +101,9 @@ def test_attack_scores_zero_and_harms_nothing(name, layers, listener):
     program = f"{source}\n\nprint('tests ran')\n"
     start = time.monotonic()
     try:
-        result = run_program(program, timeout_s=LIMIT_S, memory_mb=512, max_output_bytes=1 << 16)
+        result = run_program(
+            program, timeout_s=LIMIT_S, memory_mb=512, max_output_bytes=1 << 16, isolation=layers
+        )
         elapsed = time.monotonic() - start
         assert not result.passed, result
         assert elapsed < LIMIT_S + SLACK_S, elapsed
