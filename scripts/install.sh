@@ -7,6 +7,9 @@
 #   scripts/install.sh test       # runtime + dev group (pytest, ruff, ...)
 #   scripts/install.sh --vllm     # separate, UNLOCKED .venv-vllm with vLLM (CUDA machines only)
 #
+# runtime/test also install bubblewrap (the code reward's sandbox) when it is missing and this runs
+# as root with apt-get; anywhere else they say so and go on (the sandbox then warns at run time).
+#
 # Environment switches:
 #   TORCH_PIP_ARGS   extra pip arguments for the torch step only, e.g. pip's
 #                    index option pointing at PyTorch's CPU (or a specific CUDA)
@@ -16,6 +19,7 @@
 #   RLVR_FRESH=1     delete and recreate the venv.
 #   PYTHON=...       interpreter for a new venv (default: python3.11..3.13, python3).
 #   RLVR_VENV=...    venv location (default: <repo>/.venv).
+#   RLVR_NO_SYSTEM=1 never touch system packages (no bubblewrap step).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -82,6 +86,26 @@ if [[ "$PROFILE" == vllm ]]; then
     log "done in $(( $(date +%s) - START ))s: use $VENV/bin/python for vLLM-backed serving"
     exit 0
 fi
+
+# ---------------------------------------------------------------- system: bubblewrap
+# Before the venv stamp check, so an existing .venv still gets it. Idempotent: a `command -v`.
+install_bwrap() {
+    command -v bwrap >/dev/null 2>&1 && return 0
+    if [[ "${RLVR_NO_SYSTEM:-0}" == 1 ]]; then
+        log "bubblewrap missing; not installed (RLVR_NO_SYSTEM=1): the code sandbox will not hide host files"
+    elif [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        log "installing bubblewrap (apt-get): the code reward's sandbox isolates programs with it"
+        if ! { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends bubblewrap ||
+               { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+                   apt-get install -y -qq --no-install-recommends bubblewrap; }; } >/dev/null 2>&1; then
+            log "apt-get could not install bubblewrap: the code sandbox will not hide host files"
+        fi
+    else
+        log "bubblewrap missing and not installable here (needs root + apt-get): install the" \
+            "'bubblewrap' package, else the code sandbox warns and does not hide host files"
+    fi
+}
+install_bwrap
 
 # ---------------------------------------------------------------- locked install
 VENV="${RLVR_VENV:-$ROOT/.venv}"

@@ -52,7 +52,7 @@ def gold_rows(dataset: str, rows: list[dict], source: str) -> list[dict]:
 
 
 def run(cfg: DictConfig) -> dict[str, Any]:
-    from hydra.utils import instantiate
+    from components.runtime import build  # its one-line ValueErrors, not Hydra's wrapper
 
     section = cfg.check_rewards
     dataset = section.dataset
@@ -62,7 +62,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     rows = read_jsonl(path)
     if section.get("max_samples"):
         rows = rows[: int(section.max_samples)]
-    reward_set = instantiate(cfg.reward)
+    reward_set = build(cfg.reward)
     log.info("checking %s gold solutions in %s with %s", dataset, path, ", ".join(reward_set.names))
     scored, summary = score_rows(reward_set, gold_rows(dataset, rows, str(path)), str(path))
     not_full = [r for r in scored if r["reward"] < reward_set.max_total - 1e-9]

@@ -132,14 +132,14 @@ def print_summary(title: str, summary: dict[str, Any]) -> None:
 
 
 def run(cfg: DictConfig) -> dict[str, Any]:
-    from hydra.utils import instantiate
+    from components.runtime import build  # its one-line ValueErrors, not Hydra's wrapper
 
     if not cfg.score.get("input") or not cfg.score.get("output"):
         raise ValueError("mode=score needs score.input=IN.jsonl and score.output=OUT.jsonl")
     source, target = _abs(cfg.score.input), _abs(cfg.score.output)
     if target.exists():  # fail before any scoring work
         raise ValueError(f"output file already exists (not overwritten): {target}")
-    reward_set = instantiate(cfg.reward)
+    reward_set = build(cfg.reward)
     log.info("scoring %s with %s (%s)", source, cfg.reward._target_, ", ".join(reward_set.names))
     out, summary = score_rows(reward_set, read_jsonl(source), str(source))
     write_jsonl_new(target, out)

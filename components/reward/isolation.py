@@ -134,6 +134,7 @@ def _try(flags: tuple[str, ...], child: str, sized: bool) -> str:
 
 _lock = threading.Lock()
 _found: dict[str, Probe] = {}  # child path -> probe result, filled once per process
+_found_log: set[str] = set()  # "warned" once the result has been logged
 
 
 def probe(child: str) -> Probe:
@@ -150,13 +151,17 @@ def probe(child: str) -> Probe:
     return Probe(None, f"bwrap cannot create its namespaces here ({reasons[0]})")
 
 
-def checked_probe(child: str, fallback: str) -> Probe:
-    """``probe`` once per process, plus one loud warning when bwrap is unusable naming what is lost."""
+def checked_probe(child: str, fallback: str, warn: bool = True) -> Probe:
+    """``probe`` once per process; the first caller that will run unisolated (``warn``) gets one
+    loud warning naming the missing layer and what still protects the host."""
     with _lock:  # pool threads arrive together: probe and warn once
-        if child in _found:
-            return _found[child]
-        result = _found[child] = probe(child)
-    if result.flags is None:
+        if child not in _found:
+            _found[child] = probe(child)
+        result = _found[child]
+        announce = warn and "warned" not in _found_log
+        if announce:
+            _found_log.add("warned")
+    if announce and result.flags is None:
         log.warning(
             "code sandbox: isolation layer MISSING: %s. Programs under test can READ host files "
             "(gold data, the repo, $HOME, other runs' temp files) and list host processes; still "
@@ -165,6 +170,6 @@ def checked_probe(child: str, fallback: str) -> Probe:
             result.reason,
             fallback,
         )
-    else:
+    elif announce:
         log.info("code sandbox: bubblewrap isolation on (%s)", " ".join(result.flags))
     return result

@@ -65,7 +65,7 @@ def namespace_prefix() -> tuple[str, ...]:
 
 def require_isolation() -> None:
     """Raise a one-line ValueError naming the fix when bubblewrap cannot isolate programs here."""
-    found = bwrap.checked_probe(_CHILD, _fallback_name())
+    found = bwrap.checked_probe(_CHILD, _fallback_name(), warn=False)  # the error says it all
     if found.flags is None:
         raise ValueError(
             f"require_isolation=true but {found.reason}; install it (scripts/install.sh as root, "

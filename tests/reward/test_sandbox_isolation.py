@@ -10,6 +10,8 @@ import gzip
 import logging
 import os
 import socket
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -156,6 +158,7 @@ def no_bwrap(monkeypatch, tmp_path):
     namespace_prefix()  # cache the unshare probe with the real PATH first
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr(isolation, "_found", {})
+    monkeypatch.setattr(isolation, "_found_log", set())
 
 
 def test_missing_bwrap_warns_once_naming_the_layer(no_bwrap, caplog):
@@ -169,12 +172,30 @@ def test_missing_bwrap_warns_once_naming_the_layer(no_bwrap, caplog):
     assert "READ host files" in message and "\n" not in message
 
 
-def test_require_isolation_refuses_without_bwrap(no_bwrap):
+def test_require_isolation_refuses_without_bwrap(no_bwrap, caplog):
     with pytest.raises(ValueError, match=r"^require_isolation=true but bubblewrap") as err:
         run_program("pass", isolation="required")
     assert "\n" not in str(err.value)
-    with pytest.raises(ValueError, match=r"^reward_functions\[0\] \(code\): require_isolation=true"):
+    with pytest.raises(
+        ValueError, match=r"^reward_functions\[0\] \(code\): require_isolation=true"
+    ):
         RewardSet([{"name": "code", "weight": 1.0, "params": {"require_isolation": True}}])
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]  # the error says it
+
+
+def test_require_isolation_is_one_line_exit_2_end_to_end(tmp_path):
+    # bwrap absent from PATH, as on a machine without it: the run stops before scoring anything.
+    cmd = [sys.executable, str(REPO / "run_pipeline.py"), "mode=check_rewards", "reward_component=code",
+           "check_rewards.dataset=humaneval", "reward.reward_functions[0].params.require_isolation=true",
+           f"hydra.run.dir={tmp_path}"]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False,
+                          env={**os.environ, "PATH": str(tmp_path)})  # fmt: skip
+    assert done.returncode == 2, done.stderr[-2000:]
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith(
+        "error: reward_functions[0] (code): require_isolation=true but bubblewrap"
+    )
+    assert "Traceback" not in done.stderr
 
 
 def test_require_isolation_scores_with_bwrap():
