@@ -21,9 +21,13 @@ class QueueFull(Exception):
     pass
 
 
+Sink = Callable[[list[tuple[int, int]]], None]  # a streaming request's [(row in request, token_id), ...] per step
+Item = tuple[Job, asyncio.Future, Sink | None]
+
+
 class DynamicBatcher:
     def __init__(
-        self, run_batch: Callable[[list[Job]], BatchStats], max_rows: int, wait_s: float, max_queue: int,
+        self, run_batch: Callable[[list[Job], Sink | None], BatchStats], max_rows: int, wait_s: float, max_queue: int,
         enabled: bool = True, on_batch: Callable[[BatchStats], None] | None = None,
     ) -> None:
         self.run_batch = run_batch
@@ -31,8 +35,8 @@ class DynamicBatcher:
         self.wait_s = wait_s if enabled else 0.0
         self.enabled = enabled
         self.on_batch = on_batch
-        self.queue: asyncio.Queue[tuple[Job, asyncio.Future]] = asyncio.Queue(maxsize=max_queue)
-        self._carry: tuple[Job, asyncio.Future] | None = None  # took from the queue but did not fit the last batch
+        self.queue: asyncio.Queue[Item] = asyncio.Queue(maxsize=max_queue)
+        self._carry: Item | None = None  # took from the queue but did not fit the last batch
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -46,18 +50,21 @@ class DynamicBatcher:
             except asyncio.CancelledError:
                 pass
         while not self.queue.empty():
-            _, future = self.queue.get_nowait()
+            _, future, _ = self.queue.get_nowait()
             if not future.done():
                 future.set_exception(QueueFull("server is shutting down"))
 
     def depth(self) -> int:
         return self.queue.qsize()
 
-    async def submit(self, job: Job, timeout: float) -> list[Any]:
-        """The job's completions; raises QueueFull when the queue is full and TimeoutError after `timeout` s."""
+    async def submit(self, job: Job, timeout: float, sink: Sink | None = None) -> list[Any]:
+        """The job's completions; raises QueueFull when the queue is full and TimeoutError after `timeout` s.
+
+        `sink` (streaming jobs) is called from the generate thread with each step's new tokens of this job.
+        """
         future = asyncio.get_running_loop().create_future()
         try:
-            self.queue.put_nowait((job, future))
+            self.queue.put_nowait((job, future, sink))
         except asyncio.QueueFull:
             raise QueueFull(f"queue full ({self.queue.maxsize} requests waiting); retry later") from None
         try:
@@ -66,7 +73,7 @@ class DynamicBatcher:
             job.cancelled = True  # its rows stop at the next generated token; the rest of the batch goes on
             raise
 
-    async def _next(self, timeout: float | None) -> tuple[Job, asyncio.Future] | None:
+    async def _next(self, timeout: float | None) -> Item | None:
         if self._carry is not None:
             item, self._carry = self._carry, None
             return item
@@ -77,7 +84,7 @@ class DynamicBatcher:
         except (asyncio.QueueEmpty, TimeoutError):
             return None
 
-    async def _collect(self) -> list[tuple[Job, asyncio.Future]]:
+    async def _collect(self) -> list[Item]:
         first = await self._next(None)
         batch, rows = [first], first[0].num_rollouts
         deadline = time.monotonic() + self.wait_s
@@ -95,19 +102,37 @@ class DynamicBatcher:
     async def _loop(self) -> None:
         while True:
             batch = await self._collect()
-            live = [(job, fut) for job, fut in batch if not fut.done() and not job.cancelled]
+            live = [(job, fut, sink) for job, fut, sink in batch if not fut.done() and not job.cancelled]
             if not live:
                 continue
             try:
-                stats = await asyncio.to_thread(self.run_batch, [job for job, _ in live])
+                stats = await asyncio.to_thread(self.run_batch, [job for job, _, _ in live], _router(live))
             except Exception as err:  # a failed generate call fails its requests, never the loop
                 log.exception("generate failed for a batch of %d requests", len(live))
-                for _, fut in live:
+                for _, fut, _ in live:
                     if not fut.done():
                         fut.set_exception(err)
                 continue
             if self.on_batch:
                 self.on_batch(stats)
-            for (_, fut), completions in zip(live, stats.per_job):
+            for (_, fut, _), completions in zip(live, stats.per_job):
                 if not fut.done():
                     fut.set_result(completions)
+
+
+def _router(live: list[Item]) -> Sink | None:
+    """One emit for the batch: rows are numbered across it, job after job; each job's tokens go to its sink."""
+    owners = [(sink, r) for job, _, sink in live for r in range(job.num_rollouts)]
+    if all(sink is None for sink, _ in owners):
+        return None
+
+    def emit(items: list[tuple[int, int]]) -> None:
+        per_sink: dict[int, tuple[Sink, list[tuple[int, int]]]] = {}
+        for row, token in items:
+            sink, r = owners[row]
+            if sink is not None:
+                per_sink.setdefault(id(sink), (sink, []))[1].append((r, token))
+        for sink, tokens in per_sink.values():
+            sink(tokens)
+
+    return emit

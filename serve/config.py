@@ -30,6 +30,8 @@ class Limits(_Strict):
     max_new_tokens: int = Field(256, ge=1)
     default_max_new_tokens: int = Field(64, ge=1)
     max_temperature: float = Field(2.0, gt=0)
+    max_messages: int = Field(64, ge=1)  # /v1/chat/completions: messages per request (each bounded by max_prompt_chars)
+    max_stop_sequences: int = Field(4, ge=0)  # OpenAI's own limit
 
     @model_validator(mode="after")
     def _default_within_max(self) -> Limits:
@@ -61,8 +63,19 @@ class ServeSettings(_Strict):
     request_timeout_s: float = Field(30.0, gt=0)  # a request waiting or generating longer answers 504
     torch_threads: int | None = Field(None, ge=1)
     log_level: str = "info"
+    model_name: str | None = Field(None, min_length=1)  # the id /v1/models lists and requests name; null = the model's source
+    # Optional API key (serve/auth.py): the name of an environment variable holding it, or a file holding it.
+    # The key itself is never a config value, so it never lands in .hydra/ or a log.
+    api_key_env: str | None = Field(None, min_length=1)
+    api_key_file: str | None = Field(None, min_length=1)
     limits: Limits = Limits()
     drift: DriftSettings = DriftSettings()
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> ServeSettings:
+        if self.api_key_env and self.api_key_file:
+            raise ValueError("api_key_env and api_key_file are both set; keep one")
+        return self
 
     @model_validator(mode="after")
     def _rollouts_fit_a_batch(self) -> ServeSettings:

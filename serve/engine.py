@@ -10,12 +10,29 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
-from transformers import GenerationConfig, LogitsProcessor, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
+from transformers import (
+    GenerationConfig,
+    LogitsProcessorList,
+    StoppingCriteria,
+    StoppingCriteriaList,
+)
+
+from serve.sampling import (
+    MIN_TEMPERATURE,
+    RowSeeds,
+    RowStream,
+    RowTemperature,
+    RowTopP,
+    find_stop,
+    row_generator,
+    tokens_before_stop,
+)
 
 log = logging.getLogger("serve")
 
@@ -30,13 +47,21 @@ class Job:
     max_new_tokens: int
     deadline: float  # time.monotonic() after which the request has been answered 504
     cancelled: bool = False  # set by the event loop on timeout; read by the stopping criterion
+    top_p: float = 1.0
+    seed: int | None = None  # sampled rows draw from their own generator: repeatable whatever shares the batch
+    stop: tuple[str, ...] = ()  # the text ends before the first of these
+    stream: bool = False  # its tokens are handed to `emit` as they are generated
 
 
 @dataclass(frozen=True)
 class Completion:
     text: str
     tokens: int
-    truncated: bool
+    truncated: bool  # stopped by its token budget, not by end of sequence or a stop string
+
+    @property
+    def finish_reason(self) -> str:  # OpenAI's names
+        return "length" if self.truncated else "stop"
 
 
 @dataclass
@@ -46,22 +71,6 @@ class BatchStats:
     new_tokens: int = 0
     seconds: float = 0.0
     per_job: list[list[Completion]] = field(default_factory=list)
-
-
-class RowTemperature(LogitsProcessor):
-    """Per-row temperature; a row at 0 keeps only its argmax, so sampling it is greedy."""
-
-    def __init__(self, temperatures: torch.Tensor) -> None:
-        self.temperatures = temperatures
-
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        greedy = self.temperatures <= 0
-        scaled = scores / torch.where(greedy, 1.0, self.temperatures).unsqueeze(1).to(scores.dtype)
-        if greedy.any():
-            top = scores.argmax(dim=-1, keepdim=True)
-            masked = torch.full_like(scores, float("-inf")).scatter(1, top, 0.0)
-            scaled = torch.where(greedy.unsqueeze(1), masked, scaled)
-        return scaled
 
 
 class RowBudget(StoppingCriteria):
@@ -153,18 +162,39 @@ class Engine:
             return text, len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     @torch.inference_mode()
-    def generate(self, jobs: list[Job]) -> BatchStats:
-        """Every job's rollouts from one generate call; a job's rows are its prompt repeated num_rollouts times."""
+    def generate(self, jobs: list[Job], emit: Callable[[list[tuple[int, int]]], None] | None = None) -> BatchStats:
+        """Every job's rollouts from one generate call; a job's rows are its prompt repeated num_rollouts times.
+
+        `emit`, when given, receives [(row, token_id), ...] after every step for the rows of streaming jobs (rows
+        numbered across the batch, job after job).
+        """
         row_jobs = [job for job in jobs for _ in range(job.num_rollouts)]
+        row_index = [r for job in jobs for r in range(job.num_rollouts)]  # the row's number within its job
         tok = self.tokenizer
         with self.tokenizer_lock:
             batch = tok([j.rendered for j in row_jobs], return_tensors="pt", padding=True, add_special_tokens=False)
-        batch = batch.to(self.model.device)
+        device = self.model.device
+        batch = batch.to(device)
         prompt_len = batch["input_ids"].shape[1]
         budgets = torch.tensor([j.max_new_tokens for j in row_jobs])
-        temperatures = torch.tensor([j.temperature for j in row_jobs], dtype=torch.float32, device=self.model.device)
-        sampling = bool((temperatures > 0).any())
-        # Sampling knobs stay neutral (temperature 1, no top-k/top-p): RowTemperature does the per-row scaling.
+        temperatures = torch.tensor([j.temperature for j in row_jobs], dtype=torch.float32, device=device)
+        sampling = bool((temperatures >= MIN_TEMPERATURE).any())
+        stop_ids = {tok.eos_token_id, tok.pad_token_id}
+        processors = LogitsProcessorList()
+        if sampling:
+            processors.append(RowTemperature(temperatures))
+            top_ps = torch.tensor([j.top_p for j in row_jobs], dtype=torch.float32, device=device)
+            if bool((top_ps < 1).any()):
+                processors.append(RowTopP(top_ps))
+            gens = [row_generator(j.seed, r, device) if j.seed is not None and j.temperature >= MIN_TEMPERATURE else None
+                    for j, r in zip(row_jobs, row_index)]
+            if any(g is not None for g in gens):
+                processors.append(RowSeeds(gens))
+        criteria = StoppingCriteriaList([RowBudget(prompt_len, budgets, row_jobs)])
+        streaming = [i for i, j in enumerate(row_jobs) if j.stream]
+        if emit is not None and streaming:
+            criteria.append(RowStream(streaming, budgets.tolist(), stop_ids, emit))
+        # Sampling knobs stay neutral (temperature 1, no top-k/top-p): the Row* processors do it per row.
         knobs = {"temperature": 1.0, "top_k": 0, "top_p": 1.0} if sampling else {}
         config = GenerationConfig(
             max_new_tokens=int(budgets.max()), do_sample=sampling, pad_token_id=tok.pad_token_id,
@@ -175,21 +205,24 @@ class Engine:
 
             batch["past_key_values"] = StaticCache(config=self.model.config, max_cache_len=prompt_len + int(budgets.max()))
         start = time.perf_counter()
-        output = self.model.generate(
-            **batch, generation_config=config,
-            logits_processor=LogitsProcessorList([RowTemperature(temperatures)]) if sampling else None,
-            stopping_criteria=StoppingCriteriaList([RowBudget(prompt_len, budgets, row_jobs)]),
-        )
+        output = self.model.generate(**batch, generation_config=config, logits_processor=processors or None,
+                                     stopping_criteria=criteria)
         seconds = time.perf_counter() - start
-        stop_ids = {tok.eos_token_id, tok.pad_token_id}
-        completions = []
         with self.tokenizer_lock:
-            for row, budget in zip(output[:, prompt_len:].tolist(), budgets.tolist()):
-                row = row[:budget]
-                length = next((i for i, t in enumerate(row) if t in stop_ids), len(row))
-                completions.append(Completion(tok.decode(row[:length], skip_special_tokens=True), length, length >= budget))
+            completions = [self._completion(row[:budget], budget, job.stop, stop_ids)
+                           for row, budget, job in zip(output[:, prompt_len:].tolist(), budgets.tolist(), row_jobs)]
         per_job, i = [], 0
         for job in jobs:
             per_job.append(completions[i : i + job.num_rollouts])
             i += job.num_rollouts
         return BatchStats(len(row_jobs), len(jobs), sum(c.tokens for c in completions), seconds, per_job)
+
+    def _completion(self, row: list[int], budget: int, stops: tuple[str, ...], stop_ids: set[int]) -> Completion:
+        """A row's text up to end of sequence or its first stop string; tokens counts what the text used."""
+        length = next((i for i, t in enumerate(row) if t in stop_ids), len(row))
+        text = self.tokenizer.decode(row[:length], skip_special_tokens=True)
+        at = find_stop(text, stops) if stops else None
+        if at is None:
+            return Completion(text, length, length >= budget)
+        decode = lambda ids: self.tokenizer.decode(ids, skip_special_tokens=True)
+        return Completion(text[:at], tokens_before_stop(decode, row[:length], stops), False)

@@ -5,7 +5,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 REWARD_BUCKETS = (0.0, 0.1, 0.25, 0.5, 0.75, 1.0, 1.1, 1.5, 2.0)
@@ -21,10 +28,11 @@ class ServeMetrics:
         self.requests = Counter("serve_requests_total", "HTTP requests by endpoint and status", ["endpoint", "method", "status"], registry=r)
         self.latency = Histogram("serve_request_duration_seconds", "HTTP request latency", ["endpoint", "status"], buckets=LATENCY_BUCKETS, registry=r)
         self.tokens = Counter("serve_generated_tokens_total", "Completion tokens generated", registry=r)
-        self.rollouts = Counter("serve_rollouts_total", "Rollouts (completions) returned", registry=r)
+        self.rollouts = Counter("serve_rollouts_total", "Rollouts (completions) returned", ["endpoint"], registry=r)
         self.rejected = Counter("serve_rejected_total", "Requests refused or abandoned", ["reason"], registry=r)
-        self.reward = Histogram("serve_reward", "Total reward per rollout (requests with ground truth)", buckets=REWARD_BUCKETS, registry=r)
-        self.completion_tokens = Histogram("serve_completion_tokens", "Completion length in tokens", buckets=LENGTH_BUCKETS, registry=r)
+        self.reward = Histogram("serve_reward", "Total reward per rollout (requests with ground truth)", ["endpoint"], buckets=REWARD_BUCKETS, registry=r)
+        self.completion_tokens = Histogram("serve_completion_tokens", "Completion length in tokens", ["endpoint"], buckets=LENGTH_BUCKETS, registry=r)
+        self.first_token = Histogram("serve_time_to_first_token_seconds", "Streaming requests: arrival to the first content sent", ["endpoint"], buckets=LATENCY_BUCKETS, registry=r)
         self.batch_rows = Histogram("serve_batch_rows", "Rows per shared generate call", buckets=ROW_BUCKETS, registry=r)
         self.batch_requests = Histogram("serve_batch_requests", "Requests per shared generate call", buckets=ROW_BUCKETS, registry=r)
         self.generate_seconds = Histogram("serve_generate_seconds", "Model time of one shared generate call (a request's latency minus this is queueing and HTTP)", buckets=LATENCY_BUCKETS, registry=r)

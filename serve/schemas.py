@@ -9,6 +9,15 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 from serve.config import Limits
 
 
+def validation_message(errors: list[dict[str, Any]]) -> str:
+    """One line naming the field: `num_rollouts: Input should be less than or equal to 16`."""
+    parts = []
+    for e in errors[:3]:
+        loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
+        parts.append(f"{loc}: {str(e.get('msg', 'invalid')).removeprefix('Value error, ')}")
+    return "; ".join(parts) or "invalid request"
+
+
 class _RequestBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -65,3 +65,19 @@ def select(reward: Any, prompt_messages: Any, question: str, texts: list[str], g
         answers = [None] * k
     best, winner = majority(answers)
     return Selection([None] * k, answers, best, "majority_vote" if winner is not None else "first", winner, None)
+
+
+def ranked(chosen: Selection) -> list[int]:
+    """Rollout indices, best first: by reward (unscored last, ties in order), or the majority answer's first.
+
+    >>> ranked(Selection([0.1, None, 1.1, 1.1], [None] * 4, 2, "reward", None, None))
+    [2, 3, 0, 1]
+    >>> ranked(Selection([None] * 3, ["3", "4", "4"], 1, "majority_vote", "4", None))
+    [1, 2, 0]
+    """
+    k = len(chosen.rewards)
+    if chosen.selection == "reward":
+        return sorted(range(k), key=lambda i: (chosen.rewards[i] is None, -(chosen.rewards[i] or 0.0)))
+    if chosen.selection == "majority_vote":
+        return sorted(range(k), key=lambda i: chosen.answers[i] != chosen.majority_answer)
+    return list(range(k))

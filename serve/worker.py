@@ -20,6 +20,7 @@ import logging
 import multiprocessing as mp
 import signal
 import threading
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -95,8 +96,10 @@ def _child_main(conn: Connection, cancels: Connection, model_component: Any, run
             return
         batch_no, jobs = message
         batches.start(batch_no, jobs)
+        # Streaming rows' tokens go up the same pipe as they are generated, ahead of the batch's reply.
+        emit = (lambda items: conn.send(("tokens", items))) if any(j.stream for j in jobs) else None
         try:
-            reply = ("ok", engine.generate(jobs))
+            reply = ("ok", engine.generate(jobs, emit))
         except Exception as err:
             log.exception("generate failed for a batch of %d requests", len(jobs))
             reply = ("error", f"{type(err).__name__}: {err}")
@@ -144,7 +147,7 @@ class EngineProcess(Engine):
         _, self.tokenizer, self.source, self.max_positions = message
         log.info("Serving %s from model process %d", self.source, self.process.pid)
 
-    def generate(self, jobs: list[Job]) -> BatchStats:
+    def generate(self, jobs: list[Job], emit: Callable[[list[tuple[int, int]]], None] | None = None) -> BatchStats:
         with self._lock:  # the batcher runs one batch at a time; the lock keeps replies paired with requests
             if self.failure:
                 raise WorkerDied(self.failure)
@@ -152,14 +155,18 @@ class EngineProcess(Engine):
             forwarded: set[int] = set()
             try:
                 self._conn.send((self._batch_no, jobs))
-                while not self._conn.poll(CANCEL_POLL_S):
-                    for i, job in enumerate(jobs):
-                        if job.cancelled and i not in forwarded:
-                            self._cancels.send((self._batch_no, i))
-                            forwarded.add(i)
-                    if not self.process.is_alive():
-                        break
-                kind, payload = self._conn.recv()
+                kind = "tokens"
+                while kind == "tokens":
+                    while not self._conn.poll(CANCEL_POLL_S):
+                        for i, job in enumerate(jobs):
+                            if job.cancelled and i not in forwarded:
+                                self._cancels.send((self._batch_no, i))
+                                forwarded.add(i)
+                        if not self.process.is_alive():
+                            break
+                    kind, payload = self._conn.recv()
+                    if kind == "tokens" and emit is not None:
+                        emit(payload)
             except (EOFError, OSError):
                 self.process.join(timeout=5)
                 code = self.process.exitcode

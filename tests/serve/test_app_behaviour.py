@@ -33,7 +33,7 @@ class ScriptedEngine:
         text = str(messages)
         return text, len(text.split())
 
-    def generate(self, jobs) -> BatchStats:
+    def generate(self, jobs, emit=None) -> BatchStats:
         self.batches.append(list(jobs))
         time.sleep(self.delay)
         per_job = [[Completion("The answer is 5", 4, False) for _ in range(j.num_rollouts)] for j in jobs]
