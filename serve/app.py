@@ -63,7 +63,7 @@ def create_app(cfg: DictConfig, engine: Engine | None = None) -> FastAPI:
     limits = settings.limits
     GenerateRequest = request_model(limits)
     service = Service(engine, parts, settings, metrics, drift)
-    errors = dict(ERRORS, **({401: {"model": OpenAIError}} if api_key else {}))
+    errors = {**ERRORS, **({401: {"model": OpenAIError}} if api_key else {})}
 
     def on_batch(stats: BatchStats) -> None:
         metrics.batch_rows.observe(stats.rows)
