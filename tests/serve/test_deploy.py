@@ -75,7 +75,11 @@ def test_manifests_fit_together_and_fit_the_app(k8s) -> None:
     from serve.config import settings_from
 
     cfg = compose(shlex.split(cm["data"]["RLVR_SERVE_OVERRIDES"]), config_name="serve")
-    assert settings_from(cfg.serve).run_dir == "/models/run"
+    settings = settings_from(cfg.serve)
+    assert settings.run_dir == "/models/run"
+    # The API key comes from a Secret through the variable serve.api_key_env names, never from the ConfigMap.
+    (key_env,) = [e for e in container["env"] if e["name"] == settings.api_key_env]
+    assert key_env["valueFrom"]["secretKeyRef"]["name"] and "value" not in key_env
     mounts = {m["mountPath"] for m in container["volumeMounts"]}
     assert "/models/run" in mounts and "/tmp" in mounts  # read-only root: /tmp is the only writable place
 
