@@ -2,6 +2,8 @@
 
 Run: python bench/reward_throughput.py [--rows 1319] [--repeats 3] [--code-workers 1 2]
      python bench/reward_throughput.py --only code --isolation on off   # bubblewrap's cost
+(--isolation on requires bubblewrap; "off" runs the fallback layers. Code rows are best of
+--repeats; the empty-program rows are the median of 40 sequential runs, settings alternating.)
 Completions are built from the GSM8K test solutions in the styles small models write (CoT with
 "The answer is N", \\boxed{N}, "#### N", a trailing bare number), a quarter of them wrong.
 Math adds a symbolic slice (sqrt, pi, polynomials) that needs sympy in the math-verify worker.
@@ -119,6 +121,25 @@ def bench_code(workers: int, isolation: str, repeats: int) -> dict:
     }
 
 
+def bench_startup(isolations: list[str], runs: int = 40) -> list[dict]:
+    """Median wall time of one empty program: the per-program cost of the sandbox itself. The
+    settings alternate run by run, so a change in the machine's load hits them alike."""
+    import statistics
+
+    from components.reward.sandbox import run_program
+
+    walls = {iso: [] for iso in isolations}
+    for _ in range(runs):
+        for iso in isolations:
+            start = time.perf_counter()
+            assert run_program("pass", isolation="required" if iso == "on" else "off").passed
+            walls[iso].append(time.perf_counter() - start)
+    return [
+        {"reward": f"empty program (bwrap {iso})", "median_ms": statistics.median(w) * 1e3}
+        for iso, w in walls.items()
+    ]
+
+
 def _run_code(code, rows: list[dict], workers: int, isolation: str) -> list:
     return code(
         [r["canonical_solution"] for r in rows],
@@ -163,7 +184,11 @@ def main() -> None:
         results += [
             bench_code(w, iso, args.repeats) for iso in args.isolation for w in args.code_workers
         ]
+        results += bench_startup(args.isolation)
     for r in results:
+        if "median_ms" in r:
+            print(f"{r['reward']:<34} {r['median_ms']:.1f} ms wall per program (median of 40)")
+            continue
         extra = (
             f", {r['per_cpu_s']:,.0f}/CPU-s"
             if "per_cpu_s" in r
