@@ -68,6 +68,8 @@ class ServeSettings(_Strict):
     # The key itself is never a config value, so it never lands in .hydra/ or a log.
     api_key_env: str | None = Field(None, min_length=1)
     api_key_file: str | None = Field(None, min_length=1)
+    # The code reward runs model-written programs: refuse to serve it without bubblewrap isolation.
+    require_code_isolation: bool = True
     limits: Limits = Limits()
     drift: DriftSettings = DriftSettings()
 
@@ -123,7 +125,22 @@ def build_components(cfg: DictConfig, settings: ServeSettings) -> ServedComponen
         for key in ("model", "reward", "prompts"):
             if key not in source:
                 raise ValueError(f"serve.run_dir={settings.run_dir}: {run_cfg_path.name} has no `{key}` section")
-    return ServedComponents(build(source.model), build(source.reward), build(source.prompts), run_dir)
+    if not settings.require_code_isolation:
+        return ServedComponents(build(source.model), build(source.reward), build(source.prompts), run_dir)
+    try:
+        reward = build(_require_code_isolation(source.reward))
+    except ValueError as err:  # name the serve key that asked for it, beside the reward's own message
+        raise ValueError(f"serve.require_code_isolation=true: {err}") from None
+    return ServedComponents(build(source.model), reward, build(source.prompts), run_dir)
+
+
+def _require_code_isolation(reward: DictConfig) -> DictConfig:
+    """The reward config with `require_isolation: true` on every `code` entry (training may leave it false)."""
+    reward = OmegaConf.create(OmegaConf.to_container(reward, resolve=True))  # a copy: the run's config stays as it was
+    for entry in reward.get("reward_functions") or []:
+        if entry.get("name") == "code":
+            entry.params = {**(entry.get("params") or {}), "require_isolation": True}
+    return reward
 
 
 def compose_config(overrides: list[str] | None = None) -> DictConfig:

@@ -218,3 +218,27 @@ def test_gold_file_is_gzip_of_humaneval():
         pytest.skip(f"{GOLD} is absent")
     with gzip.open(GOLD) as f:
         assert b"canonical_solution" in f.read()
+
+
+def _served_reward(*overrides: str):
+    from serve.config import build_components, compose_config, settings_from
+
+    cfg = compose_config(["model_component=tiny_random", "reward_component=code", *overrides])
+    return build_components(cfg, settings_from(cfg.serve)).reward
+
+
+def test_serving_requires_isolation_by_default(no_bwrap):
+    with pytest.raises(
+        ValueError,
+        match=r"^serve.require_code_isolation=true: reward_functions\[0\] \(code\): require_isolation=true",
+    ):
+        _served_reward()
+    reward = _served_reward("serve.require_code_isolation=false")  # the explicit opt-out
+    assert reward._entries[0].params["require_isolation"] is False
+
+
+def test_serving_with_bwrap_scores_code():
+    if isolation.checked_probe(_CHILD, "").flags is None:
+        pytest.skip("bubblewrap unusable here")
+    reward = _served_reward()
+    assert reward._entries[0].params["require_isolation"] is True
