@@ -84,6 +84,10 @@ def train(cfg: DictConfig) -> float:
             "accuracy_before": before.metrics["accuracy"],
             "accuracy_after": after.metrics["accuracy"],
             "accuracy_gain": after.metrics["accuracy"] - before.metrics["accuracy"],
+            "eval_max_new_tokens": after.metrics["max_new_tokens"],  # the budget every accuracy here is measured at
+            "truncation_rate_before": before.metrics["truncation_rate"],
+            "truncation_rate_after": after.metrics["truncation_rate"],
+            "grader": reward.grader,
             "mean_reward_before": before.metrics["mean_reward"],
             "mean_reward_after": after.metrics["mean_reward"],
             "global_step": result.global_step,
@@ -95,6 +99,8 @@ def train(cfg: DictConfig) -> float:
         }
         summary.update(compare(before.samples, after.samples))  # paired bootstrap CI + McNemar p-value
         summary.update(probe.summary())
+        if main:  # more room, same problems: does accuracy hold when the model is not cut off?
+            summary.update(evaluator.check_budget(result.model, loaded.tokenizer, splits.eval, reward, after))
         summary.update(cost.summary(summary["accuracy_gain"]))
         write_json(run_dir / "summary.json", summary)
         if main:

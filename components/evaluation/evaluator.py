@@ -38,6 +38,8 @@ class TaskEvaluator:
         probe_every_steps: int = 0,
         probe_samples: int = 16,
         train_completions_every_steps: int = 0,
+        budget_check_factor: float = 2.0,
+        budget_check_tolerance: float = 0.1,
     ) -> None:
         """n_samples=0: greedy only. n_samples=n: also n sampled completions per problem, scored at each k.
 
@@ -50,6 +52,10 @@ class TaskEvaluator:
         for key, value in (("batch_size", batch_size), ("max_new_tokens", max_new_tokens), ("probe_samples", probe_samples)):
             if value <= 0:
                 raise ValueError(f"eval.{key}={value} must be > 0")
+        if budget_check_factor and budget_check_factor <= 1:
+            raise ValueError(f"eval.budget_check_factor={budget_check_factor} must be > 1 (or 0 = off)")
+        if not 0 <= budget_check_tolerance <= 1:
+            raise ValueError(f"eval.budget_check_tolerance={budget_check_tolerance} must be in [0, 1]")
         if n_samples < 0 or probe_every_steps < 0 or train_completions_every_steps < 0:
             raise ValueError("eval.n_samples, eval.probe_every_steps and eval.train_completions_every_steps must be >= 0")
         if n_samples and temperature <= 0:
@@ -62,14 +68,18 @@ class TaskEvaluator:
         self.format_reward = format_reward
         self.probe_every_steps, self.probe_samples = probe_every_steps, probe_samples
         self.train_completions_every_steps = train_completions_every_steps
+        self.budget_check_factor, self.budget_check_tolerance = budget_check_factor, budget_check_tolerance
 
-    def evaluate(self, model: Any, tokenizer: Any, dataset: Any, reward: Any) -> EvalResult:
+    def evaluate(self, model: Any, tokenizer: Any, dataset: Any, reward: Any,
+                 max_new_tokens: int | None = None) -> EvalResult:
+        """max_new_tokens: this call's budget (the budget check's larger one); None = eval.max_new_tokens."""
         if self.max_samples is not None:
             dataset = dataset.select(range(min(self.max_samples, len(dataset))))
         rows = dataset.to_list()
         prompts = [row["prompt"] for row in rows]
         columns = {key: [row[key] for row in rows] for key in rows[0] if key != "prompt"}
-        gen = generate(model, tokenizer, prompts, self.batch_size, self.max_new_tokens)
+        budget = max_new_tokens or self.max_new_tokens
+        gen = generate(model, tokenizer, prompts, self.batch_size, budget)
         judged = self._judge(reward, prompts, gen.completions, columns)
         n = len(rows)
         metrics = {
@@ -80,6 +90,7 @@ class TaskEvaluator:
             "mean_completion_length": sum(gen.completion_tokens) / n,
             "max_completion_length": max(gen.completion_tokens),
             "truncation_rate": sum(gen.truncated) / n,
+            "max_new_tokens": budget,
             "num_samples": n,
             "tokens_per_second": gen.tokens_per_second,
             "seconds": gen.seconds,
@@ -150,6 +161,15 @@ class TaskEvaluator:
                 for s, v in zip(scores.statuses[name], scores.per_function[name])]
 
     # --- hooks the training recipe uses (one line each in run_pipeline.py) ---------------------------
+
+    def check_budget(self, model: Any, tokenizer: Any, dataset: Any, reward: Any, evaluated: EvalResult) -> dict[str, Any]:
+        """summary.json keys of the budget check (components/evaluation/budget_check.py); {} when it is off."""
+        if not self.budget_check_factor:
+            return {}
+        from components.evaluation.budget_check import check_budget
+
+        return check_budget(self, model, tokenizer, dataset, reward, evaluated, self.budget_check_factor,
+                            self.probe_samples, self.budget_check_tolerance).summary()
 
     def probe(self, dataset: Any, reward: Any, tokenizer: Any, run_dir: Path, observer: Any) -> Any:
         """TrainerCallback: greedy evaluation on a fixed probe subset every probe_every_steps; keeps best_model."""

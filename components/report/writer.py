@@ -100,6 +100,27 @@ def _sample_blocks(history: list[dict], last_tag: str) -> list[tuple]:
     return blocks
 
 
+def _pct(value: Any) -> str:
+    return f"{value:.1%}" if isinstance(value, (int, float)) else "?"
+
+
+def _headline(summary: dict, before: dict | None, after: dict | None) -> list[tuple]:
+    """Accuracy with its budget, grader and truncation rates, and the budget check's warning, first."""
+    if not (summary and before and after):
+        return []
+    line = (f"Held-out greedy accuracy at {summary.get('eval_max_new_tokens', before.get('max_new_tokens', '?'))} new "
+            f"tokens, graded by `{summary.get('grader', '?')}`: {_pct(before.get('accuracy'))} before -> "
+            f"{_pct(after.get('accuracy'))} after; truncated {_pct(before.get('truncation_rate'))} before, "
+            f"{_pct(after.get('truncation_rate'))} after.")
+    if "budget_check/accuracy_larger" in summary:
+        line += (f" At {summary['budget_check/larger_budget']} new tokens the first {summary['budget_check/problems']} "
+                 f"problems score {_pct(summary['budget_check/accuracy_larger'])} (vs {_pct(summary['budget_check/accuracy'])}).")
+    blocks: list[tuple] = [("h", 2, "Headline"), ("p", line)]
+    if summary.get("budget_check/warning"):
+        blocks.append(("p", f"WARNING (budget check): {summary['budget_check/warning']}"))
+    return blocks
+
+
 def build_blocks(run_dir: Path) -> list[tuple]:
     from components.report import plots  # matplotlib loads only when a report is written
 
@@ -116,6 +137,7 @@ def build_blocks(run_dir: Path) -> list[tuple]:
     config = _config_rows(run_dir)
     if config:
         blocks += [("h", 2, "Configuration"), ("table", ["setting", "value"], config)]
+    blocks += _headline(summary, before, after)
     if summary:
         blocks += [("h", 2, "Summary"), ("table", ["key", "value"], [[k, _fmt(v)] for k, v in summary.items()])]
     columns = {"before": before, "after": after} if before and after else {"eval": single} if single else {}

@@ -3,7 +3,9 @@
 Extraction order (the "why": a model's last stated answer is its answer, but working-out numbers
 after it must not override an explicit marker):
 1. explicit markers -- ``#### N``, "The (final) answer is N", "Answer: N", ``A: N``, ``\\boxed{N}``;
-   the last marker in the text wins;
+   the last marker in the text wins, so a completion that states several final answers is graded by
+   the last one it states; a marker followed by an equation ("The answer is: 13 + 37 = 50") is graded
+   by the equation's result (50), never by its first operand;
 2. lenient mode only: the last number anywhere.
 ``strict=True`` accepts only ``#### N`` (the GSM8K training format).
 Numbers are normalised: commas, ``$``, ``%``, trailing units and ``.0`` never change the value.
@@ -36,6 +38,21 @@ _MARKERS = re.compile(
 )
 _HASHES = re.compile(r"####")
 _SPAN = 80  # how far after a marker the number may appear ("The answer is: $\n 1,234")
+# The left-hand side of an equation: numbers, operators, brackets and LaTeX operator names only, so
+# "The answer is 12. Then 3 * 4 = 12" is the number 12, not an equation ("12. Then 3 * 4").
+_ARITHMETIC = re.compile(r"[\s:$]*(?:[\d.,()+\-*/×÷^ \t]|\\times|\\cdot|\\div|\\left|\\right)*\d[\d.,()\s]*")
+
+
+def equation_result(text: str) -> str:
+    """``text`` from the result of a leading equation on: "45 + 38 = 83." -> " 83."; else ``text`` unchanged.
+
+    >>> equation_result(": 45 + 38 = 71 apples"), equation_result("12. Then 3 * 4 = 12")
+    (' 71 apples', '12. Then 3 * 4 = 12')
+    """
+    pos = 0
+    while (eq := text.find("=", pos, pos + _SPAN)) >= 0 and _ARITHMETIC.fullmatch(text, pos, eq):
+        pos = eq + 1  # chains ("2 + 3 = 5 = 5") end at their last result
+    return text[pos:]
 
 
 def boxed_content(text: str, start: int) -> str | None:
@@ -65,9 +82,9 @@ def extract_number(text: str, strict: bool = False) -> Fraction | None:
             span = boxed_content(text, marker.end() + tail.index("{"))
             value = parse_number(span) if span is not None else None
             if value is None and span is not None:
-                value = first_number(span)
+                value = first_number(equation_result(span))
         else:
-            value = first_number(tail[:_SPAN])
+            value = first_number(equation_result(tail)[:_SPAN])
         if value is not None:
             return value
     if strict:

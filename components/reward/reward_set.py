@@ -189,6 +189,12 @@ class RewardSet:
         statuses = {n: [v.status for v in vs] for n, vs in verdicts.items()}
         return RewardScores(per_function, total, statuses)
 
+    @property
+    def grader(self) -> str:
+        """What decides "correct" in evaluation: the verifier's name, reported beside every accuracy."""
+        entry = self._verifier()
+        return entry.name if entry else "every reward at full marks"
+
     def _verifier(self) -> _Entry | None:
         return next((entry for entry in self._entries if entry.correctness), None)
 

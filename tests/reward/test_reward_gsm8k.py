@@ -33,6 +33,18 @@ LENIENT = [
     ("5-3=2", "2"),  # binary minus is not a sign
     ("It costs 1,000,000 dollars", "1000000"),
     ("#### 5\nThe answer is 6", "6"),  # the last marker wins
+    # A marker followed by an equation is graded by the equation's result, never its first operand.
+    ("The answer is: 13 + 37 = 50", "50"),
+    ("The answer is 45 + 38 = 83.", "83"),
+    ("Answer: 2 + 3 = 5 = 5", "5"),
+    ("The answer is $12 \\times 3 = 36$.", "36"),
+    ("\\boxed{45+38=83}", "83"),
+    ("The answer is 83.\n\n45 + 38 = 71", "83"),  # a marker beats later working
+    # Completions that go on after a correct answer and state another one: the last one counts.
+    ("45 + 38 = 83\n\nThe answer is: 45 + 38 = 71\n\nThe answer is: 45 + 38 = 71", "71"),
+    ("45 + 38 = 83\n\nThe answer is 83.\n\nWait, the answer is 84.", "84"),
+    ("45 + 38 = 83\n\n45 + 38 = 71", "71"),  # no marker: the last number stated
+    ("45 + 38 = 83\n\nThe answer is", "83"),  # a cut-off marker with no number: the last number
     ("I have no idea.", None),
     ("", None),
 ]
