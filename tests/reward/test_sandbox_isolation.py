@@ -7,6 +7,7 @@ the list of guarantees the fallback does not give, and a test breaks if that lis
 """
 
 import gzip
+import json
 import logging
 import os
 import socket
@@ -98,16 +99,24 @@ def listener():
     server.close()
 
 
-@pytest.fixture(params=["bwrap", "fallback"])
-def mode(request):
-    if request.param == "bwrap":
-        found = isolation.checked_probe(_CHILD, "")
-        if found.flags is None:
-            if os.environ.get("CI"):
-                pytest.fail(f"CI needs bubblewrap (scripts/install.sh installs it): {found.reason}")
-            pytest.skip(f"bubblewrap unusable here: {found.reason}")
-        return "required"
-    return "off"  # unshare when permitted, plus rlimits, audit hook, nonce, wall-clock kill
+@pytest.fixture(params=["bwrap", "bwrap_without_userns", "fallback"])
+def mode(request, monkeypatch):
+    """The ``isolation`` argument. bwrap = the flag set the probe picked here; bwrap_without_userns
+    = the last flag set (root where user namespaces are refused), forced when it works here."""
+    if request.param == "fallback":
+        return "off"  # unshare when permitted, plus rlimits, audit hook, nonce, wall-clock kill
+    found = isolation.checked_probe(_CHILD, "")
+    if found.flags is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs bubblewrap (scripts/install.sh installs it): {found.reason}")
+        pytest.skip(f"bubblewrap unusable here: {found.reason}")
+    if request.param == "bwrap_without_userns":
+        flags = isolation._FLAG_SETS[-1]
+        reason = isolation._try(flags, _CHILD, found.sized)
+        if reason:
+            pytest.skip(f"bwrap without a user namespace does not run here: {reason}")
+        monkeypatch.setitem(isolation._found, _CHILD, isolation.Probe(flags, "", found.sized))
+    return "required"
 
 
 @pytest.mark.parametrize("name", sorted(probes("", "", 0)))
@@ -185,9 +194,14 @@ def test_require_isolation_refuses_without_bwrap(no_bwrap, caplog):
 
 def test_require_isolation_is_one_line_exit_2_end_to_end(tmp_path):
     # bwrap absent from PATH, as on a machine without it: the run stops before scoring anything.
+    # A one-row HumanEval-shaped file, so the test needs no ../shared/data.
+    rows = tmp_path / "humaneval.jsonl"
+    row = {"task_id": "t/0", "prompt": "def f():\n", "canonical_solution": "    return 1\n",
+           "test": "def check(c):\n    assert c() == 1\n", "entry_point": "f"}  # fmt: skip
+    rows.write_text(json.dumps(row) + "\n")
     cmd = [sys.executable, str(REPO / "run_pipeline.py"), "mode=check_rewards", "reward_component=code",
-           "check_rewards.dataset=humaneval", "reward.reward_functions[0].params.require_isolation=true",
-           f"hydra.run.dir={tmp_path}"]  # fmt: skip
+           "check_rewards.dataset=humaneval", f"check_rewards.path={rows}",
+           "reward.reward_functions[0].params.require_isolation=true", f"hydra.run.dir={tmp_path}"]  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False,
                           env={**os.environ, "PATH": str(tmp_path)})  # fmt: skip
     assert done.returncode == 2, done.stderr[-2000:]
@@ -215,7 +229,9 @@ def test_isolation_off_cannot_be_required():
 def test_gold_file_is_gzip_of_humaneval():
     # Guards the read probe: it reads the real gold file, so a pass above would be a real leak.
     if not GOLD.is_file():
-        pytest.skip(f"{GOLD} is absent")
+        if os.environ.get("CI"):
+            pytest.fail(f"{GOLD} is missing; CI must have ../shared/data")
+        pytest.skip(f"{GOLD} is absent (the shared data is not checked out here)")
     with gzip.open(GOLD) as f:
         assert b"canonical_solution" in f.read()
 
