@@ -70,7 +70,7 @@ def choices_and_verifier(kind: str, completions: list[Completion], chosen: Selec
         scored = {}
         if chosen is not None:
             per_function = {name: values[k] for name, values in (chosen.per_function or {}).items()} or None
-            scored = dict(reward=chosen.rewards[k], answer=chosen.answers[k], reward_per_function=per_function)
+            scored = {"reward": chosen.rewards[k], "answer": chosen.answers[k], "reward_per_function": per_function}
         if kind == "chat":
             out.append(ChatChoice(index=index, message=ChatMessageOut(content=c.text), finish_reason=c.finish_reason, **scored))
         else:
@@ -117,7 +117,7 @@ def openai_router(service: Service, limits: Limits, errors: dict[int, Any]) -> A
                           num_rollouts=candidates, temperature=body.temperature, top_p=body.top_p, seed=body.seed,
                           stop=body.stops(), stream=body.stream)
         rid = f"{'chatcmpl' if kind == 'chat' else 'cmpl'}-{uuid.uuid4().hex}"
-        head = dict(id=rid, created=int(time.time()), model=service.model_name)
+        head = {"id": rid, "created": int(time.time()), "model": service.model_name}
         verify = body.ground_truth is not None or candidates > body.n
         if body.stream:
             stream = Stream(service, kind, endpoint, head, job, arrived)
@@ -146,7 +146,11 @@ def openai_router(service: Service, limits: Limits, errors: dict[int, Any]) -> A
         check_model(body.model)
         # "developer" is OpenAI's newer name for the system role; chat templates only know "system".
         messages = [{"role": "system" if m.role == "developer" else m.role, "content": m.text()} for m in body.messages]
-        rendered, prompt_tokens = service.engine.render(messages)
+        try:
+            rendered, prompt_tokens = service.engine.render(messages)
+        except Exception as err:  # e.g. a template that refuses a system message or two user turns in a row
+            raise ServeError(400, f"messages: the model's chat template rejected them ({type(err).__name__}: {err})",
+                             "invalid_messages", "messages") from None
         question = next((m["content"] for m in reversed(messages) if m["role"] == "user"), messages[-1]["content"])
         return await complete(body, "chat", PREFIX + "/chat/completions", rendered, prompt_tokens, messages, question, "messages")
 

@@ -127,15 +127,14 @@ def _message_model(limits: Limits) -> type[BaseModel]:
 def openai_request_models(limits: Limits) -> tuple[type[BaseModel], type[BaseModel]]:
     """(ChatCompletionRequest, CompletionRequest) with this server's bounds."""
     max_new = Field(None, ge=1, le=limits.max_new_tokens, description=f"Default {limits.default_max_new_tokens}")
-    stop_text = Annotated[str, Field(min_length=1, max_length=limits.max_prompt_chars)]
-    stop_text = stop_text | list[stop_text] | None
+    one_stop = Annotated[str, Field(min_length=1, max_length=limits.max_prompt_chars)]
     common = dict(
         model=(str, Field(min_length=1, max_length=256, description="The id /v1/models lists")),
         n=(int, Field(1, ge=1, le=limits.max_rollouts, description="Choices returned")),
         temperature=(float, Field(1.0, ge=0.0, le=limits.max_temperature, allow_inf_nan=False, description="0 = greedy")),
         top_p=(float, Field(1.0, ge=0.0, le=1.0, allow_inf_nan=False)),
         max_tokens=(int | None, max_new),
-        stop=(stop_text, Field(None, max_length=limits.max_stop_sequences, description="The text ends before the first of these")),
+        stop=(one_stop | list[one_stop] | None, Field(None, max_length=limits.max_stop_sequences, description="The text ends before the first of these")),
         seed=(int | None, Field(None, ge=-(2**63), le=2**63 - 1, description="Repeatable sampling for this request")),
         ground_truth=(str | None, Field(None, min_length=1, max_length=limits.max_ground_truth_chars,
                                         description="Extension: score each choice with the run's reward")),
