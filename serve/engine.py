@@ -26,6 +26,7 @@ from transformers import (
 from serve.sampling import (
     MIN_TEMPERATURE,
     RowSeeds,
+    RowStops,
     RowStream,
     RowTemperature,
     RowTopP,
@@ -191,6 +192,8 @@ class Engine:
             if any(g is not None for g in gens):
                 processors.append(RowSeeds(gens))
         criteria = StoppingCriteriaList([RowBudget(prompt_len, budgets, row_jobs)])
+        if any(j.stop for j in row_jobs):
+            criteria.append(RowStops(prompt_len, [j.stop for j in row_jobs], self._decode))
         streaming = [i for i, j in enumerate(row_jobs) if j.stream]
         if emit is not None and streaming:
             criteria.append(RowStream(streaming, budgets.tolist(), stop_ids, emit))
@@ -224,5 +227,11 @@ class Engine:
         at = find_stop(text, stops) if stops else None
         if at is None:
             return Completion(text, length, length >= budget)
-        decode = lambda ids: self.tokenizer.decode(ids, skip_special_tokens=True)
-        return Completion(text[:at], tokens_before_stop(decode, row[:length], stops), False)
+        return Completion(text[:at], tokens_before_stop(self._decode_locked, row[:length], stops), False)
+
+    def _decode_locked(self, ids: list[int]) -> str:  # the caller holds tokenizer_lock
+        return self.tokenizer.decode(ids, skip_special_tokens=True)
+
+    def _decode(self, ids: list[int]) -> str:
+        with self.tokenizer_lock:  # in-process, prompts are rendered on the event loop meanwhile
+            return self.tokenizer.decode(ids, skip_special_tokens=True)

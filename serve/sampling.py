@@ -106,6 +106,24 @@ class RowStream(StoppingCriteria):
         return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
 
 
+class RowStops(StoppingCriteria):
+    """A row whose text so far contains one of its stop strings is done, so a batch whose rows all stopped ends
+    before its token budget. Only rows with stop strings are decoded (one decode per row and step)."""
+
+    def __init__(self, prompt_len: int, row_stops: list[tuple[str, ...]], decode: Callable[[list[int]], str]) -> None:
+        self.prompt_len = prompt_len
+        self.row_stops = row_stops
+        self.decode = decode
+        self.rows = [i for i, stops in enumerate(row_stops) if stops]
+
+    def __call__(self, input_ids: torch.LongTensor, scores: Any, **kwargs: Any) -> torch.BoolTensor:
+        done = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+        for row in self.rows:
+            if find_stop(self.decode(input_ids[row, self.prompt_len :].tolist()), self.row_stops[row]) is not None:
+                done[row] = True
+        return done
+
+
 def find_stop(text: str, stops: tuple[str, ...]) -> int | None:
     """Index where the first stop string starts in `text`, or None.
 

@@ -67,6 +67,10 @@ def test_stop_string_cuts_text_and_counts_tokens(engine: Engine) -> None:  # noq
     cut = engine.generate([Job(raw, 1, 0.0, 12, time.monotonic() + 60, stop=(stop,))]).per_job[0][0]
     assert cut.text == full.text[: full.text.find(stop)] and cut.finish_reason == "stop"
     assert 1 <= cut.tokens <= full.tokens
+    # The row is done once its stop string appears: with a budget of 64 the call still ends within the 12 tokens.
+    steps: list = []
+    engine.generate([Job(raw, 1, 0.0, 64, time.monotonic() + 60, stop=(stop,), stream=True)], emit=steps.append)
+    assert len(steps) <= full.tokens
 
 
 def test_streamed_tokens_add_up_to_the_completion(engine: Engine) -> None:  # noqa: F811
