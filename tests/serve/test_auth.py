@@ -83,3 +83,18 @@ def test_key_sources_and_their_errors(tmp_path, monkeypatch) -> None:
     cfg = compose(["model_component=tiny_random", "serve.api_key_env=A", f"serve.api_key_file={tmp_path}"], config_name="serve")
     with pytest.raises(ValueError, match="api_key_env and api_key_file are both set; keep one"):
         create_app(cfg)
+
+
+def test_unset_key_variable_stops_the_server_with_one_line(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    env = {k: v for k, v in os.environ.items() if k != "RLVR_UNSET_KEY"}
+    proc = subprocess.run([sys.executable, "-m", "serve", "model_component=tiny_random", "serve.api_key_env=RLVR_UNSET_KEY",
+                           f"hydra.run.dir={tmp_path}"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "error: serve.api_key_env=RLVR_UNSET_KEY: the environment variable is not set or empty" in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
