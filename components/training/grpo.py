@@ -18,6 +18,7 @@ from components.training.batch_checks import check_batch_geometry
 from components.training.checkpoints import checkpoints_dir, latest_checkpoint, resolve_resume
 from components.training.guards import GuardSettings, TrainingGuard, TrainingStopped
 from components.training.preflight import PreflightCallback, check_context
+from components.training.pruning import forward_dropout, pruning_blocker, zero_signal_trainer
 from components.training.vllm_check import check_vllm
 from components.types import LoadedModel, TrainResult
 
@@ -31,7 +32,8 @@ def default_bf16() -> bool:
 
 class GRPOTrainingLoop:
     def __init__(self, output_dir: str, save_final_model: bool = True, preflight: bool = True, preflight_steps: int = 3,
-                 preflight_max_truncated: float = 0.9, guards: dict | None = None, **grpo_args: Any) -> None:
+                 preflight_max_truncated: float = 0.9, guards: dict | None = None, prune_zero_signal: bool = True,
+                 **grpo_args: Any) -> None:
         from trl import GRPOConfig
 
         from components.training.export_grpo_fields import grpo_field_defaults
@@ -62,10 +64,19 @@ class GRPOTrainingLoop:
         except ValueError as err:
             raise ValueError(f"train: {' '.join(str(err).split())}") from None
         check_vllm(self.args.use_vllm, self.args.vllm_mode)
+        self.prune_zero_signal = prune_zero_signal
 
     def fit(self, loaded: LoadedModel, train_dataset: Any, reward: Any, callbacks: list[Any]) -> TrainResult:
         from trl import GRPOTrainer
 
+        trainer_class = GRPOTrainer
+        if self.prune_zero_signal:  # exact by construction or off, with the reason in the log (training/pruning.py)
+            blocker = pruning_blocker(self.args, int(os.environ.get("WORLD_SIZE", "1")),
+                                      forward_dropout(loaded.model, loaded.peft_config))
+            if blocker:
+                log.warning("train.prune_zero_signal is off for this run: %s", blocker)
+            else:
+                trainer_class = zero_signal_trainer()
         self.args.reward_weights = list(reward.weights)
         guard = TrainingGuard(self.guards)
         for callback in callbacks:  # in-training evaluations (ProbeCallback) feed the reward-up/eval-down check
@@ -76,7 +87,7 @@ class GRPOTrainingLoop:
             check_context(loaded.model, loaded.tokenizer, train_dataset, self.args.max_completion_length)
             preflight = PreflightCallback(self.preflight_steps, self.preflight_max_truncated, self.args.max_completion_length)
         callbacks = [guard, *([preflight] if preflight else []), *callbacks]
-        trainer = GRPOTrainer(
+        trainer = trainer_class(
             model=loaded.model,
             reward_funcs=list(reward.funcs),
             args=self.args,
