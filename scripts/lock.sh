@@ -62,8 +62,8 @@ fi
 mkdir -p "$REQ_DIR"
 # runtime: main dependencies + all locked extras (tracking, serve, sweeps)
 export_reqs "$REQ_DIR/runtime.txt" --all-extras
-# test: the same + the dev dependency group
-export_reqs "$REQ_DIR/test.txt" --all-extras --with dev
+# test: the same + the dev and docs groups (the test suite builds the docs site and runs its notebooks)
+export_reqs "$REQ_DIR/test.txt" --all-extras --with dev,docs
 
 echo ">> $( [[ $CHECK == 1 ]] && echo verified || echo wrote ) poetry.lock, $REQ_DIR/runtime.txt, $REQ_DIR/test.txt"
 grep -E '^name = "(torch|transformers|trl|peft|accelerate|datasets)"' -A1 poetry.lock \
