@@ -2,11 +2,12 @@
 #   make run    # install .venv from poetry.lock if needed, run the default pipeline
 #   make test   # install .venv (+ dev group) if needed, run the test suite
 # Extra arguments: make run ARGS='train.max_steps=2'   make test PYTEST_ARGS='-k reward -x'
+# Docs site (an extra, not a set-up step): make docs   -> site/index.html
 
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: run test install install-test lock lock-check vllm clean-venv
+.PHONY: run test docs install install-test lock lock-check vllm clean-venv
 
 run: install
 	$(PY) run_pipeline.py $(ARGS)
@@ -15,6 +16,11 @@ test: install-test
 	@set +e; $(PY) -m pytest -q $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected/ran no tests (exit 5): treating as a failure" >&2; fi; \
 	exit $$rc
+
+# The docs group is part of the test install (tests/docs build the site and run the tutorials).
+# The two variables silence a banner that mkdocs-material and a plugin print on every build.
+docs: install-test
+	NO_MKDOCS_2_WARNING=1 DISABLE_MKDOCS_2_WARNING=true $(PY) -m mkdocs build --strict --site-dir site
 
 install:
 	@scripts/install.sh runtime
