@@ -6,7 +6,8 @@ A/B of candidate settings, interleaved so machine noise cancels.
     python bench/profile_step.py --model tiny --torch-profile      # + torch.profiler top ops of the last step
 
 Each --variant is `name:override,override,...` (Hydra overrides on top of the default recipe). The trainer is
-built exactly as components/training/grpo.py builds it (same GRPOConfig), then its phases are timed by wrapping
+built exactly as components/training/grpo.py builds it (same GRPOConfig, same trainer class: zero-signal pruning
+and merged-LoRA rollouts per train.prune_zero_signal / train.merge_lora_for_generation), then its phases are timed by wrapping
 the trainer's own methods on the instance (no TRL code changes). The first step of each run is dropped.
 """
 
@@ -38,7 +39,6 @@ def timed(fn, bucket: dict, name: str):
 def run_variant(base: list[str], overrides: list[str], steps: int, torch_profile: bool) -> list[dict]:
     import torch
     from transformers import TrainerCallback
-    from trl import GRPOTrainer
 
     from components.runtime import build, seed_everything
 
@@ -75,7 +75,7 @@ def run_variant(base: list[str], overrides: list[str], steps: int, torch_profile
                 self.prof.__exit__(None, None, None)
                 print(self.prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15), flush=True)
 
-    trainer = GRPOTrainer(model=loaded.model, reward_funcs=list(reward.funcs), args=loop.args,
+    trainer = loop.trainer_class(loaded)(model=loaded.model, reward_funcs=list(reward.funcs), args=loop.args,
                           train_dataset=splits.train, processing_class=loaded.tokenizer,
                           peft_config=loaded.peft_config, callbacks=[PhaseClock()])
     for phase, method in PHASES.items():

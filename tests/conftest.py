@@ -51,6 +51,7 @@ def run_pipeline(*args: str, timeout: int = 240, script: str = "run_pipeline.py"
 TINY_TRAIN = [
     "model_component=tiny_random",
     "reward.reward_functions[1].params.regex='^[0-9]'",
+    "reward.reward_functions[1].weight=1.0",  # the default reward only monitors format (weight 0)
     "train.max_steps=2",
     "train.per_device_train_batch_size=4",
     "train.num_generations=4",

@@ -8,6 +8,8 @@ from typing import Any
 
 import torch
 
+from components.model.merged_lora import merged_lora
+
 
 @dataclass(frozen=True)
 class Generations:
@@ -45,22 +47,23 @@ def generate(
     eos_ids = {tokenizer.eos_token_id, tokenizer.pad_token_id}
     start = time.perf_counter()
     try:
-        for i in range(0, len(prompts), prompts_per_batch):
-            rendered = [render_prompt(tokenizer, p) for p in prompts[i : i + prompts_per_batch]]
-            # Chat templates already contain the BOS token; adding special tokens again would double it.
-            batch = tokenizer(rendered, return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
-            output = model.generate(
-                **batch, max_new_tokens=max_new_tokens, do_sample=sampling,
-                temperature=temperature if sampling else None, top_p=top_p if sampling else None,
-                top_k=None, num_return_sequences=num_return_sequences, pad_token_id=tokenizer.pad_token_id,
-                use_cache=True,  # KV cache: one forward per new token (training may have turned it off)
-            )
-            new_tokens = output[:, batch["input_ids"].shape[1] :]
-            for row in new_tokens.tolist():
-                length = next((j for j, t in enumerate(row) if t in eos_ids), len(row))
-                lengths.append(length)
-                truncated.append(length >= max_new_tokens)
-                texts.append(tokenizer.decode(row[:length], skip_special_tokens=True))
+        with merged_lora(model):  # LoRA folded into a copy of W: one matmul per layer (model/merged_lora.py)
+            for i in range(0, len(prompts), prompts_per_batch):
+                rendered = [render_prompt(tokenizer, p) for p in prompts[i : i + prompts_per_batch]]
+                # Chat templates already contain the BOS token; adding special tokens again would double it.
+                batch = tokenizer(rendered, return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
+                output = model.generate(
+                    **batch, max_new_tokens=max_new_tokens, do_sample=sampling,
+                    temperature=temperature if sampling else None, top_p=top_p if sampling else None,
+                    top_k=None, num_return_sequences=num_return_sequences, pad_token_id=tokenizer.pad_token_id,
+                    use_cache=True,  # KV cache: one forward per new token (training may have turned it off)
+                )
+                new_tokens = output[:, batch["input_ids"].shape[1] :]
+                for row in new_tokens.tolist():
+                    length = next((j for j, t in enumerate(row) if t in eos_ids), len(row))
+                    lengths.append(length)
+                    truncated.append(length >= max_new_tokens)
+                    texts.append(tokenizer.decode(row[:length], skip_special_tokens=True))
     finally:
         model.train(was_training)
     return Generations(texts, lengths, truncated, time.perf_counter() - start)

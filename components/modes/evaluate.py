@@ -48,7 +48,6 @@ def with_run_config(cfg: DictConfig) -> DictConfig:
         if section.get("task_from_run", True):
             for key in TASK_KEYS:
                 cfg[key] = old[key]
-            cfg.train.max_completion_length = old.train.max_completion_length  # the budget the policy trained with
     return cfg
 
 

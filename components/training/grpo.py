@@ -18,7 +18,8 @@ from components.training.batch_checks import check_batch_geometry
 from components.training.checkpoints import checkpoints_dir, latest_checkpoint, resolve_resume
 from components.training.guards import GuardSettings, TrainingGuard, TrainingStopped
 from components.training.preflight import PreflightCallback, check_context
-from components.training.pruning import forward_dropout, pruning_blocker, zero_signal_trainer
+from components.training.pruning import forward_dropout, pruning_blocker
+from components.training.trainer_class import grpo_trainer_class
 from components.training.vllm_check import check_vllm
 from components.types import LoadedModel, TrainResult
 
@@ -33,7 +34,7 @@ def default_bf16() -> bool:
 class GRPOTrainingLoop:
     def __init__(self, output_dir: str, save_final_model: bool = True, preflight: bool = True, preflight_steps: int = 3,
                  preflight_max_truncated: float = 0.9, guards: dict | None = None, prune_zero_signal: bool = True,
-                 **grpo_args: Any) -> None:
+                 merge_lora_for_generation: bool = True, truncated_reward_scale: float = 1.0, **grpo_args: Any) -> None:
         from trl import GRPOConfig
 
         from components.training.export_grpo_fields import grpo_field_defaults
@@ -64,19 +65,13 @@ class GRPOTrainingLoop:
         except ValueError as err:
             raise ValueError(f"train: {' '.join(str(err).split())}") from None
         check_vllm(self.args.use_vllm, self.args.vllm_mode)
-        self.prune_zero_signal = prune_zero_signal
+        self.prune_zero_signal, self.merge_lora_for_generation = prune_zero_signal, merge_lora_for_generation
+        if not 0.0 <= truncated_reward_scale <= 1.0:
+            raise ValueError(f"train.truncated_reward_scale={truncated_reward_scale} must be in [0, 1] (1 = off)")
+        self.truncated_reward_scale = truncated_reward_scale
 
     def fit(self, loaded: LoadedModel, train_dataset: Any, reward: Any, callbacks: list[Any]) -> TrainResult:
-        from trl import GRPOTrainer
-
-        trainer_class = GRPOTrainer
-        if self.prune_zero_signal:  # exact by construction or off, with the reason in the log (training/pruning.py)
-            blocker = pruning_blocker(self.args, int(os.environ.get("WORLD_SIZE", "1")),
-                                      forward_dropout(loaded.model, loaded.peft_config))
-            if blocker:
-                log.warning("train.prune_zero_signal is off for this run: %s", blocker)
-            else:
-                trainer_class = zero_signal_trainer()
+        trainer_class = self.trainer_class(loaded)
         self.args.reward_weights = list(reward.weights)
         guard = TrainingGuard(self.guards)
         for callback in callbacks:  # in-training evaluations (ProbeCallback) feed the reward-up/eval-down check
@@ -112,6 +107,22 @@ class GRPOTrainingLoop:
         # world_size as the trainer saw it: proves a launch really ran N processes (not N silent copies of one).
         metrics = dict(output.metrics, world_size=trainer.accelerator.num_processes)
         return TrainResult(trainer.model, trainer.state.global_step, metrics, saved_to)
+
+    def trainer_class(self, loaded: LoadedModel) -> type:
+        """TRL's GRPOTrainer with the rollout savings this run can use exactly (components/training/trainer_class.py)."""
+        prune = self.prune_zero_signal
+        if prune:  # exact by construction or off, with the reason in the log (training/pruning.py)
+            blocker = pruning_blocker(self.args, int(os.environ.get("WORLD_SIZE", "1")),
+                                      forward_dropout(loaded.model, loaded.peft_config))
+            if blocker:
+                log.warning("train.prune_zero_signal is off for this run: %s", blocker)
+            prune = blocker is None
+        return grpo_trainer_class(prune, self.merge_lora_for_generation and not self._sharded(),
+                                  self.truncated_reward_scale)
+
+    def _sharded(self) -> bool:
+        # FSDP / DeepSpeed shard the weights a merged copy would need in full: generate unmerged there
+        return bool(self.args.fsdp) or self.args.deepspeed is not None
 
     def _checkpoint(self, step: int | None) -> str | None:
         folder = checkpoints_dir(self.output_dir)

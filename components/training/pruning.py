@@ -56,52 +56,48 @@ def pruning_blocker(args: Any, world_size: int, dropout: float = 0.0) -> str | N
     return None
 
 
-def zero_signal_trainer() -> type:
-    """GRPOTrainer with zero-advantage rows pruned (imported lazily: TRL loads only when training starts)."""
-    from trl import GRPOTrainer
+class ZeroSignalPruning:
+    """GRPOTrainer mixin (components/training/trainer_class.py puts it in front of TRL's class)."""
 
-    class ZeroSignalPruningTrainer(GRPOTrainer):
-        _pruned_rows = _total_rows = 0
-        _computed_seconds = _computed_rows = 0.0
+    _pruned_rows = _total_rows = _last_rows = _last_pruned = 0
+    _computed_seconds = _computed_rows = _generation_seconds = 0.0
 
-        def _generate_and_score_completions(self, inputs):
-            start = time.perf_counter()
-            output = super()._generate_and_score_completions(inputs)
-            self._generation_seconds = getattr(self, "_generation_seconds", 0.0) + time.perf_counter() - start
-            return output
+    def _generate_and_score_completions(self, inputs):
+        start = time.perf_counter()
+        output = super()._generate_and_score_completions(inputs)
+        self._generation_seconds += time.perf_counter() - start
+        return output
 
-        def training_step(self, model, inputs, num_items_in_batch):
-            self._generation_seconds, start = 0.0, time.perf_counter()
-            output = super().training_step(model, inputs, num_items_in_batch)
-            computed = self._last_rows - self._last_pruned
-            if computed:  # forward + backward seconds per completion, to estimate what pruning saved
-                self._computed_seconds += time.perf_counter() - start - self._generation_seconds
-                self._computed_rows += computed
-            self._pruned_rows += self._last_pruned
-            self._total_rows += self._last_rows
-            if self._step % self.current_gradient_accumulation_steps == 0:  # one optimizer step done: log it
-                per_row = self._computed_seconds / self._computed_rows if self._computed_rows else 0.0
-                metrics = self._metrics["train"]
-                metrics["prune/completions_pruned"].append(float(self._pruned_rows))
-                metrics["prune/fraction_pruned"].append(self._pruned_rows / max(self._total_rows, 1))
-                metrics["prune/optimisation_skipped"].append(float(self._pruned_rows == self._total_rows))
-                metrics["prune/seconds_saved_estimate"].append(per_row * self._pruned_rows)
-                self._pruned_rows = self._total_rows = 0
-            return output
+    def training_step(self, model, inputs, num_items_in_batch):
+        self._generation_seconds, start = 0.0, time.perf_counter()
+        output = super().training_step(model, inputs, num_items_in_batch)
+        computed = self._last_rows - self._last_pruned
+        if computed:  # forward + backward seconds per completion, to estimate what pruning saved
+            self._computed_seconds += time.perf_counter() - start - self._generation_seconds
+            self._computed_rows += computed
+        self._pruned_rows += self._last_pruned
+        self._total_rows += self._last_rows
+        if self._step % self.current_gradient_accumulation_steps == 0:  # one optimizer step done: log it
+            per_row = self._computed_seconds / self._computed_rows if self._computed_rows else 0.0
+            metrics = self._metrics["train"]
+            metrics["prune/completions_pruned"].append(float(self._pruned_rows))
+            metrics["prune/fraction_pruned"].append(self._pruned_rows / max(self._total_rows, 1))
+            metrics["prune/optimisation_skipped"].append(float(self._pruned_rows == self._total_rows))
+            metrics["prune/seconds_saved_estimate"].append(per_row * self._pruned_rows)
+            self._pruned_rows = self._total_rows = 0
+        return output
 
-        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-            keep = inputs["advantages"].reshape(len(inputs["advantages"]), -1).ne(0).any(dim=1)
-            self._last_rows, self._last_pruned = len(keep), int((~keep).sum())
-            if not self._last_pruned:
-                return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
-            if not keep.any():  # no signal: zero gradients without a forward pass (see module doc)
-                trainable = [p for p in model.parameters() if p.requires_grad]
-                return sum(p.reshape(-1)[0] * 0.0 for p in trainable)
-            if self.loss_type not in ROW_PRUNABLE_LOSSES or any(k in inputs for k in _MULTIMODAL):
-                self._last_pruned = 0
-                return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
-            rows = len(keep)
-            kept = {k: v[keep] if hasattr(v, "shape") and v.dim() and v.shape[0] == rows else v for k, v in inputs.items()}
-            return super().compute_loss(model, kept, return_outputs, num_items_in_batch)
-
-    return ZeroSignalPruningTrainer
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        keep = inputs["advantages"].reshape(len(inputs["advantages"]), -1).ne(0).any(dim=1)
+        self._last_rows, self._last_pruned = len(keep), int((~keep).sum())
+        if not self._last_pruned:
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        if not keep.any():  # no signal: zero gradients without a forward pass (see module doc)
+            trainable = [p for p in model.parameters() if p.requires_grad]
+            return sum(p.reshape(-1)[0] * 0.0 for p in trainable)
+        if self.loss_type not in ROW_PRUNABLE_LOSSES or any(k in inputs for k in _MULTIMODAL):
+            self._last_pruned = 0
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        rows = len(keep)
+        kept = {k: v[keep] if hasattr(v, "shape") and v.dim() and v.shape[0] == rows else v for k, v in inputs.items()}
+        return super().compute_loss(model, kept, return_outputs, num_items_in_batch)

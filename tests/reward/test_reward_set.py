@@ -74,14 +74,14 @@ def test_hydra_override_of_a_param():
     assert reward_set.max_total == 5.0
 
 
-def test_default_answer_format_prefers_correctness():
+def test_default_answer_format_grades_the_last_answer_and_only_monitors_format():
     reward_set = instantiate(compose([]).reward)
-    scores = reward_set.score(
-        ["23 + 58 = 81", "The answer is 80", "The answer is 81"], answer=["81"] * 3
-    ).total
-    assert (
-        scores[2] > scores[0] > scores[1]
-    )  # a bare correct answer beats a well-formatted wrong one
+    texts = ["23 + 58 = 81", "The answer is 80", "The answer is 81.", "23 + 58 = 81\n\nThe answer is: 23 + 58 = 80",
+             "23 + 58 = 81, so"]
+    scores = reward_set.score(texts, answer=["81"] * 5)
+    assert scores.total == [1.0, 0.0, 1.0, 0.0, 1.0]  # correctness alone: the format reward has weight 0
+    # format = "ends on its answer": measured (eval's format_compliance_rate, TRL's rewards/format), not optimised
+    assert scores.per_function["format"] == [1.0, 1.0, 1.0, 1.0, 0.0]
 
 
 @pytest.mark.parametrize(

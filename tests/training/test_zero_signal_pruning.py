@@ -7,7 +7,8 @@ import torch
 from datasets import Dataset
 
 from components.model.tiny_random import TinyRandomLM
-from components.training.pruning import forward_dropout, pruning_blocker, zero_signal_trainer
+from components.training.pruning import forward_dropout, pruning_blocker
+from components.training.trainer_class import grpo_trainer_class
 
 PROMPTS = [[{"role": "user", "content": f"What is {a} + {b}?"}] for a, b in ((1, 2), (30, 41), (5, 5), (12, 99))]
 
@@ -48,7 +49,7 @@ def test_pruned_steps_leave_the_same_parameters_as_trl(reward, tmp_path) -> None
     # One optimizer step of two micro-batches: a second step would sample from parameters that differ in the
     # last float bits, and sampling turns that into different completions.
     start, plain, _ = train_steps(GRPOTrainer, reward, tmp_path / "plain", steps=1)
-    _, pruned, logs = train_steps(zero_signal_trainer(), reward, tmp_path / "pruned", steps=1)
+    _, pruned, logs = train_steps(grpo_trainer_class(prune_zero_signal=True), reward, tmp_path / "pruned", steps=1)
     moved = [n for n in plain if not torch.equal(plain[n], start[n])]
     assert moved  # momentum-free first step aside, AdamW's weight decay moves parameters even at zero gradient
     for name in plain:
@@ -66,7 +67,7 @@ def test_no_signal_steps_are_bit_identical(tmp_path) -> None:
     from trl import GRPOTrainer
 
     _, plain, _ = train_steps(GRPOTrainer, constant_reward, tmp_path / "plain", steps=1)
-    _, pruned, _ = train_steps(zero_signal_trainer(), constant_reward, tmp_path / "pruned", steps=1)
+    _, pruned, _ = train_steps(grpo_trainer_class(prune_zero_signal=True), constant_reward, tmp_path / "pruned", steps=1)
     assert all(torch.equal(pruned[n], plain[n]) for n in plain)
 
 

@@ -1,0 +1,55 @@
+"""The trainer class a run uses: TRL's GRPOTrainer, with this pipeline's rollout savings in front of it.
+
+Each saving is a small mixin that overrides one TRL hook and calls TRL's own code for the rest, so the GRPO
+math stays TRL's: `ZeroSignalPruning` (training/pruning.py), `MergedLoraGeneration` and `TruncatedCredit` (below).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from components.model.merged_lora import merged_lora
+
+
+class MergedLoraGeneration:
+    """TRL's rollouts run with LoRA folded into a copy of the base weights (components/model/merged_lora.py)."""
+
+    def _generate_single_turn(self, *args, **kwargs):
+        with merged_lora(self.model):
+            return super()._generate_single_turn(*args, **kwargs)
+
+
+class TruncatedCredit:
+    """Completions cut off at max_completion_length earn `truncated_reward_scale` x their rewards.
+
+    A termination term in the reward, which TRL lacks (it offers only `mask_truncated_completions`, which drops a
+    cut-off completion's gradient altogether). Multiplicative on purpose: a right answer that was cut off still
+    beats any wrong answer, so the dense "right equation first" signal survives, but a right answer that ends
+    on its own beats it; a wrong answer earns nothing either way, so a group of wrong answers carries no
+    "stop anyway" signal (an additive stop bonus taught the policy to stop on wrong answers: RECIPE_NOTES.md).
+    Reward functions see only text, so this lives where the completion's tokens are known.
+    """
+
+    truncated_reward_scale = 1.0
+
+    def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
+        rewards = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
+        ended = [*self.eos_token_ids, self._tokenizer.pad_token_id]
+        cut = torch.tensor([not ids or ids[-1] not in ended for ids in completion_ids_list], device=rewards.device)
+        cut = self.accelerator.gather(cut)  # rewards come back gathered across processes, in the same order
+        rewards[cut] = rewards[cut] * self.truncated_reward_scale
+        return rewards
+
+
+def grpo_trainer_class(prune_zero_signal: bool = False, merge_lora_for_generation: bool = False,
+                       truncated_reward_scale: float = 1.0) -> type:
+    from trl import GRPOTrainer
+
+    from components.training.pruning import ZeroSignalPruning
+
+    mixins = [m for m, on in ((ZeroSignalPruning, prune_zero_signal), (MergedLoraGeneration, merge_lora_for_generation),
+                              (TruncatedCredit, truncated_reward_scale != 1.0)) if on]
+    if not mixins:
+        return GRPOTrainer
+    return type("RLVRGRPOTrainer", (*mixins, GRPOTrainer),
+                {"__module__": __name__, "truncated_reward_scale": truncated_reward_scale})
