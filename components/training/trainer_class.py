@@ -1,7 +1,8 @@
 """The trainer class a run uses: TRL's GRPOTrainer, with this pipeline's rollout savings in front of it.
 
 Each saving is a small mixin that overrides one TRL hook and calls TRL's own code for the rest, so the GRPO
-math stays TRL's: `ZeroSignalPruning` (training/pruning.py), `MergedLoraGeneration` and `TruncatedCredit` (below).
+math stays TRL's: `ZeroSignalPruning` (training/pruning.py), `DynamicSampling` (training/dynamic_sampling.py),
+`MergedLoraGeneration` and `TruncatedCredit` (below).
 """
 
 from __future__ import annotations
@@ -42,14 +43,20 @@ class TruncatedCredit:
 
 
 def grpo_trainer_class(prune_zero_signal: bool = False, merge_lora_for_generation: bool = False,
-                       truncated_reward_scale: float = 1.0) -> type:
+                       truncated_reward_scale: float = 1.0, dynamic_sampling: dict | None = None) -> type:
+    """dynamic_sampling: None = off, else {"min_informative": share of groups, "max_rounds": n} (opt-in)."""
     from trl import GRPOTrainer
 
+    from components.training.dynamic_sampling import DynamicSampling
     from components.training.pruning import ZeroSignalPruning
 
-    mixins = [m for m, on in ((ZeroSignalPruning, prune_zero_signal), (MergedLoraGeneration, merge_lora_for_generation),
+    mixins = [m for m, on in ((ZeroSignalPruning, prune_zero_signal), (DynamicSampling, dynamic_sampling),
+                              (MergedLoraGeneration, merge_lora_for_generation),
                               (TruncatedCredit, truncated_reward_scale != 1.0)) if on]
     if not mixins:
         return GRPOTrainer
-    return type("RLVRGRPOTrainer", (*mixins, GRPOTrainer),
-                {"__module__": __name__, "truncated_reward_scale": truncated_reward_scale})
+    settings = {"__module__": __name__, "truncated_reward_scale": truncated_reward_scale}
+    if dynamic_sampling:
+        settings["dynamic_sampling_min_informative"] = dynamic_sampling["min_informative"]
+        settings["dynamic_sampling_max_rounds"] = dynamic_sampling["max_rounds"]
+    return type("RLVRGRPOTrainer", (*mixins, GRPOTrainer), settings)
