@@ -14,8 +14,9 @@ whose weights are quantised), and the adapter is not already merged or disabled.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 

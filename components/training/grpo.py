@@ -16,9 +16,9 @@ import torch
 from components.distributed import needs_cpu_backend
 from components.training.batch_checks import check_batch_geometry
 from components.training.checkpoints import checkpoints_dir, latest_checkpoint, resolve_resume
+from components.training.dynamic_sampling import dynamic_blocker
 from components.training.guards import GuardSettings, TrainingGuard, TrainingStopped
 from components.training.preflight import PreflightCallback, check_context
-from components.training.dynamic_sampling import dynamic_blocker
 from components.training.pruning import forward_dropout, pruning_blocker
 from components.training.trainer_class import grpo_trainer_class
 from components.training.vllm_check import check_vllm

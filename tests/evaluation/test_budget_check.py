@@ -8,8 +8,8 @@ from datasets import Dataset
 from components.evaluation import evaluator as evaluator_module
 from components.evaluation.evaluator import TaskEvaluator
 from components.evaluation.generation import Generations
-from components.reward.reward_set import RewardSet
 from components.report.writer import build_blocks, to_markdown
+from components.reward.reward_set import RewardSet
 
 REWARD = RewardSet([{"name": "gsm8k", "weight": 1.0, "params": {}}])
 ROWS = [{"prompt": f"What is {a} + 1?", "question": f"What is {a} + 1?", "answer": str(a + 1)} for a in range(8)]

@@ -14,7 +14,7 @@ EOS, PAD = 2, 0
 
 
 class FakeTRL:  # the slice of GRPOTrainer that TruncatedCredit builds on
-    eos_token_ids = [EOS]
+    eos_token_ids = (EOS,)
     _tokenizer = SimpleNamespace(pad_token_id=PAD)
     accelerator = SimpleNamespace(gather=lambda tensor: tensor)
 
