@@ -83,7 +83,7 @@ class ZeroSignalPruning:
             metrics["prune/completions_pruned"].append(float(self._pruned_rows))
             metrics["prune/fraction_pruned"].append(self._pruned_rows / max(self._total_rows, 1))
             metrics["prune/optimisation_skipped"].append(float(self._pruned_rows == self._total_rows))
-            metrics["prune/seconds_saved_estimate"].append(per_row * self._pruned_rows)
+            metrics["prune/time_saved_s"].append(per_row * self._pruned_rows)
             self._pruned_rows = self._total_rows = 0
         return output
 

@@ -34,7 +34,8 @@ def test_scores_rows_and_keeps_them_unchanged(tmp_path, capsys):
     out = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert [{k: v for k, v in r.items() if k not in ("rewards", "reward")} for r in out] == rows
     assert [r["rewards"]["gsm8k"] for r in out] == [1.0, 0.0, 0.0]
-    assert [r["reward"] for r in out] == pytest.approx([1.1, 0.0, 0.0])
+    assert [r["rewards"]["format"] for r in out] == [1.0, 0.0, 0.0]  # "ends on its answer"; weight 0 by default
+    assert [r["reward"] for r in out] == pytest.approx([1.0, 0.0, 0.0])
     assert summary["score/rows"] == 3 and summary["score/unparseable"] == 1
     assert summary["score/full_marks_fraction"] == pytest.approx(1 / 3)
     assert "1 unparseable" in capsys.readouterr().out
