@@ -134,10 +134,10 @@ def build_blocks(run_dir: Path) -> list[tuple]:
     rows = read_history(metrics_path)
     history = read_history(run_dir / EVAL_HISTORY)
     blocks: list[tuple] = [("h", 1, f"Run report: {run_dir.name}"), ("p", f"Run dir: `{run_dir}`")]
+    blocks += _headline(summary, before, after)  # accuracy with its budget, grader and truncation, first
     config = _config_rows(run_dir)
     if config:
         blocks += [("h", 2, "Configuration"), ("table", ["setting", "value"], config)]
-    blocks += _headline(summary, before, after)
     if summary:
         blocks += [("h", 2, "Summary"), ("table", ["key", "value"], [[k, _fmt(v)] for k, v in summary.items()])]
     columns = {"before": before, "after": after} if before and after else {"eval": single} if single else {}
