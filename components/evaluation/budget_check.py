@@ -40,7 +40,8 @@ class BudgetCheck:
         return (f"accuracy falls from {self.accuracy:.1%} at {self.budget} new tokens to {self.accuracy_larger:.1%} at "
                 f"{self.larger_budget} on the same {self.problems} held-out problems: the model does not stop after "
                 "its answer (it goes on and contradicts it); train with a completion cap that leaves room to stop, "
-                "train.mask_truncated_completions=true, and a reward that grades the last answer stated")
+                "train.truncated_reward_scale < 1 (or train.mask_truncated_completions=true), and a reward that grades "
+                "the last answer stated")
 
     def summary(self) -> dict[str, Any]:
         return {"budget_check/budget": self.budget, "budget_check/larger_budget": self.larger_budget,

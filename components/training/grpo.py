@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from components.distributed import needs_cpu_backend
+from components.distributed import needs_cpu_backend, world_size
 from components.training.batch_checks import check_batch_geometry
 from components.training.checkpoints import checkpoints_dir, latest_checkpoint, resolve_resume
 from components.training.dynamic_sampling import dynamic_blocker
@@ -76,7 +76,7 @@ class GRPOTrainingLoop:
             raise ValueError(f"train.dynamic_sampling_min_informative={dynamic_sampling_min_informative} must be in (0, 1]")
         if dynamic_sampling and dynamic_sampling_max_rounds < 2:
             raise ValueError(f"train.dynamic_sampling_max_rounds={dynamic_sampling_max_rounds} must be >= 2")
-        blocker = dynamic_blocker(self.args, int(os.environ.get("WORLD_SIZE", "1"))) if dynamic_sampling else None
+        blocker = dynamic_blocker(self.args, world_size()) if dynamic_sampling else None
         if blocker:
             raise ValueError(f"train.dynamic_sampling=true cannot run here: {blocker}")
         self.dynamic_sampling = {"min_informative": dynamic_sampling_min_informative,
@@ -92,11 +92,12 @@ class GRPOTrainingLoop:
         preflight = None
         if self.preflight:
             check_context(loaded.model, loaded.tokenizer, train_dataset, self.args.max_completion_length)
-        if self.preflight and loaded.source == "tiny_random":  # the wiring check: any number of steps must run
-            log.info("preflight's learnability checks are off for tiny_random: random weights never stop and rarely "
-                     "earn a reward, which is what those checks would stop")
-        elif self.preflight:
-            preflight = PreflightCallback(self.preflight_steps, self.preflight_max_truncated, self.args.max_completion_length)
+            if loaded.source == "tiny_random":  # the wiring check: any number of steps must run
+                log.info("preflight's learnability checks are off for tiny_random: random weights never stop and "
+                         "rarely earn a reward, which is what those checks would stop")
+            else:
+                preflight = PreflightCallback(self.preflight_steps, self.preflight_max_truncated,
+                                              self.args.max_completion_length)
         callbacks = [guard, *([preflight] if preflight else []), *callbacks]
         trainer = trainer_class(
             model=loaded.model,
@@ -128,8 +129,7 @@ class GRPOTrainingLoop:
         """TRL's GRPOTrainer with the rollout savings this run can use exactly (components/training/trainer_class.py)."""
         prune = self.prune_zero_signal
         if prune:  # exact by construction or off, with the reason in the log (training/pruning.py)
-            blocker = pruning_blocker(self.args, int(os.environ.get("WORLD_SIZE", "1")),
-                                      forward_dropout(loaded.model, loaded.peft_config))
+            blocker = pruning_blocker(self.args, world_size(), forward_dropout(loaded.model, loaded.peft_config))
             if blocker:
                 log.warning("train.prune_zero_signal is off for this run: %s", blocker)
             prune = blocker is None

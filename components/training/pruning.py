@@ -26,6 +26,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import torch
+
 ROW_PRUNABLE_LOSSES = ("dapo", "cispo")  # normalised by num_items_in_batch, not by the micro-batch
 _MULTIMODAL = ("pixel_values", "image_grid_thw", "pixel_attention_mask", "spatial_shapes", "image_sizes")
 
@@ -36,7 +38,7 @@ def forward_dropout(model: Any, peft_config: Any = None) -> float:
     rates = [getattr(peft_config, "lora_dropout", 0.0) or 0.0]
     rates += [getattr(config, key, 0.0) or 0.0 for key in ("attention_dropout", "hidden_dropout", "resid_pdrop",
                                                              "embd_pdrop", "attn_pdrop", "dropout")]
-    rates += [m.p for m in getattr(model, "modules", list)() if m.__class__.__name__.startswith("Dropout")]
+    rates += [m.p for m in model.modules() if isinstance(m, torch.nn.Dropout)]
     return max(float(r) for r in rates if isinstance(r, (int, float)))
 
 

@@ -2,7 +2,6 @@
 the file system and the process table as they were."""
 
 import os
-import socket
 import threading
 import time
 import uuid
@@ -48,16 +47,6 @@ ATTACKS = {
     ),
     "syntax_error": "def f(:\n    pass",
 }
-
-
-@pytest.fixture(scope="module")
-def listener():
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen()
-    server.settimeout(0.2)
-    yield server
-    server.close()
 
 
 def _leftovers() -> list[str]:

@@ -10,7 +10,6 @@ import gzip
 import json
 import logging
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -87,16 +86,6 @@ def _sandbox_processes() -> set[int]:
         if state != "Z" and (b"sandbox_child.py" in cmd or isolation.CHILD_PATH.encode() in cmd):
             found.add(int(pid))
     return found
-
-
-@pytest.fixture(scope="module")
-def listener():
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen()
-    server.settimeout(0.2)
-    yield server
-    server.close()
 
 
 @pytest.fixture(params=["bwrap", "bwrap_without_userns", "fallback"])
