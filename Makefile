@@ -7,7 +7,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: run test docs install install-test lock lock-check vllm clean-venv
+.PHONY: run test docs install install-test install-deepspeed lock lock-check vllm clean-venv
 
 run: install
 	$(PY) run_pipeline.py $(ARGS)
@@ -27,6 +27,11 @@ install:
 
 install-test:
 	@scripts/install.sh test
+
+# The one extra step for the DeepSpeed ZeRO launch configs (conf/accelerate/zero*.yaml): .venv + the locked
+# deepspeed group, no CUDA ops compiled at install time (docs/SCALING.md)
+install-deepspeed:
+	@scripts/install.sh --deepspeed
 
 # Maintainers: re-resolve poetry.lock and re-export scripts/requirements/*.txt
 lock:

@@ -4,7 +4,8 @@
 # .venv already matches the lock.
 #
 #   scripts/install.sh            # runtime: main deps + extras tracking, serve, sweeps
-#   scripts/install.sh test       # runtime + dev group (pytest, ruff, ...)
+#   scripts/install.sh test       # runtime + dev, docs and deepspeed groups (pytest, ruff, ...)
+#   scripts/install.sh --deepspeed  # runtime + DeepSpeed (ZeRO launch configs), no CUDA ops compiled
 #   scripts/install.sh --vllm     # separate, UNLOCKED .venv-vllm with vLLM (CUDA machines only)
 #
 # runtime/test also install bubblewrap (the code reward's sandbox) when it is missing and this runs
@@ -30,9 +31,10 @@ PROFILE="runtime"
 case "${1:-}" in
     ""|runtime) PROFILE="runtime" ;;
     test) PROFILE="test" ;;
+    --deepspeed|deepspeed) PROFILE="deepspeed" ;;
     --vllm|vllm) PROFILE="vllm" ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
-    *) echo "usage: $0 [runtime|test|--vllm]" >&2; exit 2 ;;
+    *) echo "usage: $0 [runtime|test|--deepspeed|--vllm]" >&2; exit 2 ;;
 esac
 
 log() { printf '>> %s\n' "$*" >&2; }
@@ -156,7 +158,9 @@ with open(dst, "w") as f:
 PY
 
 log "installing locked dependencies ($PROFILE, hashed, no resolver) into $VENV"
-"${PIP[@]}" -q --no-deps --require-hashes -r "$FILTERED"
+# DeepSpeed (deepspeed and test profiles) ships only an sdist: DS_BUILD_OPS=0 builds it without compiling any
+# CUDA/C++ op (seconds, no nvcc needed); DeepSpeed JIT-compiles the ops a run asks for (e.g. CPU Adam) later.
+DS_BUILD_OPS=0 "${PIP[@]}" -q --no-deps --require-hashes -r "$FILTERED"
 
 log "installing torch==$TORCH_VERSION ${TORCH_PIP_ARGS:+(args: $TORCH_PIP_ARGS)}"
 # shellcheck disable=SC2086
@@ -177,8 +181,9 @@ fi
 
 {
     echo "$PROFILE $(stamp_for "$PROFILE")"
-    # a `test` install is a superset of `runtime`
-    if [[ "$PROFILE" == test ]]; then echo "runtime $(stamp_for runtime)"; fi
+    # a `test` install is a superset of `deepspeed`, which is a superset of `runtime`
+    if [[ "$PROFILE" == test ]]; then echo "deepspeed $(stamp_for deepspeed)"; fi
+    if [[ "$PROFILE" != runtime ]]; then echo "runtime $(stamp_for runtime)"; fi
 } > "$STAMP"
 "$PYV" -c 'import torch; print(">> torch", torch.__version__, "| CUDA build:", torch.version.cuda, "| GPU available:", torch.cuda.is_available())' >&2
 log "environment ready in $(( $(date +%s) - START ))s ($VENV)"

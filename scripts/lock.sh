@@ -62,9 +62,12 @@ fi
 mkdir -p "$REQ_DIR"
 # runtime: main dependencies + all locked extras (tracking, serve, sweeps)
 export_reqs "$REQ_DIR/runtime.txt" --all-extras
-# test: the same + the dev and docs groups (the test suite builds the docs site and runs its notebooks)
-export_reqs "$REQ_DIR/test.txt" --all-extras --with dev,docs
+# deepspeed: runtime + the deepspeed group (ZeRO launch configs; scripts/install.sh --deepspeed)
+export_reqs "$REQ_DIR/deepspeed.txt" --all-extras --with deepspeed
+# test: the same + the dev, docs and deepspeed groups (the test suite builds the docs site, runs its
+# notebooks, and runs every launch config in tests/distributed/, the ZeRO ones included)
+export_reqs "$REQ_DIR/test.txt" --all-extras --with dev,docs,deepspeed
 
-echo ">> $( [[ $CHECK == 1 ]] && echo verified || echo wrote ) poetry.lock, $REQ_DIR/runtime.txt, $REQ_DIR/test.txt"
+echo ">> $( [[ $CHECK == 1 ]] && echo verified || echo wrote ) poetry.lock, $REQ_DIR/runtime.txt, $REQ_DIR/deepspeed.txt, $REQ_DIR/test.txt"
 grep -E '^name = "(torch|transformers|trl|peft|accelerate|datasets)"' -A1 poetry.lock \
     | paste - - - 2>/dev/null | sed -E 's/name = "([^"]+)"\s+version = "([^"]+)".*/   \1==\2/' || true
