@@ -68,14 +68,14 @@ FINQA_FLAT = {"pre_text": [], "post_text": [], "table": [], "question": "what is
 def test_finqa_reads_original_and_flat_layouts(tmp_path) -> None:
     (tmp_path / "train.json").write_text(json.dumps([FINQA_ORIGINAL, FINQA_FLAT]))
     (tmp_path / "dev.json").write_text(json.dumps([FINQA_ORIGINAL]))
-    splits = FinQAData(train_file=str(tmp_path / "train.json"), eval_file=str(tmp_path / "dev.json")).load(PROMPTS)
-    first = splits.train.to_list()[0]
-    assert "revenue | $ 120 | $ 100" in first["question"] and first["question"].endswith("growth rate of revenue?")
-    assert sorted(splits.train["answer"]) == ["0.2", "4"]
+    splits = FinQAData(local_path=str(tmp_path), train_files=["train.json"], eval_files=["dev.json"]).load(PROMPTS)
+    # the row also in the eval file stays held out; the flat (hub-style) row is trained on
+    assert splits.train["answer"] == ["4"] and splits.train[0]["question"].endswith("Question: what is 2+2?")
+    assert "|revenue|$ 120|$ 100|" in splits.eval[0]["question"]
     bad = dict(FINQA_ORIGINAL, qa={"question": "q"})
     (tmp_path / "bad.json").write_text(json.dumps([FINQA_FLAT, bad]))
     with pytest.raises(ValueError, match=r"bad.json: row 2 has no 'exe_ans/final_result/answer' field"):
-        FinQAData(train_file=str(tmp_path / "bad.json"), eval_file=str(tmp_path / "dev.json")).load(PROMPTS)
+        FinQAData(local_path=str(tmp_path), train_files=["bad.json"], eval_files=["dev.json"]).load(PROMPTS)
 
 
 def test_jsonl_and_csv_with_custom_fields(tmp_path) -> None:

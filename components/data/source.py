@@ -1,0 +1,40 @@
+"""Where a benchmark's rows come from: the local copy when it is there, else the Hugging Face hub.
+
+Every benchmark option takes both a ``local_path`` (the shipped copy in ../shared/data, relative to the
+directory you run from) and a ``hub_path`` (the real dataset id, for machines with internet), so the same
+command trains offline here and online elsewhere. ``holdout_split`` is the one documented way a benchmark
+that ships no train split is cut into train and held-out rows.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+
+def local_source(local_path: str | None, hub_path: str | None) -> Path | None:
+    """The local path when it exists; None means "use the hub". Neither usable is a one-line error."""
+    if local_path:
+        local = Path(local_path).expanduser()
+        if local.exists():
+            return local
+    if not hub_path:
+        raise ValueError(f"data.local_path={local_path}: not found, and data.hub_path is not set")
+    return None
+
+
+def holdout_split(rows: list[dict], key: str, eval_fraction: float, split_seed: int) -> tuple[list[dict], list[dict]]:
+    """Seeded, order-independent cut into (train, held_out): rows are sorted by ``key`` and shuffled with
+    ``split_seed``; the first ``eval_fraction`` are held out. Rows sharing a key land on the same side, so
+    a duplicated question can never be both trained on and evaluated.
+
+    >>> tr, ho = holdout_split([{"id": i} for i in range(10)], "id", 0.3, 0)
+    >>> len(tr), len(ho), {r["id"] for r in tr}.isdisjoint(r["id"] for r in ho)
+    (7, 3, True)
+    """
+    if not 0.0 < eval_fraction < 1.0:
+        raise ValueError(f"data.eval_fraction must be in (0, 1), got {eval_fraction}")
+    keys = sorted({str(row[key]) for row in rows})
+    random.Random(split_seed).shuffle(keys)
+    held = set(keys[: max(1, int(len(keys) * eval_fraction))])
+    return [r for r in rows if str(r[key]) not in held], [r for r in rows if str(r[key]) in held]
