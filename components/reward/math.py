@@ -4,8 +4,9 @@ math-verify's own timeout uses signal.alarm, which raises outside the main threa
 functions, server request threads) and cannot stop C-level loops. So verification runs in a
 separate worker process (math_worker.py) that the client here kills when an answer takes longer
 than ``timeout_seconds``; that answer scores as unparseable and the worker restarts.
-A regex fast path settles the common case (a plain number in the last \\boxed{} against a numeric
-gold) without sympy or IPC: exact Fraction comparison, so "$1,234", "\\frac12", "50\\%" are safe.
+A regex fast path settles the common case (a plain number in the only \\boxed{} against a plain numeric
+gold) without sympy or IPC, by exact Fraction comparison; it takes only the forms on which math-verify's own
+verdict is that same comparison (a differential test pins it), so it never changes a verdict.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import re
 import select
 import subprocess
 import sys
 import threading
 import time
+from fractions import Fraction
 from pathlib import Path
 
 from components.reward.base import (
@@ -128,14 +131,35 @@ def verify_batch(pairs: list[tuple[str, str]], timeout: float) -> list[dict]:
     return results
 
 
-def _fast(gold: str, text: str) -> Verdict | None:
-    """Numeric gold and a plain number in the last \\boxed{}: decide exactly, no sympy."""
-    gold_value = parse_number(gold.strip().strip("$"))
-    at = text.rfind("\\boxed")
-    if gold_value is None or at < 0 or "{" not in text[at : at + 8]:
+# The fast path only takes forms on which math-verify's own verdict is known to be the exact comparison
+# (pinned by tests/reward/test_math_fast_path.py, a differential test against math-verify): a plain number
+# (optional sign, optional "\\$", "1,234" thousands groups, at most 5 decimals so math-verify's 6-place float
+# rounding cannot merge two distinct values, at most 15 digits) or \\frac{a}{b}. Anything else ("50\\%",
+# units, "1,22", "1\\,000") goes to math-verify, whose verdicts there are not plain number equality.
+_PLAIN = re.compile(r"-?(?:\\\$|\$)?\s*(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{1,5})?")
+_FRAC = re.compile(r"-?\\[dt]?frac\{\d+\}\{[1-9]\d*\}")
+# math-verify reads "final answer is X" before any \\boxed{}, and joins several \\boxed{} into a set; a
+# completion with either goes to math-verify.
+_FINAL = re.compile(r"final\s+answer", re.IGNORECASE)
+
+
+def _plain_number(text: str) -> Fraction | None:
+    text = text.strip()
+    if not (_PLAIN.fullmatch(text) or _FRAC.fullmatch(text)) or sum(c.isdigit() for c in text) > 15:
         return None
-    content = boxed_content(text, text.index("{", at))
-    pred = parse_number(content) if content is not None else None
+    return parse_number(text)
+
+
+def _fast(gold: str, text: str) -> Verdict | None:
+    """Numeric gold and a plain number in the only \\boxed{}: decide exactly, no sympy (None: ask math-verify)."""
+    gold = gold.strip().strip("$")
+    # a gold written "\\$5" is not a number to math-verify (n/a): only the completion may carry "\\$"
+    gold_value = _plain_number(gold) if "\\" not in gold or "frac" in gold else None
+    if gold_value is None or text.count("\\boxed") != 1 or "\\fbox" in text or _FINAL.search(text):
+        return None
+    at = text.find("\\boxed{")
+    content = boxed_content(text, at + len("\\boxed")) if at >= 0 else None
+    pred = _plain_number(content) if content is not None else None
     if pred is None:
         return None
     return Verdict(None, CORRECT if pred == gold_value else WRONG, canonical(pred))
