@@ -98,6 +98,7 @@ def train(cfg: DictConfig) -> float:
             "run_dir": str(run_dir),
         }
         summary.update(compare(before.samples, after.samples))  # paired bootstrap CI + McNemar p-value
+        summary.update({k: v for k, v in result.metrics.items() if k.startswith("power_check/")})  # pre-training
         summary.update(probe.summary())
         if main:  # more room, same problems: does accuracy hold when the model is not cut off?
             summary.update(evaluator.check_budget(result.model, loaded.tokenizer, splits.eval, reward, after))

@@ -121,6 +121,23 @@ def _headline(summary: dict, before: dict | None, after: dict | None) -> list[tu
     return blocks
 
 
+def _power_check(summary: dict) -> list[tuple]:
+    """The pre-flight power check (components/training/power_check.py): will the groups carry signal?"""
+    if "power_check/informative_share" not in summary:
+        return []
+    how = ("binomial in each prompt's share of samples at the higher reward" if summary.get("power_check/method") == "binomial"
+           else "observed: the reward is not binary, so this is the share of prompts whose samples' rewards differ")
+    line = (f"Before training, {summary.get('power_check/samples_per_prompt')} samples for each of "
+            f"{summary.get('power_check/prompts')} train prompts: {_pct(summary['power_check/informative_share'])} of "
+            f"groups of {summary.get('power_check/group_size')} expected to carry signal ({how}); pass rate "
+            f"{_pct(summary.get('power_check/pass_rate'))}, pass@{summary.get('power_check/k')} "
+            f"{_pct(summary.get('power_check/pass_at_k'))}, truncated {_pct(summary.get('power_check/truncation_rate'))}.")
+    blocks: list[tuple] = [("h", 2, "Pre-flight power check"), ("p", line)]
+    if summary.get("power_check/warning"):
+        blocks.append(("p", f"WARNING: {summary['power_check/warning']}"))
+    return blocks
+
+
 def build_blocks(run_dir: Path) -> list[tuple]:
     from components.report import plots  # matplotlib loads only when a report is written
 
@@ -135,6 +152,7 @@ def build_blocks(run_dir: Path) -> list[tuple]:
     history = read_history(run_dir / EVAL_HISTORY)
     blocks: list[tuple] = [("h", 1, f"Run report: {run_dir.name}"), ("p", f"Run dir: `{run_dir}`")]
     blocks += _headline(summary, before, after)  # accuracy with its budget, grader and truncation, first
+    blocks += _power_check(summary)
     config = _config_rows(run_dir)
     if config:
         blocks += [("h", 2, "Configuration"), ("table", ["setting", "value"], config)]

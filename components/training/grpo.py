@@ -18,6 +18,7 @@ from components.training.batch_checks import check_batch_geometry
 from components.training.checkpoints import checkpoints_dir, latest_checkpoint, resolve_resume
 from components.training.dynamic_sampling import dynamic_blocker
 from components.training.guards import GuardSettings, TrainingGuard, TrainingStopped
+from components.training.power_check import PowerCheckSettings
 from components.training.preflight import PreflightCallback, check_context
 from components.training.pruning import forward_dropout, pruning_blocker
 from components.training.trainer_class import grpo_trainer_class
@@ -37,7 +38,8 @@ class GRPOTrainingLoop:
                  preflight_max_truncated: float = 0.9, guards: dict | None = None, prune_zero_signal: bool = True,
                  merge_lora_for_generation: bool = True, truncated_reward_scale: float = 1.0,
                  dynamic_sampling: bool = False, dynamic_sampling_min_informative: float = 1.0,
-                 dynamic_sampling_max_rounds: int = 4, **grpo_args: Any) -> None:
+                 dynamic_sampling_max_rounds: int = 4, power_check: PowerCheckSettings | dict | None = None,
+                 **grpo_args: Any) -> None:
         from trl import GRPOConfig
 
         from components.training.export_grpo_fields import grpo_field_defaults
@@ -61,6 +63,8 @@ class GRPOTrainingLoop:
         self.save_final_model = save_final_model
         self.preflight, self.preflight_steps, self.preflight_max_truncated = preflight, preflight_steps, preflight_max_truncated
         self.guards = GuardSettings(**(guards or {}))
+        self.power_check = (power_check if isinstance(power_check, PowerCheckSettings)
+                            else PowerCheckSettings(**(power_check or {})))
         # TRL takes a path or a bool; `auto` (the latest checkpoint of this run dir, if any) is resolved here.
         self.resume_from = resolve_resume(changed.pop("resume_from_checkpoint", None), self.output_dir)
         try:
@@ -98,6 +102,8 @@ class GRPOTrainingLoop:
             else:
                 preflight = PreflightCallback(self.preflight_steps, self.preflight_max_truncated,
                                               self.args.max_completion_length)
+        power = self.power_check.run(loaded, train_dataset, reward, self.args, self.output_dir,  # before any step
+                                     self.resume_from is not None, self.truncated_reward_scale)
         callbacks = [guard, *([preflight] if preflight else []), *callbacks]
         trainer = trainer_class(
             model=loaded.model,
@@ -122,7 +128,7 @@ class GRPOTrainingLoop:
             if trainer.is_world_process_zero():
                 loaded.tokenizer.save_pretrained(saved_to)
         # world_size as the trainer saw it: proves a launch really ran N processes (not N silent copies of one).
-        metrics = dict(output.metrics, world_size=trainer.accelerator.num_processes)
+        metrics = dict(output.metrics, world_size=trainer.accelerator.num_processes, **power)
         return TrainResult(trainer.model, trainer.state.global_step, metrics, saved_to)
 
     def trainer_class(self, loaded: LoadedModel) -> type:

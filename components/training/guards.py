@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 class TrainingStopped(Exception):
     """Training ended early on purpose; the orchestrator writes summary.json with `status` and exits non-zero."""
 
-    EXIT_CODES = {"interrupted": 130, "non_finite_loss": 3, "preflight_failed": 2}
+    EXIT_CODES = {"interrupted": 130, "non_finite_loss": 3, "preflight_failed": 2, "power_check_failed": 2}
 
     def __init__(self, status: str, message: str, global_step: int, checkpoint: str | None) -> None:
         super().__init__(message)
