@@ -17,6 +17,8 @@ reward_component=finqa grades them with FinQA's tolerance for rounding and perce
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from components.data.hub import load_hub_split
 from components.data.prompts import PromptBuilder
 from components.data.rows import make_splits, read_records
@@ -35,9 +37,16 @@ def _table(rows) -> str:
 
 
 def _answer(value) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value)) if abs(value) < 1e15 else str(value)
-    return str(value).strip()
+    """exe_ans as plain text: 94.0 -> "94", 1e-05 -> "0.00001" (no exponent a reader or parser trips on)."""
+    text = str(value).strip()
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return text  # "yes" / "no"
+    if not number.is_finite():
+        return text
+    plain = format(number, "f")
+    return plain.rstrip("0").rstrip(".") if "." in plain else plain
 
 
 def finqa_row(record: dict, where: str, index: int) -> dict:

@@ -47,6 +47,30 @@ def extract_code(text: str, entry_point: str | None = None) -> str:
     return max(blocks, key=len)
 
 
+def _compiles(source: str) -> bool:
+    try:
+        compile(source, "<stub>", "exec")
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def runnable_stub(stub: str) -> str:
+    """The stub as code that runs on its own, to precede a completion that is a whole function.
+
+    A stub that is a bare signature (``def f(x):`` with no docstring or body) is not valid Python on its
+    own; it gets a ``pass`` body, so the completion's own ``def f`` replaces it and the stub's imports and
+    helpers still run. A stub that cannot be mended is dropped (the completion stands alone).
+
+    >>> runnable_stub("import math\\ndef f(x):\\n")
+    'import math\\ndef f(x):\\n    pass\\n'
+    """
+    if _compiles(stub):
+        return stub
+    mended = stub.rstrip() + "\n    pass\n"
+    return mended if _compiles(mended) else ""
+
+
 def build_program(completion: str, row: dict) -> str | None:
     """Solution + tests as one program, or None when the row has no tests we know."""
     entry_point, test = row.get("entry_point"), row.get("test")
@@ -54,9 +78,8 @@ def build_program(completion: str, row: dict) -> str | None:
     if test and entry_point:
         code = extract_code(completion, entry_point)
         if re.search(rf"^def\s+{re.escape(entry_point)}\s*\(", code, re.MULTILINE):
-            solution = (
-                f"{stub}\n{code}"  # whole function: redefines the stub, keeps its imports/helpers
-            )
+            # whole function: redefines the stub, keeps its imports/helpers
+            solution = f"{runnable_stub(stub)}\n{code}"
         else:
             solution = stub + code  # a body continuing the stub's signature + docstring
         return f"{solution}\n\n{test}\n\ncheck({entry_point})\n"

@@ -13,7 +13,7 @@ from components.reward.base import (
     register_reward,
     verdict_reward,
 )
-from components.reward.text_norm import final_answer_text, normalize
+from components.reward.text_norm import final_answer_text, first_text_line, normalize
 
 
 def golds(value) -> list[str]:
@@ -30,6 +30,7 @@ def exact_match(
     answer=None,
     *,
     answer_tag: str | None = "answer",
+    first_line: bool = False,
     lowercase: bool = True,
     strip_punctuation: bool = True,
     remove_articles: bool = True,
@@ -53,6 +54,8 @@ def exact_match(
             out.append(Verdict(None, NOT_APPLICABLE))
             continue
         span = final_answer_text(completion_text(completion), answer_tag)
+        if first_line and span:
+            span = first_text_line(span)
         if span is None or not span.strip():
             out.append(Verdict(0.0, UNPARSEABLE))
             continue

@@ -17,7 +17,7 @@ from components.reward.base import (
     verdict_reward,
 )
 from components.reward.exact_match import golds
-from components.reward.text_norm import final_answer_text, normalize
+from components.reward.text_norm import final_answer_text, first_text_line, normalize
 
 
 def token_f1(pred: str, gold: str) -> float:
@@ -38,7 +38,9 @@ def token_f1(pred: str, gold: str) -> float:
 
 @register_reward("f1", correctness=True)
 @verdict_reward
-def f1(completions, answer=None, *, answer_tag: str | None = "answer", **_) -> list[Verdict]:
+def f1(
+    completions, answer=None, *, answer_tag: str | None = "answer", first_line: bool = False, **_
+) -> list[Verdict]:
     """Max token F1 over golds of the answer span (inside the last <answer_tag> if set).
 
     >>> f1(["<answer>red dog</answer>", "<answer>cat</answer>", "no tags"], answer=["a red dog"] * 3)
@@ -51,6 +53,8 @@ def f1(completions, answer=None, *, answer_tag: str | None = "answer", **_) -> l
             out.append(Verdict(None, NOT_APPLICABLE))
             continue
         span = final_answer_text(completion_text(completion), answer_tag)
+        if first_line and span:
+            span = first_text_line(span)
         if span is None or not span.strip():
             out.append(Verdict(0.0, UNPARSEABLE))
             continue

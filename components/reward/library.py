@@ -5,10 +5,12 @@ from components.reward import (  # noqa: F401
     code,
     exact_match,
     f1,
+    finqa,
     format,
     gsm8k,
     length,
     math,
     regression,
     repetition,
+    yes_no,
 )

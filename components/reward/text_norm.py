@@ -41,3 +41,13 @@ def final_answer_text(text: str, tag: str | None) -> str | None:
         return text
     found = re.findall(rf"<{re.escape(tag)}>(.*?)</{re.escape(tag)}>", text, re.DOTALL)
     return found[-1] if found else None
+
+
+def first_text_line(text: str) -> str:
+    """The first non-empty line: a short answer followed by an explanation is graded on the answer
+    (lm-evaluation-harness's NQ-open task also stops generation at the first newline).
+
+    >>> first_text_line("\\n Paris \\nIt is the capital.")
+    ' Paris '
+    """
+    return next((line for line in text.splitlines() if line.strip()), "")
