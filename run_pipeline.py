@@ -33,7 +33,6 @@ log = logging.getLogger("run_pipeline")
 
 
 def train(cfg: DictConfig) -> float:
-    validate(cfg)  # types, ranges, files, names, cross-field rules: one line in seconds, before any model loads
     run_dir = prepare_run_dir(cfg.train.get("resume_from_checkpoint"))  # a new dir, or this run's own to resume
     cost = build(cfg.cost)  # starts the run's clock
     main = is_main_process()  # rank 0 alone writes files and observer output; every rank trains
@@ -118,8 +117,7 @@ MODES = {"train": train, "eval": evaluate.run, "score": score.run, "check_reward
 @hydra.main(config_path="conf", config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> float | None:
     try:
-        if cfg.mode not in MODES:
-            raise ValueError(f"mode={cfg.mode}: unknown mode; choose one of {', '.join(MODES)}")
+        validate(cfg, MODES)  # every mode: types, ranges, files, names, cross-field rules, before any model loads
         return MODES[cfg.mode](cfg)
     except ValueError as err:  # bad input: one line naming the key, file or field; no traceback
         log.error("%s", err)

@@ -1,11 +1,13 @@
-"""Reject a bad config right after Hydra composes it: before torch/TRL import, before any model loads.
+"""Reject a bad config right after Hydra composes, in every mode and for the server: before any model loads.
 
-    validate(cfg)   # raises ValueError("train.max_steps='abc': expected a number") -> one line, exit 2
+    validate(cfg)   # raises ValueError("train.max_steps=2.5: expected an integer") -> one line, exit 2
 
-Types and unknown keys come from the structured schemas (components/config_schema.py); this file adds what a
+The one validation layer. Types and unknown keys come from the constructors' signatures
+(components/config_schema.py: each `_target_`'s `__init__`, each mode's settings class); this file adds what a
 type cannot say: ranges, files that must exist, names that must be registered, and rules across fields (batch
-divisibility, context length, 4-bit backend). Component constructors keep their own checks; these run first
-so every mistake costs seconds, not a model load. Nothing here imports torch, transformers or trl.
+divisibility, context length, 4-bit backend). Each mode checks the sections it uses (MODE_KEYS). Component
+constructors keep only what needs their runtime objects; these checks run first so every mistake costs
+seconds (importing a target's module, no weights), not a model load.
 """
 
 from __future__ import annotations
@@ -24,6 +26,13 @@ from omegaconf.errors import OmegaConfBaseException
 
 from components.config_schema import CONF_DIR, check_schemas
 
+MODE_KEYS = {  # the sections each mode builds something from (run-level keys are always checked)
+    "train": ("data", "model", "train", "reward", "eval", "observer", "prompts", "cost"),
+    "eval": ("data", "model", "reward", "eval", "observer", "prompts", "eval_run"),
+    "score": ("reward", "score"),
+    "check_rewards": ("reward", "check_rewards"),
+    "serve": ("model", "reward", "prompts", "serve"),  # conf/serve.yaml (serve/app.py validates it)
+}
 Rule = tuple[str, Callable[[Any], bool], str]  # (key, accepts(value), what is expected)
 
 _POS = (lambda v: v > 0, "must be > 0")
@@ -67,8 +76,11 @@ RULES: list[Rule] = [  # checked when the key exists and is not null
     ("eval.max_samples", *_AT_LEAST_1),
     ("eval.n_samples", lambda v: v >= 0, "must be >= 0"),
     ("eval.probe_every_steps", lambda v: v >= 0, "must be >= 0 (0 = off)"),
+    ("check_rewards.max_samples", *_AT_LEAST_1),
+    ("cost.usd_per_hour", lambda v: v >= 0, "must be >= 0"),
+    ("cost.num_accelerators", *_AT_LEAST_1),
 ]
-FILE_KEYS = ("data.train_file", "data.eval_file", "score.input")
+FILE_KEYS = ("data.train_file", "data.eval_file", "score.input", "check_rewards.path")
 HUB_OR_PATH_KEYS = ("data.path",)  # a hub dataset id ("openai/gsm8k") or a local path: only the latter is checked here
 
 
@@ -85,17 +97,13 @@ def _get(values: Mapping[str, Any], dotted: str) -> Any:
     return node
 
 
-def _choices(cfg: DictConfig) -> Mapping[str, Any]:
-    from hydra.core.hydra_config import HydraConfig
+def resolved(cfg: DictConfig, keys: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The config as plain values; a missing `???` or a broken `${...}` is a one-line error naming the key.
 
-    if HydraConfig.initialized():
-        return HydraConfig.get().runtime.choices
-    return _get(OmegaConf.to_container(cfg.hydra), "runtime.choices") if "hydra" in cfg else {}
-
-
-def resolved(cfg: DictConfig) -> dict[str, Any]:
-    """The config as plain values; a missing `???` or a broken `${...}` is a one-line error naming the key."""
-    body = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
+    With `keys`, only those sections and the run-level scalars are resolved (a mode's own inputs).
+    """
+    wanted = [k for k in cfg if k != "hydra" and (keys is None or k in keys or not OmegaConf.is_config(cfg._get_node(k)))]
+    body = OmegaConf.masked_copy(cfg, wanted)
     try:
         return OmegaConf.to_container(body, resolve=True, throw_on_missing=True)
     except OmegaConfBaseException as err:
@@ -103,28 +111,54 @@ def resolved(cfg: DictConfig) -> dict[str, Any]:
         raise ValueError(f"{err.full_key} {what}") from None
 
 
-def check_ranges(values: Mapping[str, Any]) -> None:
+def in_scope(key: str, keys: tuple[str, ...]) -> bool:
+    return "." not in key or key.split(".", 1)[0] in keys
+
+
+def check_ranges(values: Mapping[str, Any], keys: tuple[str, ...] = MODE_KEYS["train"]) -> None:
     for key, accepts, expected in RULES:
-        value = _get(values, key)
+        value = _get(values, key) if in_scope(key, keys) else None
         if value is not None and not isinstance(value, bool) and isinstance(value, (int, float)) and not accepts(value):
             raise ValueError(f"{key}={value} {expected}")
 
 
-def check_files(values: Mapping[str, Any]) -> None:
+def check_mode_files(values: Mapping[str, Any], keys: tuple[str, ...]) -> None:
+    """Files the non-training modes read or write, named by their key."""
+    if "score" in keys:
+        section = values.get("score") or {}
+        if not section.get("input") or not section.get("output"):
+            raise ValueError("mode=score needs score.input=IN.jsonl and score.output=OUT.jsonl")
+        if Path(section["output"]).expanduser().exists():
+            raise ValueError(f"score.output={section['output']}: file already exists (never overwritten)")
+    if "check_rewards" in keys and not _get(values, "check_rewards.path"):
+        from components.modes.check_rewards import CheckRewardsSettings
+
+        default = CheckRewardsSettings(**values["check_rewards"]).source()
+        if not default.exists():
+            raise ValueError(f"check_rewards.path=null: the default file {default} is not there; set check_rewards.path")
+    run_dir = _get(values, "eval_run.run_dir") if "eval_run" in keys else None
+    if run_dir and not (Path(run_dir).expanduser() / ".hydra" / "config.yaml").is_file():
+        raise ValueError(f"eval_run.run_dir={run_dir}: no .hydra/config.yaml there; is it a finished run dir?")
+
+
+def check_files(values: Mapping[str, Any], keys: tuple[str, ...] = MODE_KEYS["train"]) -> None:
     for key in FILE_KEYS:
-        value = _get(values, key)
+        value = _get(values, key) if in_scope(key, keys) else None
         if isinstance(value, str) and value and not Path(value).expanduser().exists():
             raise ValueError(f"{key}={value}: file not found")
     for key in HUB_OR_PATH_KEYS:
-        value = _get(values, key)
+        value = _get(values, key) if in_scope(key, keys) else None
         if isinstance(value, str) and _looks_local(value) and not Path(value).expanduser().exists():
             raise ValueError(f"{key}={value}: file not found")
+    check_mode_files(values, keys)
+    if "model" not in keys:
+        return
     model = values.get("model") or {}
     if model.get("model_name_or_path") is not None:
         from components.model.sources import gguf_source  # stdlib only: checks local paths and pkg:// files
 
         gguf_source(str(model["model_name_or_path"]), model.get("gguf_file"))
-    resume = _get(values, "train.resume_from_checkpoint")
+    resume = _get(values, "train.resume_from_checkpoint") if "train" in keys else None
     if resume is not None and str(resume).lower() not in ("auto", "latest", "true", "false", "null", "none", ""):
         from components.training.checkpoints import resolve_resume
 
@@ -132,7 +166,7 @@ def check_files(values: Mapping[str, Any]) -> None:
 
 
 def check_rewards(values: Mapping[str, Any]) -> None:
-    import components.reward.library  # noqa: F401  (registers the built-in rewards)
+    """Every reward name registered, then each entry's params against its function's signature (RewardSet)."""
     from components.reward.base import registry
 
     known = registry()
@@ -140,6 +174,13 @@ def check_rewards(values: Mapping[str, Any]) -> None:
         name = entry.get("name") if isinstance(entry, Mapping) else None
         if isinstance(entry, Mapping) and not entry.get("function") and name not in known:
             raise ValueError(f"reward.reward_functions[{i}].name={name}: unknown reward; known: {', '.join(sorted(known))}")
+    from hydra.utils import instantiate
+
+    try:  # cheap: binds params and runs each function on an empty batch; no model, no I/O
+        instantiate(values["reward"])
+    except Exception as err:  # noqa: BLE001 (Hydra wraps the constructor's ValueError)
+        cause = err.__cause__ if isinstance(err.__cause__, (ValueError, TypeError)) else err
+        raise ValueError(f"reward.{str(cause).splitlines()[0]}") from None
 
 
 def _has_cuda_device() -> bool:
@@ -180,10 +221,9 @@ def _model_positions(model: Mapping[str, Any]) -> int | None:
     return None
 
 
-def check_cross_fields(values: Mapping[str, Any], modes: Mapping[str, Any] | None) -> None:
-    if modes is not None and values.get("mode") not in modes:
-        raise ValueError(f"mode={values.get('mode')}: choose one of {', '.join(modes)}")
-    train, model = values.get("train") or {}, values.get("model") or {}
+def check_cross_fields(values: Mapping[str, Any], keys: tuple[str, ...] = MODE_KEYS["train"]) -> None:
+    train = (values.get("train") or {}) if "train" in keys else {}
+    model = (values.get("model") or {}) if "model" in keys else {}
     if train:
         from components.training.batch_checks import check_batch_geometry
 
@@ -195,12 +235,20 @@ def check_cross_fields(values: Mapping[str, Any], modes: Mapping[str, Any] | Non
     check_4bit(model)
 
 
-def validate(cfg: DictConfig, modes: Mapping[str, Any] | None = None) -> None:
-    """Raise a one-line ValueError naming the key for the first problem found; return quietly otherwise."""
-    values = resolved(cfg)
-    check_schemas(values, _choices(cfg))
-    check_ranges(values)
-    check_cross_fields(values, modes)
-    check_files(values)
-    if "reward" in values:
+def validate(cfg: DictConfig, modes: Mapping[str, Any] | None = None, mode: str | None = None) -> None:
+    """Raise a one-line ValueError naming the key for the first problem found; return quietly otherwise.
+
+    `mode` defaults to the config's `mode` key; `modes` (the entry point's table) limits which are accepted.
+    """
+    mode = mode or str(cfg.get("mode", "train"))
+    accepted = list(modes) if modes is not None else list(MODE_KEYS)
+    if mode not in accepted or mode not in MODE_KEYS:
+        raise ValueError(f"mode={mode}: unknown mode; choose one of {', '.join(accepted)}")
+    keys = MODE_KEYS[mode]
+    values = resolved(cfg, keys)
+    check_schemas(values, keys)
+    check_ranges(values, keys)
+    check_cross_fields(values, keys)
+    check_files(values, keys)
+    if "reward" in keys and "reward" in values:
         check_rewards(values)

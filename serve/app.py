@@ -50,6 +50,9 @@ def _error(status: int, message: str, detail: Any = None) -> JSONResponse:
 
 def create_app(cfg: DictConfig, engine: Engine | None = None) -> FastAPI:
     """The app for a composed conf/serve.yaml. Validates the config now; the model loads in the lifespan."""
+    from components.validation import validate
+
+    validate(cfg, mode="serve")  # the same checks as every run_pipeline mode: one line naming the key
     settings = settings_from(cfg.serve)
     parts = build_components(cfg, settings)
     api_key = load_api_key(settings.api_key_env, settings.api_key_file)

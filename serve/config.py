@@ -90,14 +90,13 @@ class ServeSettings(_Strict):
 
 
 def settings_from(node: DictConfig | dict[str, Any]) -> ServeSettings:
+    from components.config_schema import pydantic_error_line
+
     raw = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
     try:
         return ServeSettings(**raw)
     except ValidationError as err:
-        first = err.errors()[0]
-        first["msg"] = first["msg"].removeprefix("Value error, ")
-        where = ".".join(str(part) for part in first["loc"])
-        raise ValueError(f"serve.{where}: {first['msg']}" if where else f"serve: {first['msg']}") from None
+        raise ValueError(pydantic_error_line(err, "serve")) from None
 
 
 @dataclass(frozen=True)
@@ -125,6 +124,9 @@ def build_components(cfg: DictConfig, settings: ServeSettings) -> ServedComponen
         for key in ("model", "reward", "prompts"):
             if key not in source:
                 raise ValueError(f"serve.run_dir={settings.run_dir}: {run_cfg_path.name} has no `{key}` section")
+        from components.validation import validate
+
+        validate(source, mode="serve")  # the run's model, reward and prompts, as strictly as this command's
     if not settings.require_code_isolation:
         return ServedComponents(build(source.model), build(source.reward), build(source.prompts), run_dir)
     try:

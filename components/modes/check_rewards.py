@@ -9,8 +9,9 @@ HumanEval: completion = canonical_solution, code_prompt = prompt (+ test, entry_
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from omegaconf import DictConfig
 
@@ -19,6 +20,18 @@ from components.modes.score import print_summary, read_jsonl, score_rows
 log = logging.getLogger(__name__)
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 DEFAULT_PATHS = {"gsm8k": "gsm8k/test.jsonl", "humaneval": "humaneval/HumanEval.jsonl.gz"}
+
+
+@dataclass(frozen=True)
+class CheckRewardsSettings:
+    """The `check_rewards:` section of conf/config.yaml; config validation checks its keys against these types."""
+
+    dataset: Literal["gsm8k", "humaneval"] = "gsm8k"
+    path: str | None = None  # null = ../shared/data/<dataset>/... beside the repo
+    max_samples: int | None = None  # the first N rows; null = all
+
+    def source(self) -> Path:
+        return Path(self.path) if self.path else SHARED_DATA / DEFAULT_PATHS[self.dataset]
 
 
 def gold_rows(dataset: str, rows: list[dict], source: str) -> list[dict]:
@@ -54,14 +67,14 @@ def gold_rows(dataset: str, rows: list[dict], source: str) -> list[dict]:
 def run(cfg: DictConfig) -> dict[str, Any]:
     from components.runtime import build  # its one-line ValueErrors, not Hydra's wrapper
 
-    section = cfg.check_rewards
+    section = CheckRewardsSettings(**cfg.check_rewards)
     dataset = section.dataset
     if dataset not in DEFAULT_PATHS:
         raise ValueError(f"check_rewards.dataset={dataset!r} is not one of {sorted(DEFAULT_PATHS)}")
-    path = Path(section.path) if section.get("path") else SHARED_DATA / DEFAULT_PATHS[dataset]
+    path = section.source()
     rows = read_jsonl(path)
-    if section.get("max_samples"):
-        rows = rows[: int(section.max_samples)]
+    if section.max_samples:
+        rows = rows[: section.max_samples]
     reward_set = build(cfg.reward)
     log.info("checking %s gold solutions in %s with %s", dataset, path, ", ".join(reward_set.names))
     scored, summary = score_rows(reward_set, gold_rows(dataset, rows, str(path)), str(path))

@@ -12,6 +12,7 @@ takes that run's data, prompts, reward and completion budget, false keeps this c
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,16 @@ from components.report.writer import write_report
 from components.runtime import build, prepare_run_dir, resolved_config, seed_everything, write_json
 
 log = logging.getLogger(__name__)
-TASK_KEYS = ("data", "prompts", "reward")
+TASK_KEYS = ("data", "prompts", "reward", "tools")  # tools: a run trained with tools is evaluated with them
+
+
+@dataclass(frozen=True)
+class EvalRunSettings:
+    """The `eval_run:` section of conf/config.yaml; config validation checks its keys against these types."""
+
+    run_dir: str | None = None  # a finished run dir; null = evaluate this command's model config
+    model_subdir: str = "model"  # model = final weights; best_model = the best probe checkpoint
+    task_from_run: bool = True  # also take that run's data, prompts, reward; false = this command's
 
 
 def _abs(path: str) -> Path:
@@ -47,7 +57,8 @@ def with_run_config(cfg: DictConfig) -> DictConfig:
         cfg.model = old.model
         if section.get("task_from_run", True):
             for key in TASK_KEYS:
-                cfg[key] = old[key]
+                if key in old:  # runs from before the tools group have no `tools`: this command's (none)
+                    cfg[key] = old[key]
     return cfg
 
 
@@ -73,14 +84,19 @@ def load_weights(loaded: Any, cfg: DictConfig) -> Any:
 
 
 def run(cfg: DictConfig) -> dict[str, Any]:
+    from components.validation import validate
+
+    merged = with_run_config(cfg)
+    if merged is not cfg:  # the finished run's model (and task) replaced this command's: check them too
+        validate(merged)
+    cfg = merged
     run_dir = prepare_run_dir()
-    cfg = with_run_config(cfg)
     write_provenance(run_dir, cfg)  # config_resolved.yaml = what was really evaluated (the report reads it)
     seed_everything(cfg.seed)
     reward = build(cfg.reward)
     prompts = build(cfg.prompts)
     data = build(cfg.data)
-    evaluator = build(cfg.eval)
+    evaluator = build(cfg.eval, tools=build(cfg.tools))
     model_component = build(cfg.model)
     observer = build(cfg.observer)
     splits = data.load(prompts)

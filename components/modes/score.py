@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -19,6 +20,14 @@ from omegaconf import DictConfig
 
 log = logging.getLogger(__name__)
 BATCH = 256  # rows per reward call: big enough for the code worker pool, small in memory
+
+
+@dataclass(frozen=True)
+class ScoreSettings:
+    """The `score:` section of conf/config.yaml; config validation checks its keys against these types."""
+
+    input: str | None = None  # JSONL with a `completion` field per row
+    output: str | None = None  # written new; an existing file is never overwritten
 
 
 def _abs(path: str) -> Path:
@@ -134,9 +143,10 @@ def print_summary(title: str, summary: dict[str, Any]) -> None:
 def run(cfg: DictConfig) -> dict[str, Any]:
     from components.runtime import build  # its one-line ValueErrors, not Hydra's wrapper
 
-    if not cfg.score.get("input") or not cfg.score.get("output"):
+    settings = ScoreSettings(**cfg.score)
+    if not settings.input or not settings.output:
         raise ValueError("mode=score needs score.input=IN.jsonl and score.output=OUT.jsonl")
-    source, target = _abs(cfg.score.input), _abs(cfg.score.output)
+    source, target = _abs(settings.input), _abs(settings.output)
     if target.exists():  # fail before any scoring work
         raise ValueError(f"output file already exists (not overwritten): {target}")
     reward_set = build(cfg.reward)

@@ -32,6 +32,16 @@ def grpo_field_defaults() -> dict[str, object]:
     return defaults
 
 
+def grpo_field_types() -> dict[str, tuple[object, object]]:
+    """name -> (type hint, default) of every GRPOConfig field: the types config validation checks `train.*` against."""
+    import typing
+
+    from trl import GRPOConfig
+
+    hints = typing.get_type_hints(GRPOConfig)
+    return {name: (hints.get(name, typing.Any), default) for name, default in grpo_field_defaults().items()}
+
+
 def render() -> str:
     from trl import GRPOConfig
 

@@ -17,6 +17,7 @@ from components.distributed import needs_cpu_backend, world_size
 from components.training.batch_checks import check_batch_geometry
 from components.training.checkpoints import checkpoints_dir, latest_checkpoint, resolve_resume
 from components.training.dynamic_sampling import dynamic_blocker
+from components.training.export_grpo_fields import grpo_field_types
 from components.training.guards import GuardSettings, TrainingGuard, TrainingStopped
 from components.training.power_check import PowerCheckSettings
 from components.training.preflight import PreflightCallback, check_context
@@ -34,8 +35,11 @@ def default_bf16() -> bool:
 
 
 class GRPOTrainingLoop:
+    # `**grpo_args` are trl.GRPOConfig fields: config validation checks each `train.<field>` against TRL's type.
+    extra_parameters = staticmethod(grpo_field_types)
+
     def __init__(self, output_dir: str, save_final_model: bool = True, preflight: bool = True, preflight_steps: int = 3,
-                 preflight_max_truncated: float = 0.9, guards: dict | None = None, prune_zero_signal: bool = True,
+                 preflight_max_truncated: float = 0.9, guards: GuardSettings | dict | None = None, prune_zero_signal: bool = True,
                  merge_lora_for_generation: bool = True, truncated_reward_scale: float = 1.0,
                  dynamic_sampling: bool = False, dynamic_sampling_min_informative: float = 1.0,
                  dynamic_sampling_max_rounds: int = 4, power_check: PowerCheckSettings | dict | None = None,
@@ -62,7 +66,7 @@ class GRPOTrainingLoop:
         self.output_dir = Path(output_dir)
         self.save_final_model = save_final_model
         self.preflight, self.preflight_steps, self.preflight_max_truncated = preflight, preflight_steps, preflight_max_truncated
-        self.guards = GuardSettings(**(guards or {}))
+        self.guards = guards if isinstance(guards, GuardSettings) else GuardSettings(**(guards or {}))
         self.power_check = (power_check if isinstance(power_check, PowerCheckSettings)
                             else PowerCheckSettings(**(power_check or {})))
         # TRL takes a path or a bool; `auto` (the latest checkpoint of this run dir, if any) is resolved here.
