@@ -17,14 +17,20 @@ choose_openmp_wait_policy()  # before torch is imported: idle OpenMP threads sle
 import hydra
 from omegaconf import DictConfig
 
+from components.data.base import DataComponent, Prompts
 from components.distributed import agree_on_run_dir, is_main_process, main_process_only
+from components.evaluation.base import Evaluator
 from components.evaluation.history import append_eval
 from components.evaluation.stats import compare
+from components.model.base import ModelComponent
 from components.modes import check_rewards, evaluate, score
+from components.observer.base import Observer
 from components.provenance import write_provenance
 from components.report.writer import write_report
+from components.reward.base import RewardComponent
 from components.runtime import (bracket_indices_to_dots, build, finish_stopped, prepare_run_dir, resolved_config,
                                 reuse_eval_before, seed_everything, write_json)
+from components.training.base import TrainingLoop
 from components.training.memory_estimate import check_memory
 from components.validation import validate
 from serve.drift import write_reference_distribution
@@ -40,14 +46,14 @@ def train(cfg: DictConfig) -> float:
         write_provenance(run_dir, cfg)
     seed_everything(cfg.seed)
     # Cheap components first, so config errors surface before any model loads.
-    reward = build(cfg.reward)
-    train_loop = build(cfg.train, output_dir=str(run_dir))
-    prompts = build(cfg.prompts)
-    data = build(cfg.data)
-    evaluator = build(cfg.eval)
-    model_component = build(cfg.model)
+    reward: RewardComponent = build(cfg.reward, RewardComponent)
+    train_loop: TrainingLoop = build(cfg.train, TrainingLoop, output_dir=str(run_dir))
+    prompts: Prompts = build(cfg.prompts, Prompts)
+    data: DataComponent = build(cfg.data, DataComponent)
+    evaluator: Evaluator = build(cfg.eval, Evaluator)
+    model_component: ModelComponent = build(cfg.model, ModelComponent)
     check_memory(model_component, train_loop.args, enforce=cfg.memory_check)  # stop before loading what cannot fit
-    observer = main_process_only(build(cfg.observer))
+    observer: Observer = main_process_only(build(cfg.observer, Observer))
     splits = data.load(prompts)
     loaded = model_component.load()
     cost.watch(loaded.model, reward, evaluator)

@@ -55,19 +55,33 @@ def bracket_indices_to_dots(args: list[str]) -> list[str]:
     return out
 
 
-def build(node: DictConfig, **runtime: Any) -> Any:
-    """instantiate() with a log line naming the `_target_`; runtime objects are injected at the call."""
+def build(node: DictConfig, interface: type | None = None, **runtime: Any) -> Any:
+    """instantiate() with a log line naming the `_target_`; runtime objects are injected at the call.
+
+    With `interface` (a group's runtime_checkable Protocol or base class), an object lacking part of it is a
+    one-line error naming what is missing, before anything runs, instead of an AttributeError mid-run.
+    """
     from hydra.errors import InstantiationException
     from hydra.utils import instantiate
 
     log.info("Building %s", node.get("_target_"))
     try:
-        return instantiate(node, **runtime)
+        built = instantiate(node, **runtime)
     except InstantiationException as err:
         # Surface our one-line ValueErrors (they name the key) instead of Hydra's wrapper text.
         if isinstance(err.__cause__, ValueError):
             raise err.__cause__ from None
         raise
+    if interface is not None and not isinstance(built, interface):
+        raise ValueError(f"{node.get('_target_')}: does not implement {interface.__module__}.{interface.__qualname__} "
+                         f"(missing: {', '.join(missing_members(built, interface)) or 'not a subclass'})")
+    return built
+
+
+def missing_members(obj: Any, interface: type) -> list[str]:
+    """The attributes and methods of a Protocol (or base class) that `obj` lacks."""
+    members = {name for name in (*vars(interface), *getattr(interface, "__annotations__", {})) if not name.startswith("_")}
+    return sorted(name for name in members if not hasattr(obj, name))
 
 
 def seed_everything(seed: int) -> None:

@@ -66,6 +66,13 @@ class HFCausalLM:
                 raise ValueError("model.load_in_4bit=true trains only LoRA adapters: set model.lora.enabled=true")
             check_4bit_supported()  # before any weights load
 
+    def hf_config(self):
+        """The checkpoint's transformers config (config.json only; no weights)."""
+        from transformers import AutoConfig
+
+        source = resolve_source(self.model_name_or_path, self.gguf_file, self.cache_dir)
+        return AutoConfig.from_pretrained(source, revision=self.revision, trust_remote_code=self.trust_remote_code)
+
     def load(self) -> LoadedModel:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 

@@ -89,12 +89,16 @@ class TinyRandomLM:
                 raise ValueError("model.load_in_4bit=true trains only LoRA adapters: set model.lora.enabled=true")
             check_4bit_supported()
 
-    def load(self) -> LoadedModel:
-        from transformers import LlamaConfig, LlamaForCausalLM
+    dtype = torch.float32  # built in float32; nothing to choose
 
-        # A fresh copy: the cached tokenizer object must not be mutated by one run and seen by the next.
-        tokenizer = prepare_tokenizer(copy.deepcopy(build_tokenizer(self.vocab_size)))
-        config = LlamaConfig(
+    def hf_config(self):
+        """The LlamaConfig `load()` builds (the tokenizer's special tokens included in the vocabulary)."""
+        return self._config(prepare_tokenizer(copy.deepcopy(build_tokenizer(self.vocab_size))))
+
+    def _config(self, tokenizer):
+        from transformers import LlamaConfig
+
+        return LlamaConfig(
             vocab_size=len(tokenizer),
             hidden_size=self.hidden_size,
             intermediate_size=self.intermediate_size,
@@ -107,6 +111,13 @@ class TinyRandomLM:
             pad_token_id=tokenizer.pad_token_id,
             tie_word_embeddings=True,
         )
+
+    def load(self) -> LoadedModel:
+        from transformers import LlamaForCausalLM
+
+        # A fresh copy: the cached tokenizer object must not be mutated by one run and seen by the next.
+        tokenizer = prepare_tokenizer(copy.deepcopy(build_tokenizer(self.vocab_size)))
+        config = self._config(tokenizer)
         # Seed only the initialisation, leaving the caller's global RNG stream as it was.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)

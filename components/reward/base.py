@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
 CORRECT, PARTIAL, WRONG, UNPARSEABLE, NOT_APPLICABLE = (
     "correct",
@@ -38,6 +38,27 @@ class RewardFunction(Protocol):
     __name__: str
 
     def __call__(self, completions: Sequence[Any], **columns: Any) -> list[float | None]: ...
+
+
+@runtime_checkable
+class RewardComponent(Protocol):
+    """What training, evaluation, scoring and serving call on the `reward` component (RewardSet)."""
+
+    names: list[str]  # one per function; TRL logs rewards/<name>
+    funcs: list[Callable[..., list[float | None]]]  # TRL-signature callables handed to GRPOTrainer
+    weights: list[float]
+
+    @property
+    def grader(self) -> str: ...  # what decides "correct", reported beside every accuracy
+
+    @property
+    def max_total(self) -> float: ...  # the weighted total at full marks
+
+    def score(self, completions: Sequence[Any], **columns: Any) -> Any: ...  # RewardScores
+
+    def is_correct(self, completions: Sequence[Any], **columns: Any) -> list[bool | None]: ...
+
+    def extract_answers(self, completions: Sequence[Any], **columns: Any) -> list[str | None]: ...
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ import os
 from dataclasses import dataclass, fields
 from typing import Any
 
+from components.model.base import ModelComponent
+
 from components.distributed import local_rank, world_size
 
 log = logging.getLogger(__name__)
@@ -137,24 +139,12 @@ def available_memory() -> tuple[float, float, str]:
     return float(memory.available) / max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1"))), float(memory.total), "cpu"
 
 
-def hf_config_of(model_component: Any) -> Any:
-    """The transformers config a model component will build, without its weights."""
-    if getattr(model_component, "model_name_or_path", None):
-        from transformers import AutoConfig
-
-        from components.model.sources import resolve_source
-
-        source = resolve_source(model_component.model_name_or_path, model_component.gguf_file, model_component.cache_dir)
-        return AutoConfig.from_pretrained(source, revision=model_component.revision,
-                                          trust_remote_code=model_component.trust_remote_code)
-    from transformers import LlamaConfig  # components.model.tiny_random.TinyRandomLM
-
-    return LlamaConfig(vocab_size=model_component.vocab_size, hidden_size=model_component.hidden_size,
-                       intermediate_size=model_component.intermediate_size, num_hidden_layers=model_component.num_layers,
-                       num_attention_heads=model_component.num_heads, tie_word_embeddings=True)
+def hf_config_of(model_component: ModelComponent) -> Any:
+    """The transformers config a model component will build, without its weights (its interface says how)."""
+    return model_component.hf_config()
 
 
-def advice(est: MemoryEstimate, model_component: Any, train_args: Any) -> str:
+def advice(est: MemoryEstimate, model_component: ModelComponent, train_args: Any) -> str:
     import torch
 
     tips = []
@@ -173,17 +163,15 @@ def advice(est: MemoryEstimate, model_component: Any, train_args: Any) -> str:
     return "; ".join(tips)
 
 
-def check_memory(model_component: Any, train_args: Any, enforce: bool = True) -> MemoryEstimate | None:
+def check_memory(model_component: ModelComponent, train_args: Any, enforce: bool = True) -> MemoryEstimate | None:
     """Log the estimate; with `enforce`, stop with advice when it exceeds this device's free memory."""
-    import torch
-
     try:
         config = hf_config_of(model_component)
     except (OSError, ValueError) as err:  # e.g. hub unreachable: model.load() will report it properly
         log.warning("memory preflight skipped: no model config (%s)", str(err).splitlines()[0] if str(err) else err)
         return None
     free, total, where = available_memory()
-    dtype = getattr(model_component, "dtype", torch.float32)
+    dtype = model_component.dtype
     est = estimate(config, dtype_bytes=dtype.itemsize, load_in_4bit=model_component.load_in_4bit,
                    lora_r=model_component.lora.r if model_component.lora.enabled else 0,
                    lora_targets=model_component.lora.target_modules,

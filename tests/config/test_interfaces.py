@@ -1,0 +1,52 @@
+"""Every YAML option of every component group builds (cheaply: no weights, no hub) into an object that implements
+its group's interface (components/<group>/base.py), which declares everything the orchestrator calls on it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from components.data.base import DataComponent, Prompts
+from components.evaluation.base import Evaluator
+from components.model.base import ModelComponent
+from components.observer.base import Observer
+from components.reward.base import RewardComponent
+from components.runtime import build, missing_members
+from components.training.base import TrainingLoop
+from tests.conftest import CONF_DIR, REPO, compose
+
+INTERFACES = {  # config group -> (the key it fills, its interface)
+    "data_component": ("data", DataComponent),
+    "model_component": ("model", ModelComponent),
+    "training_loop_component": ("train", TrainingLoop),
+    "reward_component": ("reward", RewardComponent),
+    "evaluation_component": ("eval", Evaluator),
+    "observer_component": ("observer", Observer),
+    "prompts": ("prompts", Prompts),
+}
+OPTIONS = [(group, path.stem) for group in INTERFACES for path in sorted((CONF_DIR / group).glob("*.yaml"))]
+REQUIRED = {"jsonl": [f"data.train_file={REPO / 'pyproject.toml'}"]}  # `???` keys: any existing file builds it
+
+
+@pytest.mark.parametrize("group,option", OPTIONS, ids=[f"{g}={o}" for g, o in OPTIONS])
+def test_every_option_implements_its_interface(group: str, option: str, tmp_path) -> None:
+    key, interface = INTERFACES[group]
+    overrides = [f"{group}={option}", *REQUIRED.get(option, [])]
+    cfg = compose(overrides)
+    if key == "model" and cfg.model.get("load_in_4bit") and importlib.util.find_spec("bitsandbytes") is None:
+        cfg = compose([*overrides, "model.load_in_4bit=false"])  # the interface, not this machine's 4-bit backend
+    runtime = {"output_dir": str(tmp_path)} if key == "train" else {}
+    built = build(cfg[key], interface, **runtime)
+    assert isinstance(built, interface), missing_members(built, interface)
+    if key == "model":  # what the memory preflight reads, without loading weights (local or cached configs only)
+        assert built.lora.r >= 0 and isinstance(built.load_in_4bit, bool)
+        if cfg.model._target_.endswith("TinyRandomLM"):
+            assert built.hf_config().hidden_size == cfg.model.hidden_size
+
+
+def test_an_object_missing_part_of_its_interface_is_one_line_naming_it() -> None:
+    cfg = compose(["model_component=tiny_random"])
+    with pytest.raises(ValueError, match=r"does not implement .*Evaluator \(missing: check_budget, evaluate, probe"):
+        build(cfg.prompts, Evaluator)
