@@ -13,6 +13,8 @@ By default train = ``dev_pixiu.jsonl`` (FinQA's official dev split, 883 rows) an
 so no held-out row is ever trained on (a test checks it). Hub (``hub_path``, ibm-research/finqa): the
 ``train`` and ``test`` splits. Gold answers are exe_ans: percentages as fractions (0.14464), a few yes/no;
 reward_component=finqa grades them with FinQA's tolerance for rounding and percent/fraction forms.
+``max_question_chars`` keeps only rows whose context + question fits in that many characters (the median
+is ~4,000 characters, ~1,000 tokens; the longest ~9,100): a shorter-context subset of both splits.
 """
 
 from __future__ import annotations
@@ -82,8 +84,10 @@ class FinQAData:
         eval_split: str = "test",
         max_train_samples: int | None = None,
         max_eval_samples: int | None = 200,
+        max_question_chars: int | None = None,
         seed: int = 0,
     ) -> None:
+        self.max_question_chars = max_question_chars
         self.local_path, self.hub_path = local_path, hub_path
         self.train_files, self.eval_files = list(train_files), list(eval_files)
         self.train_split, self.eval_split = train_split, eval_split
@@ -104,6 +108,9 @@ class FinQAData:
 
     def load(self, prompts: PromptBuilder) -> DatasetSplits:
         train, held_out = self._rows(self.train_files, self.train_split), self._rows(self.eval_files, self.eval_split)
+        if self.max_question_chars:  # a documented subset: reports whose context fits a small model's window
+            train = [row for row in train if len(row["question"]) <= self.max_question_chars]
+            held_out = [row for row in held_out if len(row["question"]) <= self.max_question_chars]
         held = {row["question"] for row in held_out}
         train = [row for row in train if row["question"] not in held]  # a row in both files stays held out
         return make_splits(train, held_out, prompts, self.max_train_samples, self.max_eval_samples, self.seed)

@@ -1,7 +1,9 @@
 """GSM8K grade-school math: from the hub (`openai/gsm8k`, config `main`) or a local directory of JSONL files.
 
 The gold answer is the number after `####` in the solution, commas stripped; the full solution is kept in
-`solution` for gold sanity checks.
+`solution` for gold sanity checks. ``max_solution_steps`` keeps only problems whose reference solution makes
+at most that many calculations (its ``<<a*b=c>>`` annotations): an easier subset of both splits, for models
+too small to get any GSM8K problem right (train: 2,674 rows at <= 2; test: 440).
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ class GSM8KData:
         eval_split: str = "test",
         max_train_samples: int | None = None,
         max_eval_samples: int | None = None,
+        max_solution_steps: int | None = None,
         seed: int = 0,
     ) -> None:
+        self.max_solution_steps = max_solution_steps
         self.path, self.config_name = path, config_name
         self.train_split, self.eval_split = train_split, eval_split
         self.max_train_samples, self.max_eval_samples = max_train_samples, max_eval_samples
@@ -51,6 +55,8 @@ class GSM8KData:
         for i, record in enumerate(records):
             question = require_field(record, "question", where, i)
             solution = require_field(record, "answer", where, i)
+            if self.max_solution_steps is not None and solution.count("<<") > self.max_solution_steps:
+                continue
             rows.append({"question": question, "answer": final_answer(solution, where, i), "solution": solution})
         return rows
 

@@ -121,3 +121,17 @@ def test_yaml_defaults_read_the_shared_copy(name: str, monkeypatch) -> None:
                                 "data.max_train_samples=4"]).data)
     splits = data.load(PROMPTS)
     assert len(splits.train) == 4 and 1 <= len(splits.eval) <= 4
+
+
+def test_gsm8k_easier_subset_by_solution_steps() -> None:
+    from components.data.gsm8k import GSM8KData
+
+    splits = GSM8KData(path=str(shared_data("gsm8k")), max_solution_steps=2, max_eval_samples=None).load(PROMPTS)
+    assert len(splits.train) == 2674 and len(splits.eval) == 440
+    assert all(s.count("<<") <= 2 for s in splits.eval["solution"])
+
+
+def test_finqa_short_context_subset() -> None:
+    splits = FinQAData(local_path=str(shared_data("finqa")), max_question_chars=2500,
+                       max_eval_samples=None).load(PROMPTS)
+    assert 0 < len(splits.eval) < 500 and all(len(q) <= 2500 for q in splits.eval["question"])
