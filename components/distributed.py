@@ -84,6 +84,17 @@ def agree_on_run_dir(argv: list[str], environ: Mapping[str, str] = os.environ) -
     return [*argv, *extra]
 
 
+def sharding_engine(environ: Mapping[str, str] = os.environ) -> str | None:
+    """"deepspeed" / "fsdp" when `accelerate launch` was given a ZeRO / FSDP config (it says so in the env), else None.
+
+    TrainingArguments.deepspeed / .fsdp stay empty under such a launch, so the launch's env is what tells.
+    """
+    for engine in ("deepspeed", "fsdp"):
+        if environ.get(f"ACCELERATE_USE_{engine.upper()}", "false").lower() == "true":
+            return engine
+    return None
+
+
 def needs_cpu_backend(environ: Mapping[str, str] = os.environ) -> bool:
     """Several ranks on a machine without CUDA: accelerate must be told `use_cpu` to pick gloo.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import torch
 
 from components.model.merged_lora import merged_lora
+from components.model.zero3 import whole_weights
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,9 @@ def generate(
     eos_ids = {tokenizer.eos_token_id, tokenizer.pad_token_id}
     start = time.perf_counter()
     try:
-        with merged_lora(model):  # LoRA folded into a copy of W: one matmul per layer (model/merged_lora.py)
+        # ZeRO-3: whole weights gathered once (model/zero3.py); else LoRA folded into a copy of W, one matmul
+        # per layer (model/merged_lora.py)
+        with whole_weights(model) as zero3, (contextlib.nullcontext() if zero3 else merged_lora(model)):
             for i in range(0, len(prompts), prompts_per_batch):
                 rendered = [render_prompt(tokenizer, p) for p in prompts[i : i + prompts_per_batch]]
                 # Chat templates already contain the BOS token; adding special tokens again would double it.
@@ -57,6 +61,9 @@ def generate(
                     temperature=temperature if sampling else None, top_p=top_p if sampling else None,
                     top_k=None, num_return_sequences=num_return_sequences, pad_token_id=tokenizer.pad_token_id,
                     use_cache=True,  # KV cache: one forward per new token (training may have turned it off)
+                    # whole ZeRO-3 weights need no collective per step, so no rank waits on the others (rank 0's
+                    # budget check generates alone); transformers would otherwise sync every rank under ZeRO-3
+                    **({"synced_gpus": False} if zero3 else {}),
                 )
                 new_tokens = output[:, batch["input_ids"].shape[1] :]
                 for row in new_tokens.tolist():

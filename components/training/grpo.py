@@ -13,7 +13,8 @@ from typing import Any
 
 import torch
 
-from components.distributed import needs_cpu_backend, world_size
+from components.distributed import needs_cpu_backend, sharding_engine, world_size
+from components.model.zero3 import keep_whole, zero3_params
 from components.training.batch_checks import check_batch_geometry
 from components.training.checkpoints import checkpoints_dir, latest_checkpoint, resolve_resume
 from components.training.dynamic_sampling import dynamic_blocker
@@ -32,6 +33,29 @@ log = logging.getLogger(__name__)
 def default_bf16() -> bool:
     # TRL defaults to bf16=True; CPUs without native bf16 matmuls then run a GRPO step ~14x slower.
     return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+
+
+def cpu_backend(grpo_args: dict, engine: str | None) -> None:
+    """Several ranks without CUDA: pick the gloo path the launch's engine can actually run on."""
+    if engine == "fsdp":
+        import accelerate
+
+        # accelerate applies its FSDP plugin only to GPU-type launches (state.py: MULTI_GPU/XPU/NPU/...): with
+        # use_cpu the launch becomes MULTI_CPU and the plugin is dropped, so the run would train unsharded (DDP)
+        # under an FSDP config. torch's own FSDP2 runs on CPU with gloo; accelerate does not route to it.
+        raise ValueError(f"conf/accelerate/fsdp.yaml needs CUDA GPUs: accelerate {accelerate.__version__} drops its FSDP "
+                         "plugin on CPU (distributed_type MULTI_CPU) and would train unsharded; on CPU use "
+                         "conf/accelerate/cpu_2proc.yaml (DDP) or conf/accelerate/zero3.yaml (sharded, DeepSpeed)")
+    if engine == "deepspeed":
+        # accelerate drops DeepSpeed when told use_cpu (state.py: `if not cpu` guards it); DeepSpeed's own CPU
+        # accelerator runs ZeRO over torch.distributed with the backend accelerate passes, so name gloo.
+        grpo_args["use_cpu"] = False
+        grpo_args["ddp_backend"] = grpo_args.get("ddp_backend") or "gloo"
+        log.info("WORLD_SIZE=%s, DeepSpeed, no CUDA: DeepSpeed's CPU accelerator over %s", os.environ["WORLD_SIZE"],
+                 grpo_args["ddp_backend"])
+    elif not grpo_args.get("use_cpu"):
+        log.info("WORLD_SIZE=%s without CUDA: train.use_cpu=true (gloo)", os.environ["WORLD_SIZE"])
+        grpo_args["use_cpu"] = True
 
 
 class GRPOTrainingLoop:
@@ -55,9 +79,8 @@ class GRPOTrainingLoop:
         grpo_args = {k: v for k, v in grpo_args.items() if k in defaults}
         if unknown:
             raise ValueError(f"train.{unknown[0]}: not a trl.GRPOConfig field")
-        if needs_cpu_backend() and not grpo_args.get("use_cpu"):
-            log.info("WORLD_SIZE=%s without CUDA: train.use_cpu=true (gloo)", os.environ["WORLD_SIZE"])
-            grpo_args["use_cpu"] = True
+        if needs_cpu_backend():
+            cpu_backend(grpo_args, sharding_engine())
         if grpo_args.get("bf16") is None:
             grpo_args["bf16"] = default_bf16()
         # Only fields that differ from TRL's defaults are passed, so deprecated aliases stay silent.
@@ -131,6 +154,8 @@ class GRPOTrainingLoop:
             trainer.save_model(saved_to)  # the LoRA adapter only, when LoRA is on
             if trainer.is_world_process_zero():
                 loaded.tokenizer.save_pretrained(saved_to)
+        if trainer.is_deepspeed_enabled and zero3_params(trainer.model):
+            keep_whole(trainer)  # evaluation and the rank-0 budget check then run on a plain model (model/zero3.py)
         # world_size as the trainer saw it: proves a launch really ran N processes (not N silent copies of one).
         metrics = dict(output.metrics, world_size=trainer.accelerator.num_processes, **power)
         return TrainResult(trainer.model, trainer.state.global_step, metrics, saved_to)
@@ -147,8 +172,9 @@ class GRPOTrainingLoop:
                                   self.truncated_reward_scale, self.dynamic_sampling)
 
     def _sharded(self) -> bool:
-        # FSDP / DeepSpeed shard the weights a merged copy would need in full: generate unmerged there
-        return bool(self.args.fsdp) or self.args.deepspeed is not None
+        # FSDP / DeepSpeed shard the weights a merged copy would need in full: generate unmerged there.
+        # Under `accelerate launch --config_file <fsdp|zero*>.yaml` only the launch's env says so.
+        return bool(self.args.fsdp) or self.args.deepspeed is not None or sharding_engine() is not None
 
     def _checkpoint(self, step: int | None) -> str | None:
         folder = checkpoints_dir(self.output_dir)

@@ -16,6 +16,7 @@ ZeRO / FSDP launches (accelerate's ACCELERATE_* env) divide the sharded terms by
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from dataclasses import dataclass, fields
@@ -59,12 +60,28 @@ class ParamCounts:
     lora: int  # adapter params for the given LoRA settings (0 without LoRA)
 
 
+@contextlib.contextmanager
+def _without_zero3_init():
+    """While a ZeRO-3 launch's TrainingArguments live, transformers builds every `from_config` model through
+    deepspeed.zero.Init and then initialises its weights, which fails on meta tensors ("Cannot copy out of meta
+    tensor"). A count needs neither, so the ZeRO-3 hook is off for this one build (transformers exposes only
+    set/unset for it, hence the read of its module-level reference)."""
+    from transformers.integrations import deepspeed as hf_deepspeed
+
+    ref = hf_deepspeed._hf_deepspeed_config_weak_ref
+    hf_deepspeed.unset_hf_deepspeed_config()
+    try:
+        yield
+    finally:
+        hf_deepspeed._hf_deepspeed_config_weak_ref = ref
+
+
 def count_params(config: Any, lora_r: int = 0, lora_targets: str | list[str] = "all-linear") -> ParamCounts:
     """Exact counts from a transformers config, built on the meta device (no memory, no weights)."""
     import torch  # here, not at the top: run_pipeline.py imports this module before validating the config
     from transformers import AutoModelForCausalLM
 
-    with torch.device("meta"):
+    with torch.device("meta"), _without_zero3_init():
         model = AutoModelForCausalLM.from_config(config)
     head = model.get_output_embeddings()
     linear = lora = 0

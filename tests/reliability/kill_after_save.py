@@ -25,6 +25,10 @@ KILL_STEP = int(os.environ["RLVR_KILL_AFTER_STEP"])
 class KillAfterSave(TrainerCallback):
     def on_save(self, args, state, control, **kwargs):
         if state.global_step == KILL_STEP:
+            import torch.distributed as dist
+
+            if dist.is_initialized():  # several ranks: every rank's checkpoint shards are written before any dies
+                dist.barrier()
             os.kill(os.getpid(), signal.SIGKILL)
 
 
