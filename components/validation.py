@@ -26,13 +26,14 @@ from omegaconf.errors import OmegaConfBaseException
 
 from components.config_schema import CONF_DIR, check_schemas
 
-MODE_KEYS = {  # the sections each mode builds something from (run-level keys are always checked)
-    "train": ("data", "model", "train", "reward", "eval", "observer", "prompts", "cost"),
-    "eval": ("data", "model", "reward", "eval", "observer", "prompts", "eval_run"),
+MODE_KEYS = {  # the sections each mode builds something from (run-level keys are always checked); None = all
+    "train": None,
+    "eval": ("data", "model", "reward", "eval", "observer", "prompts", "tools", "eval_run"),
     "score": ("reward", "score"),
     "check_rewards": ("reward", "check_rewards"),
     "serve": ("model", "reward", "prompts", "serve"),  # conf/serve.yaml (serve/app.py validates it)
 }
+OTHER_MODES_SECTIONS = ("score", "check_rewards", "eval_run", "serve")  # each read by one other mode only
 Rule = tuple[str, Callable[[Any], bool], str]  # (key, accepts(value), what is expected)
 
 _POS = (lambda v: v > 0, "must be > 0")
@@ -111,19 +112,20 @@ def resolved(cfg: DictConfig, keys: tuple[str, ...] | None = None) -> dict[str, 
         raise ValueError(f"{err.full_key} {what}") from None
 
 
-def in_scope(key: str, keys: tuple[str, ...]) -> bool:
-    return "." not in key or key.split(".", 1)[0] in keys
+def in_scope(key: str, keys: tuple[str, ...] | None) -> bool:
+    return keys is None or "." not in key or key.split(".", 1)[0] in keys
 
 
-def check_ranges(values: Mapping[str, Any], keys: tuple[str, ...] = MODE_KEYS["train"]) -> None:
+def check_ranges(values: Mapping[str, Any], keys: tuple[str, ...] | None = None) -> None:
     for key, accepts, expected in RULES:
         value = _get(values, key) if in_scope(key, keys) else None
         if value is not None and not isinstance(value, bool) and isinstance(value, (int, float)) and not accepts(value):
             raise ValueError(f"{key}={value} {expected}")
 
 
-def check_mode_files(values: Mapping[str, Any], keys: tuple[str, ...]) -> None:
-    """Files the non-training modes read or write, named by their key."""
+def check_mode_files(values: Mapping[str, Any], keys: tuple[str, ...] | None) -> None:
+    """Files the non-training modes read or write, named by their key (only for the sections `keys` names)."""
+    keys = keys or ()
     if "score" in keys:
         section = values.get("score") or {}
         if not section.get("input") or not section.get("output"):
@@ -141,7 +143,7 @@ def check_mode_files(values: Mapping[str, Any], keys: tuple[str, ...]) -> None:
         raise ValueError(f"eval_run.run_dir={run_dir}: no .hydra/config.yaml there; is it a finished run dir?")
 
 
-def check_files(values: Mapping[str, Any], keys: tuple[str, ...] = MODE_KEYS["train"]) -> None:
+def check_files(values: Mapping[str, Any], keys: tuple[str, ...] | None = None) -> None:
     for key in FILE_KEYS:
         value = _get(values, key) if in_scope(key, keys) else None
         if isinstance(value, str) and value and not Path(value).expanduser().exists():
@@ -151,14 +153,14 @@ def check_files(values: Mapping[str, Any], keys: tuple[str, ...] = MODE_KEYS["tr
         if isinstance(value, str) and _looks_local(value) and not Path(value).expanduser().exists():
             raise ValueError(f"{key}={value}: file not found")
     check_mode_files(values, keys)
-    if "model" not in keys:
+    if not in_scope("model.", keys):
         return
     model = values.get("model") or {}
     if model.get("model_name_or_path") is not None:
         from components.model.sources import gguf_source  # stdlib only: checks local paths and pkg:// files
 
         gguf_source(str(model["model_name_or_path"]), model.get("gguf_file"))
-    resume = _get(values, "train.resume_from_checkpoint") if "train" in keys else None
+    resume = _get(values, "train.resume_from_checkpoint") if in_scope("train.", keys) else None
     if resume is not None and str(resume).lower() not in ("auto", "latest", "true", "false", "null", "none", ""):
         from components.training.checkpoints import resolve_resume
 
@@ -167,7 +169,7 @@ def check_files(values: Mapping[str, Any], keys: tuple[str, ...] = MODE_KEYS["tr
 
 def check_rewards(values: Mapping[str, Any]) -> None:
     """Every reward name registered, then each entry's params against its function's signature (RewardSet)."""
-    from components.reward.base import registry
+    from components.reward.discovery import registry
 
     known = registry()
     for i, entry in enumerate(_get(values, "reward.reward_functions") or []):
@@ -221,9 +223,9 @@ def _model_positions(model: Mapping[str, Any]) -> int | None:
     return None
 
 
-def check_cross_fields(values: Mapping[str, Any], keys: tuple[str, ...] = MODE_KEYS["train"]) -> None:
-    train = (values.get("train") or {}) if "train" in keys else {}
-    model = (values.get("model") or {}) if "model" in keys else {}
+def check_cross_fields(values: Mapping[str, Any], keys: tuple[str, ...] | None = None) -> None:
+    train = (values.get("train") or {}) if in_scope("train.", keys) else {}
+    model = (values.get("model") or {}) if in_scope("model.", keys) else {}
     if train:
         from components.training.batch_checks import check_batch_geometry
 
@@ -244,11 +246,11 @@ def validate(cfg: DictConfig, modes: Mapping[str, Any] | None = None, mode: str 
     accepted = list(modes) if modes is not None else list(MODE_KEYS)
     if mode not in accepted or mode not in MODE_KEYS:
         raise ValueError(f"mode={mode}: unknown mode; choose one of {', '.join(accepted)}")
-    keys = MODE_KEYS[mode]
+    keys = MODE_KEYS[mode] or tuple(k for k in cfg if k != "hydra" and k not in OTHER_MODES_SECTIONS)
     values = resolved(cfg, keys)
     check_schemas(values, keys)
     check_ranges(values, keys)
     check_cross_fields(values, keys)
     check_files(values, keys)
-    if "reward" in keys and "reward" in values:
+    if in_scope("reward.", keys) and "reward" in values:
         check_rewards(values)

@@ -7,11 +7,20 @@ from typing import Any, Protocol, runtime_checkable
 
 from components.types import EvalResult
 
+# EvalResult.metrics keys the orchestrator, eval mode and the report read (an evaluator may add more).
+METRIC_KEYS = ("accuracy", "mean_reward", "truncation_rate", "max_new_tokens", "num_samples")
+# EvalResult.samples: one record per problem, in dataset order, with these keys (completions_eval.jsonl,
+# the paired before/after statistics and the server's drift reference read them).
+SAMPLE_KEYS = ("index", "prompt", "question", "answer", "completion", "reward", "correct", "completion_tokens")
+
 
 @runtime_checkable
 class Evaluator(Protocol):
     def evaluate(self, model: Any, tokenizer: Any, dataset: Any, reward: Any) -> EvalResult:
-        """Generate on `dataset` and score with `reward` (a RewardSet, so accuracy uses the reward's verifier)."""
+        """Generate on `dataset` and score with `reward` (a RewardSet, so accuracy uses the reward's verifier).
+
+        Metrics include METRIC_KEYS; each sample carries SAMPLE_KEYS (`correct`: True, False or None).
+        """
         ...
 
     def probe(self, dataset: Any, reward: Any, tokenizer: Any, run_dir: Path, observer: Any) -> Any:

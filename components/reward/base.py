@@ -68,35 +68,33 @@ class Registered:
     full_marks: Callable[[dict], float]  # best score given the bound params
 
 
-_REGISTRY: dict[str, Registered] = {}
+_REGISTRY: dict[str, Registered] = {}  # explicit registrations from outside components/reward/ (tests, notebooks)
 
 
 def register_reward(name: str, *, correctness: bool = False, full_marks: str | float = 1.0):
-    """Register a TRL-signature reward under ``name`` (usable as ``- name: <name>`` in YAML).
+    """Mark a TRL-signature reward as ``name`` (usable as ``- name: <name>`` in YAML).
 
-    ``full_marks`` is the best score: a constant, or the name of the param that holds it.
+    ``full_marks`` is the best score: a constant, or the name of the param that holds it. The decorator only
+    tags the function (``fn.__reward__``); components/reward/discovery.py finds tagged functions in the modules
+    of components/reward/, so a new reward file needs no list edited and importing it changes nothing. A
+    function defined elsewhere (a test, a notebook) is also recorded here, since no discovery scans its module;
+    one in an importable module of your own can be named with ``function: package.module.callable`` instead.
     """
 
     def decorator(fn):
-        if name in _REGISTRY and _REGISTRY[name].fn is not fn:
-            raise ValueError(
-                f"reward name {name!r} is already registered to {_REGISTRY[name].fn!r}"
-            )
         if isinstance(full_marks, str):
             default = _param_defaults(fn)[full_marks]
             best = lambda params: float(params.get(full_marks, default))  # noqa: E731
         else:
             best = lambda params: float(full_marks)  # noqa: E731
-        _REGISTRY[name] = Registered(fn, correctness, best)
+        fn.__reward__ = (name, Registered(fn, correctness, best))
+        if not fn.__module__.startswith(f"{__package__}."):
+            if name in _REGISTRY and _REGISTRY[name].fn is not fn:
+                raise ValueError(f"reward name {name!r} is already registered to {_REGISTRY[name].fn!r}")
+            _REGISTRY[name] = Registered(fn, correctness, best)
         return fn
 
     return decorator
-
-
-def registry() -> dict[str, Registered]:
-    from components.reward import library  # noqa: F401  (imports register the built-ins)
-
-    return dict(_REGISTRY)
 
 
 def verdict_reward(judge: Callable[..., list[Verdict]]) -> Callable[..., list[float | None]]:

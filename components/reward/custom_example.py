@@ -1,7 +1,7 @@
 """An example custom reward, for ``function: components.reward.custom_example.brevity``.
 
-Any importable callable with TRL's signature works there; ``@register_reward("name")`` makes it
-usable as ``name: ...`` instead (the module must be imported before the RewardSet is built).
+Any importable callable with TRL's signature works there; ``@register_reward("name")`` on a function in
+a module of components/reward/ makes it usable as ``name: ...`` instead (found by discovery.py, no list to edit).
 Keyword-only parameters are its params, settable from the YAML.
 """
 

@@ -69,7 +69,7 @@ def cosine_scaled(
     >>> cosine_scaled(["#### 5", "#### 4"], completion_ids=[[0] * 10, [0] * 10], answer="5", max_len=10)
     [0.5, -0.5]
     """
-    from components.reward.base import registry
+    from components.reward.discovery import registry
 
     entry = registry().get(verifier)
     if entry is None or not entry.correctness:

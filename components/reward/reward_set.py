@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from numbers import Real
 from typing import Any, Callable, Sequence
 
-from components.reward.base import CORRECT, NOT_APPLICABLE, UNPARSEABLE, Verdict, registry
+from components.reward.base import CORRECT, NOT_APPLICABLE, UNPARSEABLE, Verdict
+from components.reward.discovery import registry
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,8 @@ class RewardSet:
                 name = raw.get("name") or getattr(
                     fn, "__name__", raw["function"].rsplit(".", 1)[-1]
                 )
-                reg = next((r for r in known.values() if r.fn is fn), None)
+                tag = getattr(fn, "__reward__", None)  # @register_reward on a function outside components/reward/
+                reg = tag[1] if isinstance(tag, tuple) else next((r for r in known.values() if r.fn is fn), None)
             elif raw.get("name") in known:
                 name, reg = raw["name"], known[raw["name"]]
                 fn = reg.fn

@@ -11,6 +11,7 @@ from omegaconf import OmegaConf
 
 from components.reward import base
 from components.reward.base import register_reward
+from components.reward.discovery import registry
 from components.reward.reward_set import RewardScores, RewardSet
 from tests.conftest import compose
 
@@ -58,7 +59,7 @@ def test_every_yaml_composes_and_instantiates(name):
     for (
         entry
     ) in cfg.reward.reward_functions:  # every param listed (Hydra struct mode needs the keys)
-        fn = base.registry()[entry.name].fn if "name" in entry and "function" not in entry else None
+        fn = registry()[entry.name].fn if "name" in entry and "function" not in entry else None
         if fn is not None:
             assert set(entry.params) == set(base._param_defaults(fn)), (
                 f"{name}: list every param of {entry.name}"
