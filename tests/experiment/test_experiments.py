@@ -13,11 +13,17 @@ import pytest
 from tests.conftest import CONF_DIR, SHARED_DATA, compose, run_pipeline
 
 EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
-NEEDS_GSM8K = {"gsm8k_smollm2", "gsm8k_qwen2_5_0_5b", "gsm8k_gemma3_1b"}
+NEEDS_GSM8K = {"gsm8k_smollm2", "gsm8k_qwen2_5_0_5b", "gsm8k_qwen2_5_1_5b", "gsm8k_gemma3_1b"}
+BENCHMARKS = {"math500": "math500", "finqa": "finqa", "mbpp": "mbpp", "nq_open": "nq_open", "boolq": "boolq"}
+# experiment -> the ../shared/data folder it reads
+NEEDS_SHARED = {**{name: "gsm8k" for name in NEEDS_GSM8K}, **{f"{b}_smollm2": d for b, d in BENCHMARKS.items()}}
+# the tiny random model has 1,024 positions: FinQA's smoke run keeps only contexts that fit
+SMOKE_EXTRA = {"finqa_smollm2": "data.max_question_chars=1100"}
 
 
 def test_the_expected_experiments_exist() -> None:
     assert {"cpu_arithmetic", "gsm8k_smollm2", "gsm8k_qwen2_5_0_5b", "gsm8k_gemma3_1b", "smoke"} <= set(EXPERIMENTS)
+    assert {f"{b}_smollm2" for b in ["gsm8k", *BENCHMARKS]} | {"gsm8k_qwen2_5_1_5b"} <= set(EXPERIMENTS)
 
 
 @pytest.mark.parametrize("name", EXPERIMENTS)
@@ -35,17 +41,30 @@ def test_smoke_overlay_shrinks_every_experiment(name: str) -> None:
 
 
 def test_gpu_presets_keep_their_model_without_the_overlay() -> None:
-    assert compose(["experiment=gsm8k_qwen2_5_0_5b"]).model.load_in_4bit is True
+    qwen = compose(["experiment=gsm8k_qwen2_5_0_5b"])  # verl's LoRA anchor: r=32 on a bf16 base, 1024-token replies
+    assert qwen.model.load_in_4bit is False and qwen.model.lora.r == 32 and qwen.train.max_completion_length == 1024
+    # 64 prompts x 5 completions per optimizer step, in both sizes
+    for name in ("gsm8k_qwen2_5_0_5b", "gsm8k_qwen2_5_1_5b"):
+        cfg = compose([f"experiment={name}"])
+        assert cfg.train.per_device_train_batch_size * cfg.train.gradient_accumulation_steps == 64 * cfg.train.num_generations
+    assert compose(["experiment=gsm8k_qwen2_5_1_5b"]).model.model_name_or_path == "Qwen/Qwen2.5-1.5B-Instruct"
     assert compose(["experiment=gsm8k_gemma3_1b"]).model.model_name_or_path == "unsloth/gemma-3-1b-it"
 
 
 def test_every_experiment_runs_in_smoke_mode(tmp_path: Path) -> None:
-    names = [n for n in EXPERIMENTS if n not in NEEDS_GSM8K or (SHARED_DATA / "gsm8k").exists()]
+    names = [n for n in EXPERIMENTS if n not in NEEDS_SHARED or (SHARED_DATA / NEEDS_SHARED[n]).exists()]
+    plain = [n for n in names if n not in SMOKE_EXTRA]
     # One multirun process for all of them: the heavy imports are paid once.
-    proc = run_pipeline("-m", f"experiment={','.join(names)}", "+experiment@_global_=smoke",
-                        f"hydra.sweep.dir={tmp_path}", timeout=600)
+    proc = run_pipeline("-m", f"experiment={','.join(plain)}", "+experiment@_global_=smoke",
+                        f"hydra.sweep.dir={tmp_path}", timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    for num, name in enumerate(names):
+    for num, name in enumerate(plain):
         summary = json.loads((tmp_path / str(num) / "summary.json").read_text())
         assert summary["global_step"] == 1, name
         assert f"experiment={name}" in (tmp_path / str(num) / ".hydra" / "overrides.yaml").read_text()
+    for name in (n for n in names if n in SMOKE_EXTRA):
+        run_dir = tmp_path / name
+        proc = run_pipeline(f"experiment={name}", "+experiment@_global_=smoke", SMOKE_EXTRA[name],
+                            f"hydra.run.dir={run_dir}", timeout=600)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert json.loads((run_dir / "summary.json").read_text())["global_step"] == 1, name
