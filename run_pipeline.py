@@ -28,8 +28,16 @@ from components.observer.base import Observer
 from components.provenance import write_provenance
 from components.report.writer import write_report
 from components.reward.base import RewardComponent
-from components.runtime import (bracket_indices_to_dots, build, finish_stopped, prepare_run_dir, resolved_config,
-                                reuse_eval_before, seed_everything, write_json)
+from components.runtime import (
+    bracket_indices_to_dots,
+    build,
+    finish_stopped,
+    prepare_run_dir,
+    resolved_config,
+    reuse_eval_before,
+    seed_everything,
+    write_json,
+)
 from components.training.base import TrainingLoop
 from components.training.memory_estimate import check_memory
 from components.validation import validate

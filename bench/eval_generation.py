@@ -114,7 +114,7 @@ def main() -> None:
     tokens2, seconds2 = naive(model, tokenizer, prompts[: opts.naive_prompts], opts.max_new_tokens)
     naive_rate = (tokens + tokens2) / (seconds + seconds2)
     result["naive"] = {"tokens": tokens + tokens2, "seconds": seconds + seconds2, "tok_s": naive_rate}
-    for bs, row in result["batched"].items():
+    for row in result["batched"].values():
         row["x_naive"] = row["tok_s"] / naive_rate
     print(f"naive (both runs): {naive_rate:.1f} tok/s; x naive: "
           f"{ {bs: round(r['x_naive'], 2) for bs, r in result['batched'].items()} } (target >= 8 at batch 32)")

@@ -19,7 +19,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from common import SMOLLM2, TINY, compose, median, print_machine, step_timer
+from common import TINY, compose, median, print_machine, step_timer
 
 
 def overrides_for(model: str, steps: int, extra: list[str]) -> list[str]:

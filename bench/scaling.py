@@ -67,7 +67,7 @@ def main() -> None:
     for g, n in grid:
         proc = subprocess.run([sys.executable, __file__, "--model", opts.model, "--steps", str(opts.steps),
                                "--child", str(g), str(n)], capture_output=True, text=True)
-        line = next((l for l in proc.stdout.splitlines() if l.startswith("RESULT ")), None)
+        line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
         if line is None:
             raise SystemExit(f"configuration generations={g} length={n} failed:\n{proc.stderr[-2000:]}")
         row = json.loads(line[len("RESULT "):])

@@ -76,7 +76,7 @@ def main() -> None:
                 env[name] = value
             proc = subprocess.run([sys.executable, __file__, "--child", str(threads), "--repeats", str(opts.repeats)],
                                   env=env, capture_output=True, text=True)
-            line = next((l for l in proc.stdout.splitlines() if l.startswith("RESULT ")), None)
+            line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
             if line is None:
                 raise SystemExit(proc.stderr[-2000:])
             got = json.loads(line[7:])

@@ -27,8 +27,8 @@ import re
 import sys
 from typing import Any
 
-from poetry.core.version.exceptions import InvalidVersionError
 from poetry.core.constraints.version import Version
+from poetry.core.version.exceptions import InvalidVersionError
 from poetry.repositories.pypi_repository import PyPiRepository
 
 _PER_VERSION = re.compile(r"^pypi/(?P<name>[^/]+)/(?P<version>[^/]+)/json$")

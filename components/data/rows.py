@@ -6,8 +6,9 @@ import csv
 import gzip
 import json
 import random
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from components.data.prompts import PromptBuilder
 from components.types import DatasetSplits
@@ -69,7 +70,7 @@ def make_splits(
 ) -> DatasetSplits:
     from datasets import Dataset
 
-    def with_prompts(rows: list[dict]) -> "Dataset":
+    def with_prompts(rows: list[dict]) -> Dataset:
         if not rows:
             raise ValueError("data produced no rows")
         return Dataset.from_list([{"prompt": prompts.build(row["question"]), **row} for row in rows])

@@ -7,8 +7,8 @@ averages them over problems. Correctness always comes from the reward's verifier
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from math import comb
-from typing import Sequence
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:

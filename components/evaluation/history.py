@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 EVAL_HISTORY = "completions_eval.jsonl"
 TRAIN_HISTORY = "completions_train.jsonl"

@@ -15,7 +15,6 @@ def check_4bit_supported() -> None:
             "model.load_in_4bit=true needs bitsandbytes: pip install 'bitsandbytes>=0.45' (or set model.load_in_4bit=false)"
         )
     import bitsandbytes  # noqa: F401  (import registers its backends)
-
     from packaging.version import Version
 
     version = Version(bitsandbytes.__version__)

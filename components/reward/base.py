@@ -13,8 +13,9 @@ Verifiers additionally expose ``.judge`` returning one ``Verdict`` per completio
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol, Sequence, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 CORRECT, PARTIAL, WRONG, UNPARSEABLE, NOT_APPLICABLE = (
     "correct",

@@ -15,11 +15,11 @@ from functools import lru_cache
 
 
 def _canonical(expr) -> str:
+    from fractions import Fraction
+
     import sympy
 
     from components.reward.numeric import canonical
-
-    from fractions import Fraction
 
     if isinstance(expr, sympy.Rational):  # same normal form as the regex fast path: "0.5", "18"
         return canonical(Fraction(int(expr.p), int(expr.q)))

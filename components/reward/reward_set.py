@@ -11,9 +11,10 @@ from __future__ import annotations
 import importlib
 import inspect
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from numbers import Real
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from components.reward.base import CORRECT, NOT_APPLICABLE, UNPARSEABLE, Verdict
 from components.reward.discovery import registry

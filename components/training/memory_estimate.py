@@ -22,9 +22,8 @@ import os
 from dataclasses import dataclass, fields
 from typing import Any
 
-from components.model.base import ModelComponent
-
 from components.distributed import local_rank, world_size
+from components.model.base import ModelComponent
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ import sys
 import pytest
 
 from components import validation
-from tests.conftest import REPO, run_pipeline
 from tests.config.test_malformed_configs import composed
+from tests.conftest import REPO, run_pipeline
 
 NO_FILE = "/no/such/file.jsonl"
 PER_MODE = {  # mode -> [(overrides, the key the one line must name)]

@@ -9,8 +9,14 @@ import sys
 
 import pytest
 
-from components.distributed import (RUN_DIR_ENV, agree_on_run_dir, default_run_dir, is_main_process,
-                                    main_process_only, world_size)
+from components.distributed import (
+    RUN_DIR_ENV,
+    agree_on_run_dir,
+    default_run_dir,
+    is_main_process,
+    main_process_only,
+    world_size,
+)
 from components.observer.base import Observer
 from tests.conftest import REPO
 

@@ -4,7 +4,7 @@ from fractions import Fraction
 
 import pytest
 
-from components.reward.gsm8k import extract_number, gsm8k, gold_number
+from components.reward.gsm8k import extract_number, gold_number, gsm8k
 
 LENIENT = [
     # (completion, expected number or None)

@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from serve.drift import DriftMonitor, load_reference, monitor_from, psi, write_reference_distribution
 from serve.config import DriftSettings
+from serve.drift import DriftMonitor, load_reference, monitor_from, psi, write_reference_distribution
 
 
 def test_psi_is_zero_for_the_same_distribution_and_large_for_a_shift() -> None:

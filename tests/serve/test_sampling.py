@@ -46,7 +46,7 @@ def test_stream_safe_holds_back_a_possible_stop_string() -> None:
     assert stream_safe("x ###y", ("###",)) == ("x ", True)
 
 
-def make(engine: Engine, text: str, k: int, temperature: float, budget: int, **kw) -> Job:
+def make(engine: Engine, text: str, k: int, temperature: float, budget: int, **kw) -> Job:  # noqa: F811 (a parameter, not the fixture)
     rendered, _ = engine.render([{"role": "user", "content": text}])
     return Job(rendered, k, temperature, budget, time.monotonic() + 60, **kw)
 

@@ -10,8 +10,7 @@ import pytest
 
 from components.training import power_check
 from components.training.guards import TrainingStopped
-from components.training.power_check import (PowerCheckSettings, advice, estimate, generations_needed,
-                                             informative_share)
+from components.training.power_check import PowerCheckSettings, advice, estimate, generations_needed, informative_share
 from tests.conftest import TINY_TRAIN, run_pipeline
 
 
