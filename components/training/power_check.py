@@ -125,8 +125,11 @@ def run_power_check(model: Any, tokenizer: Any, dataset: Any, reward: Any, *, pr
     from components.evaluation.generation import generate
 
     rows = dataset.select(range(min(prompts, len(dataset)))).to_list()
+    if not rows:
+        return {}
     texts = [row["prompt"] for row in rows]
-    with torch.random.fork_rng(devices=[]):  # reproducible, and the training RNG stream is left untouched
+    gpus = list(range(torch.cuda.device_count()))  # their RNG too: manual_seed below seeds every device
+    with torch.random.fork_rng(devices=gpus):  # reproducible, and the training RNG stream is left untouched
         torch.manual_seed(seed)
         gen = generate(model, tokenizer, texts, batch_size, max_new_tokens, temperature=temperature, top_p=top_p,
                        num_return_sequences=samples)
