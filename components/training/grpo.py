@@ -51,10 +51,10 @@ def cpu_backend(grpo_args: dict, engine: str | None) -> None:
         # accelerator runs ZeRO over torch.distributed with the backend accelerate passes, so name gloo.
         grpo_args["use_cpu"] = False
         grpo_args["ddp_backend"] = grpo_args.get("ddp_backend") or "gloo"
-        log.info("WORLD_SIZE=%s, DeepSpeed, no CUDA: DeepSpeed's CPU accelerator over %s", os.environ["WORLD_SIZE"],
+        log.info("WORLD_SIZE=%s, DeepSpeed, no CUDA: DeepSpeed's CPU accelerator over %s", world_size(),
                  grpo_args["ddp_backend"])
     elif not grpo_args.get("use_cpu"):
-        log.info("WORLD_SIZE=%s without CUDA: train.use_cpu=true (gloo)", os.environ["WORLD_SIZE"])
+        log.info("WORLD_SIZE=%s without CUDA: train.use_cpu=true (gloo)", world_size())
         grpo_args["use_cpu"] = True
 
 

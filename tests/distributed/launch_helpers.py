@@ -31,12 +31,17 @@ def train_steps(run_dir: Path) -> list[int]:
 
 
 def fake_slurm(bin_dir: Path, launch_log: Path) -> None:
-    """`srun` starting its command once per node (SLURM_NODEID 0..N-1, all on this machine), `scontrol` naming
-    127.0.0.1 as every node, and a `torchrun` that records the exact line it was given, then runs it."""
+    """`srun` starting its command once per node (SLURM_NODEID 0..N-1, all on this machine; with $SRUN_RECORD set
+    it only appends its argv there), `scontrol` naming 127.0.0.1 as every node, and a `torchrun` that records
+    the exact line it was given, then runs it."""
     bin_dir.mkdir(parents=True, exist_ok=True)
     scripts = {
         "srun": f"""#!{sys.executable}
-import os, subprocess, sys
+import json, os, subprocess, sys
+if os.environ.get("SRUN_RECORD"):  # render only: note the command line, start nothing
+    with open(os.environ["SRUN_RECORD"], "a") as f:
+        f.write(json.dumps(sys.argv[1:]) + "\\n")
+    sys.exit(0)
 args, nodes = sys.argv[1:], 1
 while args and args[0].startswith("--"):
     option = args.pop(0)
@@ -47,6 +52,7 @@ procs = [subprocess.Popen(args, env=env(i)) for i in range(nodes)]
 sys.exit(max(p.wait() for p in procs))
 """,
         "scontrol": "#!/bin/bash\necho 127.0.0.1\necho 127.0.0.1\n",
+        "curl": "#!/bin/bash\nexit 0\n",  # the vLLM example polls its server's /health
         "torchrun": f'#!/bin/bash\necho "$*" >> "{launch_log}"\nexec "{sys.executable}" -m torch.distributed.run "$@"\n',
     }
     for name, text in scripts.items():
