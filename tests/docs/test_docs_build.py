@@ -11,7 +11,9 @@ import os
 import re
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -75,3 +77,47 @@ def test_guides_and_tutorials_are_pages(site):
         assert (site / page).is_file(), page
     # the stored notebook outputs (plots) are part of the rendered tutorial
     assert "data:image/png;base64" in (site / "tutorials/01_first_run/index.html").read_text(encoding="utf-8")
+
+
+class _Links(HTMLParser):
+    """The element ids of a page and the local href/src it points at (stdlib parser: no extra dependency)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag, attrs) -> None:
+        values = dict(attrs)
+        if values.get("id"):
+            self.ids.add(values["id"])
+        url = values.get("href") if tag in ("a", "link") else values.get("src") if tag in ("img", "script") else None
+        if url and not urlsplit(url).scheme and not url.startswith("//"):
+            self.links.append(url)
+
+
+def test_internal_links_and_anchors_resolve(site):
+    """Every local link of every rendered page reaches a file, and its #anchor an id on that page.
+
+    `--strict` checks the Markdown pages' links; this also covers what plugins render: the notebook pages'
+    table of contents (mkdocs-jupyter drops a heading's inline code from its TOC link, which then misses the
+    heading's id) and the generated references.
+    """
+    pages = {}
+    for page in site.rglob("*.html"):
+        parser = _Links()
+        parser.feed(page.read_text(encoding="utf-8"))
+        pages[page] = parser
+    broken = []
+    for page, parser in pages.items():
+        for url in parser.links:
+            parts = urlsplit(url)
+            base = site if parts.path.startswith("/") else page.parent
+            target = (base / unquote(parts.path).lstrip("/")).resolve() if parts.path else page
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.exists():
+                broken.append(f"{page.relative_to(site)}: {url} (no such file)")
+            elif parts.fragment and target in pages and unquote(parts.fragment) not in pages[target].ids:
+                broken.append(f"{page.relative_to(site)}: {url} (no such anchor)")
+    assert not broken, "broken links in the built site:\n" + "\n".join(sorted(set(broken))[:50])
