@@ -15,6 +15,7 @@ from typing import Any
 from transformers import TrainerCallback
 
 from components.evaluation.history import EVAL_HISTORY, append_eval, read_history
+from components.model.zero3 import zero3_params
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +30,16 @@ class ProbeCallback(TrainerCallback):
         self.evaluations = 0
         self._restore_from_history()
         self.listeners: list = []  # callables (step, accuracy): the training loop's guard subscribes here
+        self.zero3_skipped = False
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
         if self.every_steps and state.global_step % self.every_steps == 0 and state.is_world_process_zero:
+            if zero3_params(model):  # rank 0 alone cannot gather ZeRO-3's partitioned weights: that is a collective
+                if not self.zero3_skipped:
+                    log.warning("eval.probe_every_steps: in-training probes are skipped under DeepSpeed ZeRO-3 "
+                                "(weights partitioned across ranks); the evaluation after training still runs")
+                self.zero3_skipped = True
+                return control
             self.run_probe(model, state.global_step)
         return control
 
