@@ -1,0 +1,103 @@
+"""Rollout generation options on a GRPO group (1 prompt x G completions), measured on and off, interleaved.
+
+    python bench/rollout_generation_options.py                    # SmolLM2-135M, a GSM8K prompt, 8 x 128 tokens
+    python bench/rollout_generation_options.py --arms dynamic static --max-new-tokens 256 --rounds 5 --threads 2
+
+Arms (each generates exactly G x max_new_tokens tokens: EOS is ignored so every arm does the same work):
+- dynamic: what TRL's GRPOTrainer does with transformers generation: the prompt repeated G times, DynamicCache.
+- static: the same with `cache_implementation="static"` (preallocated KV cache, no per-step concatenation);
+  TRL exposes it as GRPOConfig.cache_implementation (train.cache_implementation here).
+- shared_prefix: the prompt prefilled ONCE (batch 1), its KV cache repeated G times, then generation of the G
+  completions from that cache (shared-prompt prefill).
+- static_compile: static cache + torch.compile of the forward (compiled on the first warm-up call: the compile
+  seconds are printed separately, they are paid once per process and per shape).
+Rounds alternate the arms so that load drifting on a shared machine hits every arm alike; the ratios printed
+are medians of per-round ratios against `dynamic`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+from common import SMOLLM2, print_machine
+
+ARMS = ("dynamic", "static", "shared_prefix", "static_compile")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=SMOLLM2)
+    parser.add_argument("--arms", nargs="+", choices=ARMS, default=list(ARMS))
+    parser.add_argument("--group-size", type=int, default=8)
+    parser.add_argument("--max-new-tokens", type=int, default=128)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
+    parser.add_argument("--gsm8k", default="../shared/data/gsm8k/test.jsonl", help="the prompt's source (first row)")
+    opts = parser.parse_args()
+
+    import torch
+
+    from components.model.hf import HFCausalLM
+
+    if opts.threads:
+        torch.set_num_threads(opts.threads)
+    print_machine()
+    loaded = HFCausalLM(opts.model, lora={"enabled": False}).load()
+    model, tokenizer = loaded.model.eval(), loaded.tokenizer
+    with open(opts.gsm8k) as f:
+        question = json.loads(f.readline())["question"]
+    ids = tokenizer.apply_chat_template([{"role": "user", "content": question}], add_generation_prompt=True,
+                                        return_tensors="pt", return_dict=True)["input_ids"]
+    group = ids.repeat(opts.group_size, 1)
+    n = opts.max_new_tokens
+    common = dict(do_sample=True, max_new_tokens=n, min_new_tokens=n, pad_token_id=tokenizer.eos_token_id,
+                  attention_mask=torch.ones_like(group))
+    eager_forward = model.forward
+    compiled_forward = torch.compile(eager_forward, dynamic=False) if "static_compile" in opts.arms else None
+
+    def dynamic():
+        return model.generate(group, **common)
+
+    def static():
+        return model.generate(group, cache_implementation="static", **common)
+
+    def shared_prefix():
+        # Prefill every prompt token but the last once; generate() then feeds only the uncached last token.
+        cache = model(ids[:, :-1], use_cache=True).past_key_values
+        cache.batch_repeat_interleave(opts.group_size)
+        return model.generate(group, past_key_values=cache, **common)
+
+    def static_compile():
+        return model.generate(group, cache_implementation="static", **common)
+
+    fns = {"dynamic": dynamic, "static": static, "shared_prefix": shared_prefix, "static_compile": static_compile}
+    arms = ["dynamic"] + [a for a in opts.arms if a != "dynamic"]
+    print(f"prompt {ids.shape[1]} tokens, group {opts.group_size} x {n} new tokens, arms {arms}", flush=True)
+    seconds: dict[str, list[float]] = {a: [] for a in arms}
+    with torch.no_grad():
+        for arm in arms:  # warm-up (and compilation for static_compile)
+            model.forward = compiled_forward if arm == "static_compile" else eager_forward
+            start = time.perf_counter()
+            out = fns[arm]()
+            assert out.shape == (opts.group_size, ids.shape[1] + n), (arm, tuple(out.shape))
+            print(f"warm-up {arm}: {time.perf_counter() - start:.1f} s", flush=True)
+        for r in range(opts.rounds):
+            for arm in arms:
+                model.forward = compiled_forward if arm == "static_compile" else eager_forward
+                start = time.perf_counter()
+                fns[arm]()
+                seconds[arm].append(time.perf_counter() - start)
+            print(f"round {r}: " + ", ".join(f"{a} {seconds[a][-1]:.2f} s" for a in arms), flush=True)
+    tokens = opts.group_size * n
+    for arm in arms:
+        ratio = statistics.median(d / s for d, s in zip(seconds["dynamic"], seconds[arm]))
+        med = statistics.median(seconds[arm])
+        print(f"{arm:15s} median {med:7.2f} s  {tokens / med:7.1f} tok/s  speed-up vs dynamic {ratio:.3f}x", flush=True)
+    print_machine("machine after")
+
+
+if __name__ == "__main__":
+    main()
