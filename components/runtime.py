@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import random
 import re
@@ -14,6 +13,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from components import jsonio
 from components.distributed import is_main_process
 
 log = logging.getLogger("run_pipeline")
@@ -25,9 +25,9 @@ RUN_FILES = ("metrics.jsonl", "eval_before.json", "eval_after.json", "summary.js
 def choose_openmp_wait_policy(environ=os.environ) -> str | None:
     """Set OMP_WAIT_POLICY=PASSIVE when this process will share its CPU cores; leave OpenMP's default otherwise.
 
-    OpenMP's default spin-waiting is the fastest on idle cores (default CPU run: 8.4 s/step vs 10-15 s/step
-    with PASSIVE, RECIPE_NOTES.md) but makes torch 20-30x slower when cores are oversubscribed: several ranks on
-    one host, or a machine already busy (BENCHMARKS.md, Profile). Only effective before torch is imported;
+    OpenMP's default spin-waiting is the fastest on idle cores but makes torch many times slower when cores are
+    oversubscribed: several ranks on one host, or a machine already busy (the measurements: BENCHMARKS.md,
+    Profile, and RECIPE_NOTES.md). Only effective before torch is imported;
     an OMP_WAIT_POLICY the user set always wins.
     """
     if "OMP_WAIT_POLICY" in environ:
@@ -133,14 +133,13 @@ def _free_name(path: Path) -> Path:
 
 def reuse_eval_before(run_dir: Path) -> Any:
     """A resumed run's evaluation before training (EvalResult), read back instead of re-run; None for a new run."""
-    from components.evaluation.history import EVAL_HISTORY
+    from components.evaluation.history import EVAL_HISTORY, read_history
     from components.types import EvalResult
 
     path = run_dir / "eval_before.json"
     if not path.exists():
         return None
-    history = run_dir / EVAL_HISTORY
-    rows = [json.loads(line) for line in history.read_text(encoding="utf-8").splitlines() if line.strip()] if history.exists() else []
+    rows = read_history(run_dir / EVAL_HISTORY)
     samples = sorted((r for r in rows if r.get("tag") == "before" and r.get("sample") is None), key=lambda r: r["index"])
     log.info("Resumed run: reusing %s", path)
     return EvalResult(json.loads(path.read_text(encoding="utf-8")), samples)
@@ -159,16 +158,6 @@ def resolved_config(cfg: DictConfig) -> dict[str, Any]:
     return OmegaConf.to_container(cfg, resolve=True)
 
 
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    return value
-
-
 def write_json(path: Path, data: dict[str, Any]) -> None:
     """Write atomically: a crash never leaves a half-written file, and an existing file is never replaced.
 
@@ -178,6 +167,4 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
         return
     if path.exists():
         raise ValueError(f"{path} already exists; refusing to overwrite it")
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(_json_safe(data), indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    jsonio.write_json(path, data)

@@ -139,8 +139,12 @@ def check_mode_files(values: Mapping[str, Any], keys: tuple[str, ...] | None) ->
         if not default.exists():
             raise ValueError(f"check_rewards.path=null: the default file {default} is not there; set check_rewards.path")
     run_dir = _get(values, "eval_run.run_dir") if "eval_run" in keys else None
-    if run_dir and not (Path(run_dir).expanduser() / ".hydra" / "config.yaml").is_file():
-        raise ValueError(f"eval_run.run_dir={run_dir}: no .hydra/config.yaml there; is it a finished run dir?")
+    if run_dir:
+        from components.model.finished_run import FinishedRun
+
+        run = FinishedRun(run_dir, _get(values, "eval_run.model_subdir") or "model", key="eval_run")
+        run.config()  # a finished run's .hydra/config.yaml
+        run.check_weights()  # and the weights it saved
 
 
 def check_files(values: Mapping[str, Any], keys: tuple[str, ...] | None = None) -> None:

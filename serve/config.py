@@ -114,16 +114,15 @@ def build_components(cfg: DictConfig, settings: ServeSettings) -> ServedComponen
     source = cfg
     run_dir = None
     if settings.run_dir:
-        run_dir = Path(settings.run_dir).expanduser().resolve()
-        run_cfg_path = run_dir / ".hydra" / "config.yaml"
-        if not run_cfg_path.is_file():
-            raise ValueError(f"serve.run_dir={settings.run_dir}: no {run_cfg_path.relative_to(run_dir)} (not a finished run dir)")
-        if not (run_dir / "model").is_dir():
-            raise ValueError(f"serve.run_dir={settings.run_dir}: no model/ directory (the run saved no model)")
-        source = OmegaConf.load(run_cfg_path)
+        from components.model.finished_run import FinishedRun
+
+        run = FinishedRun(settings.run_dir, key="serve", subdir_is_a_key=False)
+        source = run.config()
+        run.check_weights()
+        run_dir = run.path
         for key in ("model", "reward", "prompts"):
             if key not in source:
-                raise ValueError(f"serve.run_dir={settings.run_dir}: {run_cfg_path.name} has no `{key}` section")
+                raise ValueError(f"serve.run_dir={settings.run_dir}: its .hydra/config.yaml has no `{key}` section")
         from components.validation import validate
 
         validate(source, mode="serve")  # the run's model, reward and prompts, as strictly as this command's

@@ -135,24 +135,14 @@ class Engine:
         log.info("Compiled the model for generation in %.0f s", time.perf_counter() - start)
 
     def _load_weights(self) -> tuple[Any, Any, str]:
-        from components.model.tokenizer_setup import prepare_tokenizer
-
         if self.run_dir is None:
             loaded = self.model_component.load()
-            return loaded.model, loaded.tokenizer, loaded.source
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        else:  # the same loader as `mode=eval`: the run's adapter on its base model, or its full checkpoint
+            from components.model.finished_run import FinishedRun
 
-        model_dir = self.run_dir / "model"
-        tokenizer = prepare_tokenizer(AutoTokenizer.from_pretrained(model_dir))
-        if not (model_dir / "adapter_config.json").exists():  # LoRA off: the run saved the full model
-            return AutoModelForCausalLM.from_pretrained(model_dir), tokenizer, str(model_dir)
-        from peft import PeftModel
-
-        base = self.model_component.load().model
-        model = PeftModel.from_pretrained(base, model_dir)
-        if self.merge_adapter:
-            model = model.merge_and_unload()
-        return model, tokenizer, f"{model_dir} (adapter{' merged' if self.merge_adapter else ''})"
+            run = FinishedRun(self.run_dir, key="serve", subdir_is_a_key=False)
+            loaded = run.load(self.model_component, merge_adapter=self.merge_adapter)
+        return loaded.model, loaded.tokenizer, loaded.source
 
     def render(self, prompt: Any) -> tuple[str, int]:
         """The prompt as the model sees it, and its length in tokens."""

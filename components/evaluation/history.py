@@ -2,31 +2,28 @@
 
 completions_eval.jsonl   one row per evaluated completion (tag = before / probe / after / eval)
 completions_train.jsonl  the GRPO completions of every K-th training step, with each reward function's score
+
+Under a multi-process launch only rank 0 appends (the ranks share one run dir); completions_train.jsonl then
+holds rank 0's share of each recorded step's batch.
 """
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from components.distributed import is_main_process
+from components.jsonio import append_jsonl, read_jsonl
 
 EVAL_HISTORY = "completions_eval.jsonl"
 TRAIN_HISTORY = "completions_train.jsonl"
 _TRL_ONLY = ("prompts", "completions", "completion_ids", "trainer_state", "log_extra", "log_metric")
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def append_rows(path: Path, rows: list[dict[str, Any]]) -> None:
-    with open(path, "a", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps({k: _clean(v) for k, v in row.items()}, ensure_ascii=False, default=str) + "\n")
+    if is_main_process():  # the rank-0 rule for run-dir files, as in components/runtime.write_json
+        append_jsonl(path, rows)
 
 
 def eval_rows(samples: list[dict[str, Any]], tag: str, step: int) -> list[dict[str, Any]]:
@@ -47,9 +44,7 @@ def append_eval(run_dir: Path, samples: list[dict[str, Any]], tag: str, step: in
 
 
 def read_history(path: Path) -> list[dict[str, Any]]:
-    if not Path(path).is_file():
-        return []
-    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    return read_jsonl(path) if Path(path).is_file() else []
 
 
 class TrainingCompletionRecorder:

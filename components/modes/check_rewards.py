@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 from omegaconf import DictConfig
 
-from components.modes.score import print_summary, read_jsonl, score_rows
+from components.jsonio import read_jsonl
+from components.modes.score import print_summary, score_rows
 
 log = logging.getLogger(__name__)
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, open_dict
 
 from components.evaluation.history import append_eval
+from components.model.finished_run import FinishedRun
 from components.provenance import write_provenance
 from components.report.writer import write_report
 from components.runtime import build, prepare_run_dir, resolved_config, seed_everything, write_json
@@ -42,45 +43,28 @@ def _abs(path: str) -> Path:
     return Path(to_absolute_path(str(path)))
 
 
+def finished_run(cfg: DictConfig) -> FinishedRun | None:
+    """The finished run `eval_run.run_dir` names, or None to evaluate this command's model config as it is."""
+    section = EvalRunSettings(**(cfg.get("eval_run") or {}))
+    if not section.run_dir:
+        return None
+    return FinishedRun(_abs(section.run_dir), section.model_subdir, key="eval_run")
+
+
 def with_run_config(cfg: DictConfig) -> DictConfig:
     """cfg with the finished run's model (and, with task_from_run, its task) config; unchanged without a run dir."""
-    section = cfg.get("eval_run") or {}
-    if not section.get("run_dir"):
+    run = finished_run(cfg)
+    if run is None:
         return cfg
-    run_dir = _abs(section.run_dir)
-    saved = run_dir / ".hydra" / "config.yaml"
-    if not saved.is_file():
-        raise ValueError(f"eval_run.run_dir={section.run_dir}: no .hydra/config.yaml there; is it a finished run dir?")
-    old = OmegaConf.load(saved)
+    old = run.config()
     cfg = cfg.copy()
     with open_dict(cfg):
         cfg.model = old.model
-        if section.get("task_from_run", True):
+        if cfg.eval_run.get("task_from_run", True):
             for key in TASK_KEYS:
                 if key in old:  # runs from before the tools group have no `tools`: this command's (none)
                     cfg[key] = old[key]
     return cfg
-
-
-def load_weights(loaded: Any, cfg: DictConfig) -> Any:
-    """The base LoadedModel, with the finished run's adapter (or full checkpoint) in place of its weights."""
-    section = cfg.get("eval_run") or {}
-    if not section.get("run_dir"):
-        return loaded
-    weights = _abs(section.run_dir) / section.get("model_subdir", "model")
-    if (weights / "adapter_config.json").is_file():
-        from peft import PeftModel
-
-        # Merged: no training follows, and a plain model generates faster than base + adapter layers.
-        model = PeftModel.from_pretrained(loaded.model, str(weights)).merge_and_unload()
-    elif (weights / "config.json").is_file():
-        from transformers import AutoModelForCausalLM
-
-        model = AutoModelForCausalLM.from_pretrained(str(weights), dtype=loaded.model.dtype)
-    else:
-        raise ValueError(f"eval_run.model_subdir: {weights} holds neither adapter_config.json nor config.json")
-    log.info("Loaded trained weights from %s", weights)
-    return type(loaded)(model, loaded.tokenizer, None, f"{loaded.source} + {weights}")
 
 
 def run(cfg: DictConfig) -> dict[str, Any]:
@@ -100,7 +84,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     model_component = build(cfg.model)
     observer = build(cfg.observer)
     splits = data.load(prompts)
-    loaded = load_weights(model_component.load(), cfg)
+    run = finished_run(cfg)  # validate() already checked that its weights are there
+    loaded = run.load(model_component) if run is not None else model_component.load()
     observer.start(run_dir, resolved_config(cfg))
     try:
         result = evaluator.evaluate(loaded.model, loaded.tokenizer, splits.eval, reward)

@@ -7,17 +7,15 @@ weighted total); the output is written atomically and never overwrites an existi
 
 from __future__ import annotations
 
-import gzip
-import json
 import logging
-import os
-import tempfile
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig
+
+from components.jsonio import read_jsonl, write_jsonl_new
+from components.reward.reward_set import RewardScores
 
 log = logging.getLogger(__name__)
 BATCH = 256  # rows per reward call: big enough for the code worker pool, small in memory
@@ -38,48 +36,6 @@ def _abs(path: str) -> Path:
         return Path(to_absolute_path(str(path)))
     except (ImportError, ValueError):
         return Path(path).resolve()
-
-
-def read_jsonl(path: str | Path) -> list[dict]:
-    """Rows of a .jsonl or .jsonl.gz file; one-line ValueError naming file and line on bad input."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"input file not found: {path}")
-    opener = gzip.open if path.suffix == ".gz" else open
-    rows = []
-    with opener(path, "rt", encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}: row {n}: invalid JSON ({exc.msg})") from None
-            if not isinstance(row, dict):
-                raise ValueError(
-                    f"{path}: row {n}: expected a JSON object, got {type(row).__name__}"
-                )
-            rows.append(row)
-    return rows
-
-
-def write_jsonl_new(path: str | Path, rows: Iterable[dict]) -> None:
-    """Write rows to a NEW file atomically: temp file in the same dir, then a no-clobber link."""
-    path = Path(path)
-    if path.exists():
-        raise ValueError(f"output file already exists (not overwritten): {path}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for row in rows:
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
-        try:
-            os.link(tmp, path)  # fails if path appeared meanwhile: never clobbers
-        except FileExistsError:
-            raise ValueError(f"output file already exists (not overwritten): {path}") from None
-    finally:
-        os.unlink(tmp)
 
 
 def score_rows(reward_set, rows: list[dict], source: str) -> tuple[list[dict], dict[str, Any]]:
@@ -121,12 +77,14 @@ def summarize(reward_set, totals, scores, statuses) -> dict[str, Any]:
         else float("nan"),
         "max_total": best,
     }
+    # reward/<name> (mean over applicable rows) and reward/<name>/unparseable (a rate): the definitions training
+    # logs (RewardScores.metrics, the same code), so a score-mode figure reads like a training one.
+    per_function = RewardScores(scores, totals, statuses).metrics()
     for name in reward_set.names:
-        valid = [s for s in scores[name] if s is not None]
-        summary[f"reward/{name}"] = sum(valid) / len(valid) if valid else float("nan")
-        summary[f"reward/{name}/unparseable"] = statuses[name].count("unparseable")
-        summary[f"reward/{name}/not_applicable"] = statuses[name].count("n/a")
-    summary["unparseable"] = sum(statuses[n].count("unparseable") for n in reward_set.names)
+        summary[f"reward/{name}"] = per_function[f"reward/{name}"]
+        summary[f"reward/{name}/unparseable"] = per_function[f"reward/{name}/unparseable"]
+        summary[f"reward/{name}/not_applicable"] = statuses[name].count("n/a")  # a count of rows
+    summary["unparseable"] = sum(statuses[n].count("unparseable") for n in reward_set.names)  # a count of rows
     return summary
 
 

@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
+from components.jsonio import clean
 from components.observer.base import Observer
 
 # Unprefixed aliases other tools read from every training row (the run-dir contract).
 ALIASES = {"train/loss": "loss", "train/reward": "reward"}
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None  # JSON has no NaN/inf
-    return value
 
 
 class JsonlObserver(Observer):
@@ -32,7 +26,7 @@ class JsonlObserver(Observer):
         record = {"step": step}
         record.update({alias: metrics[key] for key, alias in ALIASES.items() if key in metrics})
         record.update(metrics)
-        self.handle.write(json.dumps({k: _clean(v) for k, v in record.items()}) + "\n")
+        self.handle.write(json.dumps(clean(record)) + "\n")  # JSON has no NaN/inf: null
         self.handle.flush()
 
     def close(self) -> None:

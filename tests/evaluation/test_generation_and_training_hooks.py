@@ -83,10 +83,9 @@ def test_recorder_appends_training_completions_every_k_steps(tmp_path) -> None:
 
 
 def test_eval_mode_loads_a_finished_runs_adapter(tmp_path) -> None:
-    from omegaconf import OmegaConf
     from peft import get_peft_model
 
-    from components.modes.evaluate import load_weights
+    from components.model.finished_run import FinishedRun
 
     base = TinyRandomLM(seed=5, lora={"enabled": True, "r": 4}).load()
     trained = get_peft_model(base.model, base.peft_config)
@@ -99,13 +98,12 @@ def test_eval_mode_loads_a_finished_runs_adapter(tmp_path) -> None:
     ids = torch.tensor([[1, 7, 9, 12]])
     expected = trained(input_ids=ids).logits
 
-    fresh = TinyRandomLM(seed=5, lora={"enabled": True, "r": 4}).load()
-    assert not torch.allclose(fresh.model(input_ids=ids).logits, expected)
-    cfg = OmegaConf.create({"eval_run": {"run_dir": str(tmp_path), "model_subdir": "model"}})
-    loaded = load_weights(fresh, cfg)
+    component = TinyRandomLM(seed=5, lora={"enabled": True, "r": 4})
+    assert not torch.allclose(component.load().model(input_ids=ids).logits, expected)
+    loaded = FinishedRun(tmp_path, "model").load(component)  # the loader mode=eval and the server share
     assert torch.allclose(loaded.model(input_ids=ids).logits, expected, atol=1e-5)
-    with pytest.raises(ValueError, match="eval_run.model_subdir"):
-        load_weights(fresh, OmegaConf.create({"eval_run": {"run_dir": str(tmp_path), "model_subdir": "nope"}}))
+    with pytest.raises(ValueError, match="eval_run.model_subdir=nope"):
+        FinishedRun(tmp_path, "nope").load(component)
 
 
 def test_humaneval_rows_score_their_canonical_solution_correct(monkeypatch) -> None:
