@@ -15,11 +15,12 @@ command of a kind no class below covers fails `test_every_command_has_a_class` u
                count. `python -m serve ...`: composed, settings parsed, components built (no weights load)
     allowed    ALLOWED: a pattern and why the command cannot run in a test (GPU, network, docker, a fragment)
 
-Substitutions, the same in every class (SUBSTITUTIONS): a placeholder run dir (`outputs/<date>/<time>`,
-`outputs/2025-01-01/12-00-00`, `<run>`, `<run_dir>`) becomes the tiny run this test trains first (the README's
-own `model_component=tiny_random train.max_steps=2`); `...`, `<overrides>`, `[overrides]` and `key=...` are
-dropped; executed pipeline runs get `hydra.run.dir=<tmp>` so nothing lands in the repo; a server's port becomes a
-free one; `mode=score` runs in a scratch dir holding the `in.jsonl` it names (three GSM8K-style rows).
+Substitutions, the same in every class: a placeholder run dir (`outputs/<date>/<time>`, `<run>`, `<run_dir>`,
+`outputs/2025-01-01/12-00-00`) becomes the tiny run this test trains first (the README's own
+`model_component=tiny_random train.max_steps=2`; its final model doubles as `best_model/`); `...`,
+`<overrides>`, `[overrides]` and `key=...` are dropped; executed pipeline runs get `hydra.run.dir=<tmp>` so
+nothing lands in the repo; a server's port becomes a free one; `mode=score` runs in a scratch dir holding the
+`in.jsonl` it names (three GSM8K-style rows); `python -m components.sweep.summary` gets a one-job sweep dir.
 """
 
 from __future__ import annotations
@@ -45,9 +46,8 @@ COMMANDS: dict[str, list[Command]] = {}
 for _cmd in all_commands():
     COMMANDS.setdefault(_cmd.text, []).append(_cmd)
 
-SUBSTITUTIONS = "placeholder run dirs -> the tiny run; `...`-style placeholders dropped; tmp run dir; free port"
 RUN_DIR_PLACEHOLDERS = ("outputs/<date>/<time>", "outputs/2025-01-01/12-00-00", "outputs/<run>", "<run_dir>", "<run>")
-DROPPED = {"...", "<overrides>", "[overrides]"}
+DROPPED = {"...", "<overrides>", "[overrides]", "<sweep_dir>"}  # a sweep dir: the module check makes its own
 ALLOWED = {  # pattern (re.search on Command.text) -> why the command is not run by a test
     r"^docker (build|run) ": "needs a Docker daemon (CI has none); tests/serve/test_deploy.py checks both Dockerfiles",
     r"^kubectl ": "needs a Kubernetes cluster; tests/serve/test_deploy.py validates deploy/k8s/ against the schema",
@@ -59,12 +59,15 @@ ALLOWED = {  # pattern (re.search on Command.text) -> why the command is not run
     r"^STEPS=\d+ bash examples/bench/gpu_grpo\.sh ": "a CUDA GPU benchmark run (BENCHMARKS.md, GPU section)",
     r"python (-u )?/tmp/recipe/": "RECIPE_NOTES.md's record of the throwaway search scripts behind the recipe (never "
                                   "in the repo); the recipe's own `python run_pipeline.py ...` lines are validated",
+    r"^(\.venv/bin/)?python -m pytest |^pytest ": "runs part of this test suite, which `make test` (CI) runs whole; "
+                                                "the file it names is checked to exist",
     r"^python -I -S$": "the flags the code sandbox starts its child interpreter with, not a command to type",
     r"^git archive$": "names the git command a benchmark copied the tree with, not a command to type",
     r"^accelerate launch( --config_file)?$|^torchrun --nproc_per_node 2$|^accelerate launch --cpu --num_processes 2 "
     r"\.\.\.$": "a fragment of a sentence (the full launch commands beside it are validated)",
     r"^accelerate launch --config_file conf/accelerate/zero2\.yaml$":
-        "DeepSpeed ZeRO-2 needs CUDA and deepspeed; the config file's existence is checked here",
+        "a fragment of the cheat-sheet row (its other words follow in the next span); the ZeRO configs run on CPU in "
+        "tests/distributed/test_launch_runs.py",
 }
 REPO_PATH = re.compile(r"^(conf|deploy|scripts|bench|examples|docs|components|serve|tests)/")
 
@@ -165,6 +168,16 @@ def validate_pipeline(overrides: list[str], monkeypatch, world_size: int = 1) ->
             with_run_config(cfg)  # eval_run.run_dir must be a finished run
 
 
+def world_size(launcher: list[str]) -> int:
+    """Processes a torchrun / accelerate launch line starts in all (torchrun: per node x --nnodes)."""
+    def value(*names: str) -> str | None:
+        return next((launcher[i + 1] for i, a in enumerate(launcher[:-1]) if a in names), None)
+
+    per_node = value("--num_processes", "--num-processes", "--nproc_per_node", "--nproc-per-node") or "1"
+    nodes = value("--nnodes") if launcher[0] == "torchrun" else None
+    return int(per_node) * (int(nodes) if nodes and nodes.isdigit() else 1)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -213,9 +226,12 @@ def work(tmp_path_factory) -> Path:
 def tiny_run(work, done) -> Path:
     """README's first command, as shown (plus a tmp run dir): the run every placeholder run dir stands for."""
     cmd = COMMANDS.get(TINY_RUN, [Command("test", (), tuple(TINY_RUN.split()))])[0]
-    execute_pipeline(cmd, list(cmd.argv), work, done, "summary.json", run_dir=work / "tiny_run")
-    assert (work / "tiny_run" / "model").is_dir()
-    return work / "tiny_run"
+    run_dir = work / "tiny_run"
+    execute_pipeline(cmd, list(cmd.argv), work, done, "summary.json", run_dir=run_dir)
+    # 2 steps end before the first probe (eval.probe_every_steps), so no best_model/ is kept: commands naming
+    # `eval_run.model_subdir=best_model` get a copy of the final model there
+    shutil.copytree(run_dir / "model", run_dir / "best_model")
+    return run_dir
 
 
 @pytest.fixture(scope="module")
@@ -286,9 +302,7 @@ def test_doc_command(text, tiny_run, work, done, monkeypatch):
             validate_pipeline(overrides, monkeypatch)
     elif what == "launch":
         at = args.index("run_pipeline.py")
-        launcher = args[:at]
-        count = next((launcher[i + 1] for i, a in enumerate(launcher) if a in ("--num_processes", "--nproc_per_node")), "1")
-        validate_pipeline(pipeline_flags(args[at + 1:])[1], monkeypatch, world_size=int(count))
+        validate_pipeline(pipeline_flags(args[at + 1:])[1], monkeypatch, world_size=world_size(args[:at]))
     elif what == "serve":
         if text in EXECUTED:
             if key not in done:
