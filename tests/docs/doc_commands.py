@@ -1,7 +1,8 @@
 """Find every shell command shown in the repo's Markdown: fenced shell blocks and inline `command` spans.
 
 Discovery walks the tree (README, the root guides, docs/**, bench/README.md, components/**/README.md, and any
-Markdown file added later), so a command another engineer adds to any doc is checked without editing a list.
+Markdown file added later, plus the Markdown cells of the tutorial notebooks: their code cells are executed by
+tests/docs/test_notebooks.py), so a command another engineer adds to any doc is checked without editing a list.
 
     fenced  ```bash / sh / shell / console: every line is a command (comments, `$ ` prompts, `\\` continuations
             handled; `a; b` and `a && b` are two commands); an untagged or `text` block: only lines that start
@@ -12,6 +13,7 @@ Markdown file added later), so a command another engineer adds to any doc is che
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -50,7 +52,7 @@ def doc_files() -> list[Path]:
     found = []
     for root, dirs, files in os.walk(REPO):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS)
-        found += [Path(root) / f for f in sorted(files) if f.endswith(".md")]
+        found += [Path(root) / f for f in sorted(files) if f.endswith((".md", ".ipynb"))]
     return found
 
 
@@ -100,9 +102,19 @@ def _logical_lines(lines: list[str], first: int) -> list[tuple[int, str]]:
     return out
 
 
+def markdown_lines(path: Path) -> list[str]:
+    """A Markdown file's lines; a notebook's Markdown cells, one after another (line numbers count those)."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix != ".ipynb":
+        return text.splitlines()
+    cells = json.loads(text).get("cells", [])
+    return [line for cell in cells if cell.get("cell_type") == "markdown"
+            for line in "".join(cell.get("source", "")).splitlines() + [""]]
+
+
 def commands_in(path: Path) -> list[Command]:
     rel = path.relative_to(REPO).as_posix()
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = markdown_lines(path)
     found: list[Command] = []
     i = 0
     while i < len(lines):
