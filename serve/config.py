@@ -101,10 +101,11 @@ def settings_from(node: DictConfig | dict[str, Any]) -> ServeSettings:
 
 @dataclass(frozen=True)
 class ServedComponents:
-    model_component: Any  # has .load() -> LoadedModel
-    reward: Any  # RewardSet
-    prompts: Any  # PromptBuilder
+    model_component: Any  # ModelComponent (components/model/base.py)
+    reward: Any  # RewardComponent (components/reward/base.py)
+    prompts: Any  # Prompts (components/data/base.py)
     run_dir: Path | None
+    tools: Any = None  # ToolSet (components/tools/toolset.py): the run's tools, or none = single-turn
 
 
 def build_components(cfg: DictConfig, settings: ServeSettings) -> ServedComponents:
@@ -126,13 +127,19 @@ def build_components(cfg: DictConfig, settings: ServeSettings) -> ServedComponen
         from components.validation import validate
 
         validate(source, mode="serve")  # the run's model, reward and prompts, as strictly as this command's
+    from components.data.base import Prompts
+    from components.model.base import ModelComponent
+    from components.reward.base import RewardComponent
+
+    model, prompts = build(source.model, ModelComponent), build(source.prompts, Prompts)
+    tools = build(source.tools) if source.get("tools") else None  # runs from before the tools group have none
     if not settings.require_code_isolation:
-        return ServedComponents(build(source.model), build(source.reward), build(source.prompts), run_dir)
+        return ServedComponents(model, build(source.reward, RewardComponent), prompts, run_dir, tools)
     try:
-        reward = build(_require_code_isolation(source.reward))
+        reward = build(_require_code_isolation(source.reward), RewardComponent)
     except ValueError as err:  # name the serve key that asked for it, beside the reward's own message
         raise ValueError(f"serve.require_code_isolation=true: {err}") from None
-    return ServedComponents(build(source.model), reward, build(source.prompts), run_dir)
+    return ServedComponents(model, reward, prompts, run_dir, tools)
 
 
 def _require_code_isolation(reward: DictConfig) -> DictConfig:

@@ -18,10 +18,15 @@ from typing import Any
 
 from omegaconf import DictConfig, open_dict
 
+from components.data.base import DataComponent, Prompts
+from components.evaluation.base import Evaluator
 from components.evaluation.history import append_eval
+from components.model.base import ModelComponent
 from components.model.finished_run import FinishedRun
+from components.observer.base import Observer
 from components.provenance import write_provenance
 from components.report.writer import write_report
+from components.reward.base import RewardComponent
 from components.runtime import build, prepare_run_dir, resolved_config, seed_everything, write_json
 
 log = logging.getLogger(__name__)
@@ -77,12 +82,12 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     run_dir = prepare_run_dir()
     write_provenance(run_dir, cfg)  # config_resolved.yaml = what was really evaluated (the report reads it)
     seed_everything(cfg.seed)
-    reward = build(cfg.reward)
-    prompts = build(cfg.prompts)
-    data = build(cfg.data)
-    evaluator = build(cfg.eval, tools=build(cfg.tools))
-    model_component = build(cfg.model)
-    observer = build(cfg.observer)
+    reward: RewardComponent = build(cfg.reward, RewardComponent)
+    prompts: Prompts = build(cfg.prompts, Prompts)
+    data: DataComponent = build(cfg.data, DataComponent)
+    evaluator: Evaluator = build(cfg.eval, Evaluator, tools=build(cfg.tools))
+    model_component: ModelComponent = build(cfg.model, ModelComponent)
+    observer: Observer = build(cfg.observer, Observer)
     splits = data.load(prompts)
     run = finished_run(cfg)  # validate() already checked that its weights are there
     loaded = run.load(model_component) if run is not None else model_component.load()
