@@ -34,6 +34,9 @@ DEEPSPEED = {"zero2", "zero3", "zero3_offload"}
 def launch(config: str, run_dir: Path, *args: str, script: str = "run_pipeline.py",
            kill_step: int | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore", HYDRA_FULL_ERROR="0")
+    # DeepSpeed JIT-compiles its ops through torch's cpp_extension, which runs `ninja` from PATH: the venv's own
+    # (the locked ninja package) is found even when the venv is not activated
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env.pop("RLVR_RUN_DIR", None)
     if kill_step is not None:
         env["RLVR_KILL_AFTER_STEP"] = str(kill_step)
@@ -44,6 +47,7 @@ def launch(config: str, run_dir: Path, *args: str, script: str = "run_pipeline.p
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # a fresh machine compiles DeepSpeed's CPU Adam inside the zero3_offload run (minutes)
 @pytest.mark.parametrize("config", CONFIGS)
 def test_launch_config_trains_resumes_and_evaluates_on_two_cpu_processes(config: str, tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
