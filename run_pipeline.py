@@ -38,6 +38,8 @@ from components.runtime import (
     seed_everything,
     write_json,
 )
+from components.tools.base import ToolProvider
+from components.tools.trajectory import tool_summary
 from components.training.base import TrainingLoop
 from components.training.memory_estimate import check_memory
 from components.validation import validate
@@ -55,10 +57,11 @@ def train(cfg: DictConfig) -> float:
     seed_everything(cfg.seed)
     # Cheap components first, so config errors surface before any model loads.
     reward: RewardComponent = build(cfg.reward, RewardComponent)
-    train_loop: TrainingLoop = build(cfg.train, TrainingLoop, output_dir=str(run_dir))
+    tools: ToolProvider = build(cfg.tools, ToolProvider)  # none = single-turn; else TRL's multi-turn tool loop
+    train_loop: TrainingLoop = build(cfg.train, TrainingLoop, output_dir=str(run_dir), tools=tools)
     prompts: Prompts = build(cfg.prompts, Prompts)
     data: DataComponent = build(cfg.data, DataComponent)
-    evaluator: Evaluator = build(cfg.eval, Evaluator)
+    evaluator: Evaluator = build(cfg.eval, Evaluator, tools=tools)
     model_component: ModelComponent = build(cfg.model, ModelComponent)
     check_memory(model_component, train_loop.args, enforce=cfg.memory_check)  # stop before loading what cannot fit
     observer: Observer = main_process_only(build(cfg.observer, Observer))
@@ -111,6 +114,7 @@ def train(cfg: DictConfig) -> float:
             "run_dir": str(run_dir),
         }
         summary.update(compare(before.samples, after.samples))  # paired bootstrap CI + McNemar p-value
+        summary.update(tool_summary(before.metrics, after.metrics))  # tools/* before -> after; {} without tools
         summary.update({k: v for k, v in result.metrics.items() if k.startswith("power_check/")})  # pre-training
         summary.update(probe.summary())
         if main:  # more room, same problems: does accuracy hold when the model is not cut off?

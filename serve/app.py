@@ -38,6 +38,7 @@ from serve.schemas import (
     request_model,
     validation_message,
 )
+from serve.tool_loop import generate_with_tools
 from serve.worker import EngineProcess
 
 log = logging.getLogger("serve")
@@ -172,6 +173,8 @@ def create_app(cfg: DictConfig, engine: Engine | None = None) -> FastAPI:
         messages = parts.prompts.build(body.prompt)
         rendered, prompt_tokens = engine.render(messages)
         max_new = body.max_new_tokens or limits.default_max_new_tokens
+        if parts.tools is not None and parts.tools.enabled:  # trained with tools: the same multi-turn loop
+            return await generate_with_tools(service, parts.tools, body, messages, max_new)
         job = service.job(rendered, prompt_tokens, max_new, "prompt", num_rollouts=body.num_rollouts, temperature=body.temperature)
         completions = await service.run(job)
         texts = [c.text for c in completions]

@@ -53,6 +53,9 @@ class Rollout(BaseModel):
     answer: str | None = Field(None, description="The answer the reward's verifier extracted, if any")
     completion_tokens: int
     truncated: bool = Field(description="Stopped by max_new_tokens rather than by end of sequence")
+    trajectory: list[dict] | None = Field(None, description="Runs trained with tools: every turn of the episode "
+                                          "(assistant turns with their tool_calls, tool results); response is the "
+                                          "model's own text")
 
 
 class GenerateResponse(BaseModel):

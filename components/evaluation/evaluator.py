@@ -15,12 +15,18 @@ import torch
 from components.evaluation.estimators import any_correct_of_k, best_of_k, maj_at_k, pass_at_k
 from components.evaluation.generation import Generations, generate
 from components.reward.base import CORRECT
+from components.tools.rollout import run_episodes
+from components.tools.trajectory import batch_metrics
 from components.types import EvalResult
 
 
 def as_completions(prompts: list[Any], texts: list[str]) -> list[Any]:
-    """Hand completions to rewards in the shape TRL uses: messages for chat prompts, strings otherwise."""
-    return [text if isinstance(p, str) else [{"role": "assistant", "content": text}] for p, text in zip(prompts, texts)]
+    """Hand completions to rewards in the shape TRL uses: messages for chat prompts, strings otherwise.
+
+    A multi-turn episode (a list of messages, components/tools/rollout.py) is already in that shape.
+    """
+    return [text if isinstance(p, str) or not isinstance(text, str) else [{"role": "assistant", "content": text}]
+            for p, text in zip(prompts, texts)]
 
 
 class TaskEvaluator:
@@ -40,6 +46,7 @@ class TaskEvaluator:
         train_completions_every_steps: int = 0,
         budget_check_factor: float = 2.0,
         budget_check_tolerance: float = 0.1,
+        tools: Any = None,
     ) -> None:
         """n_samples=0: greedy only. n_samples=n: also n sampled completions per problem, scored at each k.
 
@@ -47,6 +54,8 @@ class TaskEvaluator:
         named `format` if configured, else "the verifier could extract an answer".
         probe_every_steps: evaluate greedily on the first probe_samples eval problems every N training
         steps (0 = off) and keep the best adapter by that accuracy in <run_dir>/best_model.
+        tools: the run's ToolSet (injected by the orchestrator); with tools every evaluation runs TRL-style
+        multi-turn episodes (components/tools/rollout.py) and reports tools/* metrics.
         """
         ks = list(k) if k is not None else ([1] if n_samples else [])
         for key, value in (("batch_size", batch_size), ("max_new_tokens", max_new_tokens), ("probe_samples", probe_samples)):
@@ -69,6 +78,7 @@ class TaskEvaluator:
         self.probe_every_steps, self.probe_samples = probe_every_steps, probe_samples
         self.train_completions_every_steps = train_completions_every_steps
         self.budget_check_factor, self.budget_check_tolerance = budget_check_factor, budget_check_tolerance
+        self.tools = tools if tools is not None and tools.enabled else None
 
     def evaluate(self, model: Any, tokenizer: Any, dataset: Any, reward: Any,
                  max_new_tokens: int | None = None) -> EvalResult:
@@ -79,8 +89,8 @@ class TaskEvaluator:
         prompts = [row["prompt"] for row in rows]
         columns = {key: [row[key] for row in rows] for key in rows[0] if key != "prompt"}
         budget = max_new_tokens or self.max_new_tokens
-        gen = generate(model, tokenizer, prompts, self.batch_size, budget)
-        judged = self._judge(reward, prompts, gen.completions, columns)
+        gen = self._generate(model, tokenizer, prompts, self.batch_size, budget)
+        judged = self._judge(reward, prompts, self._answers(gen), columns)
         n = len(rows)
         metrics = {
             "accuracy": sum(c is True for c in judged["correct"]) / n,
@@ -96,11 +106,14 @@ class TaskEvaluator:
             "seconds": gen.seconds,
         }
         metrics.update(judged["per_function_means"])
+        if self.tools:  # tool-call rate, turns per episode, errors, timeouts, malformed calls
+            metrics.update(batch_metrics(gen.trajectories, prefix="tools/"))
         samples = [
             {"index": i, "prompt": prompts[i], "question": row.get("question"), "answer": row.get("answer"),
              "completion": gen.completions[i], "extracted": judged["extracted"][i], "reward": judged["reward"][i],
              "correct": judged["correct"][i], "format_ok": judged["format_ok"][i],
-             "completion_tokens": gen.completion_tokens[i], "truncated": gen.truncated[i]}
+             "completion_tokens": gen.completion_tokens[i], "truncated": gen.truncated[i],
+             **({"trajectory": gen.trajectories[i]} if self.tools else {})}
             for i, row in enumerate(rows)
         ]
         if self.n_samples:
@@ -112,12 +125,12 @@ class TaskEvaluator:
         n = self.n_samples
         with torch.random.fork_rng(devices=[]):  # reproducible, and training's RNG stream is left untouched
             torch.manual_seed(self.seed)
-            gen: Generations = generate(
+            gen: Generations = self._generate(
                 model, tokenizer, prompts, self.batch_size, self.max_new_tokens,
                 temperature=self.temperature, top_p=self.top_p, num_return_sequences=n,
             )
         repeated = [p for p in prompts for _ in range(n)]
-        judged = self._judge(reward, repeated, gen.completions, {c: [v for v in vs for _ in range(n)] for c, vs in columns.items()})
+        judged = self._judge(reward, repeated, self._answers(gen), {c: [v for v in vs for _ in range(n)] for c, vs in columns.items()})
         out: dict[str, list[float]] = {}
         for i, record in enumerate(samples):
             span = slice(i * n, (i + 1) * n)
@@ -138,6 +151,17 @@ class TaskEvaluator:
         metrics["sampled/tokens_per_second"] = gen.tokens_per_second
         metrics["sampled/seconds"] = gen.seconds
         return metrics
+
+    def _generate(self, model: Any, tokenizer: Any, prompts: list[Any], batch_size: int, max_new_tokens: int,
+                  **sampling: Any) -> Any:
+        """Single-turn generations, or with tools multi-turn episodes (same fields, plus `trajectories`)."""
+        if self.tools is None:
+            return generate(model, tokenizer, prompts, batch_size, max_new_tokens, **sampling)
+        return run_episodes(model, tokenizer, prompts, self.tools, batch_size, max_new_tokens, **sampling)
+
+    def _answers(self, gen: Any) -> list[Any]:
+        """What the rewards judge: the text, or the whole episode (tool results are never the model's answer)."""
+        return gen.trajectories if self.tools else gen.completions
 
     def _judge(self, reward: Any, prompts: list[Any], texts: list[str], columns: dict[str, list]) -> dict[str, Any]:
         completions = as_completions(prompts, texts)

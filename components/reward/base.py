@@ -117,13 +117,19 @@ def _param_defaults(fn) -> dict[str, Any]:
 
 
 def completion_text(completion: Any) -> str:
-    """The text of one completion: a string, or TRL's chat form [{"role": "assistant", ...}]."""
+    """The text of one completion: a string, or TRL's chat form [{"role": "assistant", ...}].
+
+    In a multi-turn episode only the model's own turns count: a `tool` turn is what a tool returned, never the
+    model's answer, so a calculator result holding the gold number earns nothing unless the model states it.
+    """
     if isinstance(completion, str):
         return completion
     if isinstance(completion, dict):
         completion = [completion]
     parts = []
     for message in completion or []:
+        if isinstance(message, dict) and message.get("role") == "tool":
+            continue
         content = message.get("content", "") if isinstance(message, dict) else message
         if isinstance(content, list):  # multimodal content parts
             content = "".join(p.get("text", "") for p in content if isinstance(p, dict))

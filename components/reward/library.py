@@ -12,5 +12,6 @@ from components.reward import (  # noqa: F401
     math,
     regression,
     repetition,
+    tool_use,
     yes_no,
 )

@@ -15,6 +15,7 @@ import torch
 
 from components.distributed import needs_cpu_backend, sharding_engine, world_size
 from components.model.zero3 import keep_whole, zero3_params
+from components.tools.training import trainer_tools
 from components.training.batch_checks import check_batch_geometry
 from components.training.checkpoints import checkpoints_dir, latest_checkpoint, resolve_resume
 from components.training.dynamic_sampling import dynamic_blocker
@@ -67,6 +68,7 @@ class GRPOTrainingLoop:
                  merge_lora_for_generation: bool = True, truncated_reward_scale: float = 1.0,
                  dynamic_sampling: bool = False, dynamic_sampling_min_informative: float = 1.0,
                  dynamic_sampling_max_rounds: int = 4, power_check: PowerCheckSettings | dict | None = None,
+                 tools: Any = None,
                  **grpo_args: Any) -> None:
         from trl import GRPOConfig
 
@@ -87,6 +89,7 @@ class GRPOTrainingLoop:
         changed = {k: v for k, v in grpo_args.items() if v != defaults[k]}
         check_batch_geometry(changed, defaults, world_size=int(os.environ.get("WORLD_SIZE", "1")))
         self.output_dir = Path(output_dir)
+        self.tools = tools  # a ToolSet (components/tools/) injected by the orchestrator; None or empty = single-turn
         self.save_final_model = save_final_model
         self.preflight, self.preflight_steps, self.preflight_max_truncated = preflight, preflight_steps, preflight_max_truncated
         self.guards = guards if isinstance(guards, GuardSettings) else GuardSettings(**(guards or {}))
@@ -132,6 +135,7 @@ class GRPOTrainingLoop:
         power = self.power_check.run(loaded, train_dataset, reward, self.args, self.output_dir,  # before any step
                                      self.resume_from is not None, self.truncated_reward_scale)
         callbacks = [guard, *([preflight] if preflight else []), *callbacks]
+        tools = trainer_tools(self.tools, self.args, loaded.tokenizer, train_dataset)  # {} without tools
         trainer = trainer_class(
             model=loaded.model,
             reward_funcs=list(reward.funcs),
@@ -140,6 +144,7 @@ class GRPOTrainingLoop:
             processing_class=loaded.tokenizer,
             peft_config=loaded.peft_config,
             callbacks=callbacks,
+            **tools,
         )
         output = trainer.train(resume_from_checkpoint=str(self.resume_from) if self.resume_from else None)
         failure = preflight.failure if preflight else None
@@ -169,7 +174,8 @@ class GRPOTrainingLoop:
                 log.warning("train.prune_zero_signal is off for this run: %s", blocker)
             prune = blocker is None
         return grpo_trainer_class(prune, self.merge_lora_for_generation and not self._sharded(),
-                                  self.truncated_reward_scale, self.dynamic_sampling)
+                                  self.truncated_reward_scale, self.dynamic_sampling,
+                                  tool_metrics=bool(self.tools and self.tools.enabled))
 
     def _sharded(self) -> bool:
         # FSDP / DeepSpeed shard the weights a merged copy would need in full: generate unmerged there.
