@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from functools import lru_cache
 
@@ -32,7 +33,9 @@ def _canonical(expr) -> str:
 def _parse_gold(gold: str, timeout: int):
     from math_verify import parse
 
-    text = gold if ("$" in gold or "\\boxed" in gold or "\\(" in gold) else f"${gold}$"
+    # an escaped "\\$" (MATH's "\\$18.90") is a dollar sign, not a math delimiter: such a gold is wrapped too
+    delimited = re.search(r"(?<!\\)\$", gold) or "\\boxed" in gold or "\\(" in gold
+    text = gold if delimited else f"${gold}$"
     return parse(text, parsing_timeout=timeout)
 
 

@@ -116,3 +116,15 @@ def test_humaneval_whole_function_completions_pass() -> None:
     cols = dict(code_prompt=[r["prompt"] for r in rows], test=[r["test"] for r in rows],
                 entry_point=[r["entry_point"] for r in rows])
     assert code(whole, **cols, timeout_s=10) == [1.0] * len(rows)
+
+
+def test_math500_gold_answers_boxed_score_full_marks() -> None:
+    # every MATH-500 gold, boxed as a model would write it, verifies against itself (math-verify), including
+    # golds with an escaped dollar sign ("\$18.90") that used to be unparseable (n/a)
+    from components.reward.math import math_reward
+
+    rows = [json.loads(line) for line in shared_data("math500/test.jsonl").read_text().splitlines()]
+    golds = [r["answer"] for r in rows]
+    verdicts = math_reward.judge([f"So the answer is $\\boxed{{{g}}}$." for g in golds], answer=golds)
+    assert [g for g, v in zip(golds, verdicts) if v.status != "correct"] == []
+    assert math_reward(["\\boxed{18.90}", "\\boxed{19}"], answer="\\$18.90") == [1.0, 0.0]
