@@ -51,11 +51,17 @@ def test_gpu_presets_keep_their_model_without_the_overlay() -> None:
     assert compose(["experiment=gsm8k_gemma3_1b"]).model.model_name_or_path == "unsloth/gemma-3-1b-it"
 
 
-def test_every_experiment_runs_in_smoke_mode(tmp_path: Path) -> None:
+BENCHMARK_RUNS = sorted(f"{b}_smollm2" for b in BENCHMARKS)
+
+
+@pytest.mark.parametrize("group", ["benchmarks", "others"])
+def test_every_experiment_runs_in_smoke_mode(group: str, tmp_path: Path) -> None:
     names = [n for n in EXPERIMENTS if n not in NEEDS_SHARED or (SHARED_DATA / NEEDS_SHARED[n]).exists()]
+    names = [n for n in names if (n in BENCHMARK_RUNS) == (group == "benchmarks")]
     plain = [n for n in names if n not in SMOKE_EXTRA]
-    # One multirun process for all of them: the heavy imports are paid once.
-    proc = run_pipeline("-m", f"experiment={','.join(plain)}", "+experiment@_global_=smoke",
+    # One multirun process per group: the heavy imports are paid once. The tiny model's eval replies are cut
+    # to 16 tokens (the recipes' budgets, up to 1,024, only cost time here: the wiring is what is tested).
+    proc = run_pipeline("-m", f"experiment={','.join(plain)}", "+experiment@_global_=smoke", "eval.max_new_tokens=16",
                         f"hydra.sweep.dir={tmp_path}", timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     for num, name in enumerate(plain):
@@ -64,7 +70,7 @@ def test_every_experiment_runs_in_smoke_mode(tmp_path: Path) -> None:
         assert f"experiment={name}" in (tmp_path / str(num) / ".hydra" / "overrides.yaml").read_text()
     for name in (n for n in names if n in SMOKE_EXTRA):
         run_dir = tmp_path / name
-        proc = run_pipeline(f"experiment={name}", "+experiment@_global_=smoke", SMOKE_EXTRA[name],
-                            f"hydra.run.dir={run_dir}", timeout=600)
+        proc = run_pipeline(f"experiment={name}", "+experiment@_global_=smoke", "eval.max_new_tokens=16",
+                            SMOKE_EXTRA[name], f"hydra.run.dir={run_dir}", timeout=600)
         assert proc.returncode == 0, proc.stderr[-3000:]
         assert json.loads((run_dir / "summary.json").read_text())["global_step"] == 1, name
