@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +12,9 @@ import torch
 
 from components.model.merged_lora import merged_lora
 from components.model.zero3 import whole_weights
+
+log = logging.getLogger(__name__)
+PROGRESS_EVERY_S = 30.0  # a progress line at most this often: evaluation of hundreds of prompts takes minutes
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,7 @@ def generate(
     texts, lengths, truncated = [], [], []
     sampling = temperature > 0
     eos_ids = {tokenizer.eos_token_id, tokenizer.pad_token_id}
-    start = time.perf_counter()
+    start = last_progress = time.perf_counter()
     try:
         # ZeRO-3: whole weights gathered once (model/zero3.py); else LoRA folded into a copy of W, one matmul
         # per layer (model/merged_lora.py)
@@ -71,6 +75,11 @@ def generate(
                     lengths.append(length)
                     truncated.append(length >= max_new_tokens)
                     texts.append(tokenizer.decode(row[:length], skip_special_tokens=True))
+                now = time.perf_counter()
+                if now - last_progress >= PROGRESS_EVERY_S and len(texts) < len(prompts) * num_return_sequences:
+                    last_progress = now
+                    log.info("generation: %d/%d prompts, %.1f tokens/s", min(i + prompts_per_batch, len(prompts)),
+                             len(prompts), sum(lengths) / (now - start))
     finally:
         model.train(was_training)
     return Generations(texts, lengths, truncated, time.perf_counter() - start)
