@@ -241,11 +241,33 @@ def check_cross_fields(values: Mapping[str, Any], keys: tuple[str, ...] | None =
     check_4bit(model)
 
 
+def check_choices(cfg: DictConfig) -> None:
+    """A name with no YAML for an optional group (`experiment=typo`) is dropped by Hydra without a word: refuse it."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if HydraConfig.initialized():
+        choices = HydraConfig.get().runtime.choices
+        sources = HydraConfig.get().runtime.config_sources
+    else:  # composed by hand (compose(..., return_hydra_config=True)) or a plain config without `hydra:`
+        choices = OmegaConf.select(cfg, "hydra.runtime.choices", default=None) or {}
+        sources = OmegaConf.select(cfg, "hydra.runtime.config_sources", default=None) or []
+    # Every file:// dir Hydra searched (hydra.searchpath adds a user's own conf dir beside conf/).
+    search = [CONF_DIR, *(Path(str(s.path).removeprefix("file://")) for s in sources if s.schema == "file")]
+    for key, choice in choices.items():
+        group = str(key).split("@")[0]
+        if "/" in group or not isinstance(choice, str) or not (CONF_DIR / group).is_dir():
+            continue
+        if not any((root / group / f"{choice}.yaml").is_file() for root in search):
+            options = ", ".join(sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml")))
+            raise ValueError(f"{group}={choice}: there is no conf/{group}/{choice}.yaml; choose one of {options}")
+
+
 def validate(cfg: DictConfig, modes: Mapping[str, Any] | None = None, mode: str | None = None) -> None:
     """Raise a one-line ValueError naming the key for the first problem found; return quietly otherwise.
 
     `mode` defaults to the config's `mode` key; `modes` (the entry point's table) limits which are accepted.
     """
+    check_choices(cfg)
     mode = mode or str(cfg.get("mode", "train"))
     accepted = list(modes) if modes is not None else list(MODE_KEYS)
     if mode not in accepted or mode not in MODE_KEYS:

@@ -62,6 +62,7 @@ CASES = [  # (overrides, the key the one-line message must name)
     (["eval.max_samples=0"], "eval.max_samples"),
     (["seed=-1"], "seed"),
     (["seed=abc"], "seed"),
+    (["experiment=no_such_experiment"], "experiment=no_such_experiment"),  # an optional group: Hydra alone ignores it
 ]
 
 

@@ -350,6 +350,13 @@ def check_bench(cmd: Command, args: list[str], monkeypatch) -> None:
     out = run([args[0], args[1], *shown, "--help"], cmd)
     unknown = [a.split("=")[0] for a in shown if a.startswith("--") and a.split("=")[0] not in out]
     assert not unknown, f"{cmd.text}: {args[1]} has no {unknown} (its --help:\n{out})"
+    flag, pipeline = None, []
+    for arg in shown:  # positional key=value arguments are pipeline overrides (overhead.py, power_check.py)
+        flag = arg if arg.startswith("-") else flag
+        if "=" in arg and not arg.startswith("-") and flag not in ("--overrides", "--variant"):
+            pipeline.append(arg)
+    if pipeline:
+        validate_pipeline(pipeline, monkeypatch)
     for i, arg in enumerate(shown[:-1]):  # the Hydra overrides a benchmark passes on must compose and validate
         value = shown[i + 1]
         if arg == "--variant" and ":" in value and "=" in value:
