@@ -9,7 +9,9 @@ to the fewer decimal places of the two (a "14.5" answer for 0.14464 x 100 = 14.4
 not: like PoT, which reads numbers as floats, a whole number counts as one decimal place). Written here
 on exact decimals because PoT's float ``str()`` precision count is an artefact (14.464000000000002);
 ties round half away from zero (4.365 -> 4.37), as a person rounds, where PoT's float result at a tie
-depends on binary noise.
+depends on binary noise. Kept from PoT, knowingly: its leniency on coarse answers -- "1" is right for a gold of
+101, read as 101% = 1.01 and rounded to the prediction's one place (a stricter rule also rejected fair answers
+such as "1.20%" for 0.01197, whose trailing zero a number parser cannot see).
 The final number is found as the gsm8k reward finds it (the last explicit answer marker, else the last number).
 """
 
@@ -56,6 +58,8 @@ def finqa_equal(pred: Fraction, gold: Fraction, *, include_percentage: bool = Tr
     >>> g = Fraction("0.14464")
     >>> [finqa_equal(Fraction(p), g) for p in ("14.46", "0.1446", "14.5", "14", "0.15")]
     [True, True, True, False, False]
+    >>> finqa_equal(Fraction(1), Fraction(101))  # PoT's leniency, kept
+    True
     """
     candidates = [gold / 100, gold, gold * 100] if include_percentage else [gold]
     for item in candidates:

@@ -24,6 +24,8 @@ from tests.conftest import shared_data
     ("0.15", "0.14464", False), ("94", "94", True), ("94.0", "94", True), ("93.92", "94", True),  # within rel 1e-3
     ("93", "94", False), ("9400", "94", True),   # gold x 100 (a fraction read as a percent) -- PoT accepts it
     ("-1.9", "-1.9", True), ("1.9", "-1.9", False), ("0.5", "50", True), ("2057", "2057.0", True),
+    ("1", "101", True),    # PoT's leniency, kept: 101 / 100 = 1.01 rounds to the prediction's one place
+    ("0.14", "0.14464", True), ("1.01", "101", True), ("2", "101", False),
 ])
 def test_finqa_equal_follows_program_of_thoughts(pred, gold, ok) -> None:
     assert finqa_equal(Fraction(pred.rstrip("%")), Fraction(gold)) is ok
