@@ -18,9 +18,10 @@ command of a kind no class below covers fails `test_every_command_has_a_class` u
 Substitutions, the same in every class: a placeholder run dir (`outputs/<date>/<time>`, `<run>`, `<run_dir>`,
 `outputs/2025-01-01/12-00-00`) becomes the tiny run this test trains first (the README's own
 `model_component=tiny_random train.max_steps=2`; its final model doubles as `best_model/`); `...`,
-`<overrides>`, `[overrides]` and `key=...` are dropped; executed pipeline runs get `hydra.run.dir=<tmp>` so
-nothing lands in the repo; a server's port becomes a free one; `mode=score` runs in a scratch dir holding the
-`in.jsonl` it names (three GSM8K-style rows); `python -m components.sweep.summary` gets a one-job sweep dir.
+`<overrides>`, `[overrides]` and `key=...` are dropped; `<N>`/`<K>` become 8/4; `[optional parts]` are kept;
+executed pipeline runs get `hydra.run.dir=<tmp>` so nothing lands in the repo; a server's port becomes a free
+one; `mode=score` runs in a scratch dir holding the `in.jsonl` it names (three GSM8K-style rows);
+`python -m components.sweep.summary` gets a one-job sweep dir.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ for _cmd in all_commands():
     COMMANDS.setdefault(_cmd.text, []).append(_cmd)
 
 RUN_DIR_PLACEHOLDERS = ("outputs/<date>/<time>", "outputs/2025-01-01/12-00-00", "outputs/<run>", "<run_dir>", "<run>")
+NUMBER_PLACEHOLDERS = {"<N>": "8", "<K>": "4"}  # a template's counts (RECIPE_NOTES' probe command): small values
 DROPPED = {"...", "<overrides>", "[overrides]", "<sweep_dir>"}  # a sweep dir: the module check makes its own
 ALLOWED = {  # pattern (re.search on Command.text) -> why the command is not run by a test
     r"^docker (build|run) ": "needs a Docker daemon (CI has none); tests/serve/test_deploy.py checks both Dockerfiles",
@@ -104,8 +106,14 @@ def substitute(args: tuple[str, ...], run_dir: Path) -> list[str]:
     for arg in args:
         if arg in DROPPED or arg.endswith("=..."):
             continue
+        if arg.startswith("[") and arg.count("[") > arg.count("]"):  # `[a b]`: an optional part, checked as given
+            arg = arg[1:]
+        if arg.endswith("]") and arg.count("]") > arg.count("["):
+            arg = arg[:-1]
         for placeholder in RUN_DIR_PLACEHOLDERS:
             arg = arg.replace(placeholder, str(run_dir))
+        for placeholder, value in NUMBER_PLACEHOLDERS.items():
+            arg = arg.replace(placeholder, value)
         assert not re.search(r"<[\w ]+>", arg), f"unknown placeholder in {arg!r}: add it to RUN_DIR_PLACEHOLDERS/DROPPED"
         out.append(arg)
     return out
