@@ -9,6 +9,7 @@ tests/docs/test_notebooks.py), so a command another engineer adds to any doc is 
             with a known program (a tree or a diagram is not a command)
     inline  `python run_pipeline.py ...`: a span whose first word (after VAR=value) is a known program and that
             has an argument (`make run` is a command, `python` alone is a word), or any `scripts/*.sh`
+    both    `.venv/bin/<program>` counts as the program; `<a|b|c>` alternatives give one command per option
 """
 
 from __future__ import annotations
@@ -57,11 +58,18 @@ def doc_files() -> list[Path]:
 
 
 def _is_program(word: str) -> bool:
-    return word in PROGRAMS or bool(re.fullmatch(r"(\./)?scripts/[\w./-]+\.sh", word))
+    return word.removeprefix(".venv/bin/") in PROGRAMS or bool(re.fullmatch(r"(\./)?scripts/[\w./-]+\.sh", word))
+
+
+ALTERNATIVES = re.compile(r"<([\w.-]+(?:\|[\w.-]+)+)>")  # `conf/accelerate/<ddp|fsdp>.yaml`: one command each
 
 
 def _split(line: str, where: str, inline: bool) -> list[Command]:
     """One shell line -> its commands (env prefix, argv, redirect); [] when it is not a command."""
+    choice = ALTERNATIVES.search(line)
+    if choice:
+        return [cmd for option in choice.group(1).split("|")
+                for cmd in _split(line[:choice.start()] + option + line[choice.end():], where, inline)]
     lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|")
     lexer.whitespace_split = True
     tokens = list(lexer)  # raises ValueError on unbalanced quotes

@@ -79,7 +79,7 @@ def allowed(cmd: Command) -> str | None:
 
 
 def kind(cmd: Command) -> str:
-    a = cmd.argv
+    a = (cmd.argv[0].removeprefix(".venv/bin/") if cmd.argv[0] not in PYTHONS else cmd.argv[0], *cmd.argv[1:])
     if allowed(cmd):
         return "allowed"
     if a[0] in PYTHONS and a[1:2] == ("run_pipeline.py",):
@@ -181,9 +181,14 @@ def world_size(launcher: list[str]) -> int:
     def value(*names: str) -> str | None:
         return next((launcher[i + 1] for i, a in enumerate(launcher[:-1]) if a in names), None)
 
-    per_node = value("--num_processes", "--num-processes", "--nproc_per_node", "--nproc-per-node") or "1"
-    nodes = value("--nnodes") if launcher[0] == "torchrun" else None
-    return int(per_node) * (int(nodes) if nodes and nodes.isdigit() else 1)
+    per_node = value("--num_processes", "--num-processes", "--nproc_per_node", "--nproc-per-node")
+    config = value("--config_file", "--config-file")
+    if per_node is None and config and (REPO / config).is_file():  # accelerate: the config file's count
+        import yaml
+
+        per_node = str((yaml.safe_load((REPO / config).read_text()) or {}).get("num_processes", 1))
+    nodes = value("--nnodes") if launcher[0].endswith("torchrun") else None
+    return int(per_node or 1) * (int(nodes) if nodes and nodes.isdigit() else 1)
 
 
 def free_port() -> int:
