@@ -63,6 +63,8 @@ ALLOWED = {  # pattern (re.search on Command.text) -> why the command is not run
                                   "in the repo); the recipe's own `python run_pipeline.py ...` lines are validated",
     r"^(\.venv/bin/)?python -m pytest |^pytest ": "runs part of this test suite, which `make test` (CI) runs whole; "
                                                 "the file it names is checked to exist",
+    r"^(\.venv/bin/)?mkdocs serve$": "a preview server that runs until stopped; the site it serves is built --strict by "
+                                     "tests/docs/test_docs_build.py",
     r"^python -I -S$": "the flags the code sandbox starts its child interpreter with, not a command to type",
     r"^git archive$": "names the git command a benchmark copied the tree with, not a command to type",
     r"^accelerate launch( --config_file)?$|^torchrun --nproc_per_node 2$|^accelerate launch --cpu --num_processes 2 "
