@@ -18,6 +18,7 @@ GROUPS = {
     "evaluation_component": "eval",
     "observer_component": "observer",
     "prompts": "prompts",
+    "tools_component": "tools",
 }
 OPTIONS = [(group, path.stem) for group in GROUPS for path in sorted((CONF_DIR / group).glob("*.yaml"))]
 EXPERIMENTS = sorted(path.stem for path in (CONF_DIR / "experiment").glob("*.yaml"))

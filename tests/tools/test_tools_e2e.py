@@ -1,8 +1,8 @@
 """Tiny-model end to end with tools: TRL's multi-turn loop runs tool calls during GRPO steps, evaluation runs the
 same loop, and the pipeline wires the group from YAML.
 
-A random tiny model never writes a well-formed tool call, so the first test teaches it one (a few hundred
-supervised steps on one reply, about a second) before GRPO: rollouts then really call the calculator, get its
+A random tiny model never writes a well-formed tool call, so the first test teaches it one (supervised steps on
+its 16 train and eval prompts) before GRPO: rollouts then really call the calculator, get its
 result in a `tool` turn and generate another turn.
 """
 
@@ -14,11 +14,13 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
+from components.reward.reward_set import RewardSet
 from tests.conftest import TINY_TRAIN, compose, run_pipeline
 
 CALL = '<tool_call>{"name": "calculator", "arguments": {"expression": "6*7"}}</tool_call>'
-OVERRIDES = [*TINY_TRAIN, "tools_component=calculator", "train.max_completion_length=128", "train.logging_steps=1",
-             "train.save_final_model=false", "train.preflight=false", "eval.max_new_tokens=128", "eval.batch_size=8"]
+OVERRIDES = [*TINY_TRAIN, "tools_component=calculator", "train.max_completion_length=96", "train.logging_steps=1",
+             "train.save_final_model=false", "train.preflight=false", "eval.max_new_tokens=96", "eval.batch_size=8",
+             "data.num_train=8"]  # GRPO then samples only prompts the model was taught the call on
 
 
 def teach_the_call(loaded, prompts, tools) -> None:
@@ -34,12 +36,12 @@ def teach_the_call(loaded, prompts, tools) -> None:
     mask = (labels != -100) | (torch.arange(width) < torch.tensor([len(r) for r in rows])[:, None])
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
     model.train()
-    for _ in range(400):
+    for _ in range(200):
         loss = model(input_ids=ids, attention_mask=mask.long(), labels=labels).loss
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        if loss.item() < 0.002:
+        if loss.item() < 0.01:
             break
 
 
@@ -53,7 +55,9 @@ def test_grpo_steps_with_tool_calls_and_multi_turn_rollouts(tmp_path):
     loaded = instantiate(cfg.model).load()
     tools.prepare(loaded.tokenizer)
     teach_the_call(loaded, list(splits.train["prompt"]) + list(splits.eval["prompt"]), tools.functions())
-    reward = instantiate(cfg.reward)
+    # Correctness, plus the episode-level tool_use reward: episodes that called the tool and then answered earn
+    # more than malformed ones, so GRPO's groups carry a reward spread and the LoRA weights must move.
+    reward = RewardSet([{"name": "gsm8k", "weight": 1.0, "params": {}}, {"name": "tool_use", "weight": 1.0, "params": {}}])
 
     evaluator = instantiate(cfg.eval, tools=tools)
     before = evaluator.evaluate(loaded.model, loaded.tokenizer, splits.eval, reward)
@@ -69,7 +73,6 @@ def test_grpo_steps_with_tool_calls_and_multi_turn_rollouts(tmp_path):
             logged.append(dict(logs or {}))
 
     train_loop = instantiate(cfg.train, output_dir=str(tmp_path), tools=tools)
-    lora_before = {n: p.detach().clone() for n, p in loaded.model.named_parameters()}
     result = train_loop.fit(loaded, splits.train, reward, callbacks=[Catch()])
     assert result.global_step == 2
     steps = [entry for entry in logged if "tools/call_frequency" in entry]
@@ -78,9 +81,9 @@ def test_grpo_steps_with_tool_calls_and_multi_turn_rollouts(tmp_path):
     assert max(entry["tools/turns_per_episode"] for entry in steps) > 1  # ...and generated after the results
     assert all(entry["tools/error_rate"] == 0 for entry in steps)  # 6*7 always evaluates
     assert all(torch.isfinite(torch.tensor(entry["loss"])) for entry in steps if "loss" in entry)
-    changed = any(not torch.equal(p, lora_before[n]) for n, p in result.model.named_parameters() if n in lora_before)
-    lora = [p for n, p in result.model.named_parameters() if "lora_" in n]
-    assert lora and changed
+    lora_b = [p for n, p in result.model.named_parameters() if "lora_B" in n]
+    assert lora_b and any(p.abs().sum() > 0 for p in lora_b)  # LoRA B starts at zero: a GRPO step moved it
+    assert any(entry.get("rewards/tool_use/mean", 0) > 0 for entry in steps)  # the episode-level reward paid
 
 
 @pytest.mark.parametrize("tools_component", ["calculator"])
