@@ -150,6 +150,8 @@ class TaskEvaluator:
         metrics["sampled/truncation_rate"] = sum(gen.truncated) / len(gen.truncated)
         metrics["sampled/tokens_per_second"] = gen.tokens_per_second
         metrics["sampled/seconds"] = gen.seconds
+        if self.tools:  # the same tools/* metrics over the sampled episodes
+            metrics.update(batch_metrics(gen.trajectories, prefix="sampled/tools/"))
         return metrics
 
     def _generate(self, model: Any, tokenizer: Any, prompts: list[Any], batch_size: int, max_new_tokens: int,
