@@ -23,6 +23,7 @@ GROUPS = {
     "reward": "reward_component",
     "evaluation": "evaluation_component",
     "observer": "observer_component",
+    "tools": "tools_component",
 }
 
 
