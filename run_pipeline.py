@@ -1,8 +1,8 @@
 """RLVR training pipeline entry point: compose the config, build the six components, run the recipe.
 
-    python run_pipeline.py                                  # default CPU run (SmolLM2 + LoRA, arithmetic)
-    python run_pipeline.py model_component=tiny_random train.max_steps=2
-    python run_pipeline.py -m train.learning_rate=1e-5,3e-5 # Hydra multirun sweep
+python run_pipeline.py                                  # default CPU run (SmolLM2 + LoRA, arithmetic)
+python run_pipeline.py model_component=tiny_random train.max_steps=2
+python run_pipeline.py -m train.learning_rate=1e-5,3e-5 # Hydra multirun sweep
 """
 
 from __future__ import annotations

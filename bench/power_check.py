@@ -34,11 +34,22 @@ def main(overrides: list[str]) -> None:
     samples = int(settings.samples or args.num_generations)
     batch = int(settings.batch_size or max(args.generation_batch_size or 1, samples))
     start = time.perf_counter()
-    found = run_power_check(loaded.model, loaded.tokenizer, splits.train, reward, prompts=int(settings.prompts),
-                            samples=samples, group_size=args.num_generations, temperature=args.temperature,
-                            top_p=args.top_p, max_new_tokens=args.max_completion_length, batch_size=batch,
-                            truncated_reward_scale=loop.truncated_reward_scale,
-                            min_informative=settings.min_informative, seed=args.seed)
+    found = run_power_check(
+        loaded.model,
+        loaded.tokenizer,
+        splits.train,
+        reward,
+        prompts=int(settings.prompts),
+        samples=samples,
+        group_size=args.num_generations,
+        temperature=args.temperature,
+        top_p=args.top_p,
+        max_new_tokens=args.max_completion_length,
+        batch_size=batch,
+        truncated_reward_scale=loop.truncated_reward_scale,
+        min_informative=settings.min_informative,
+        seed=args.seed,
+    )
     print(f"power check: {time.perf_counter() - start:.1f} s wall, batch {batch}, overrides {overrides}")
     for key, value in found.items():
         print(f"  {key}: {value}")

@@ -25,8 +25,11 @@ from pathlib import Path
 
 from common import TINY, compose, median, print_machine
 
-PHASES = {"generation": "_generate_single_turn", "reward": "_calculate_rewards",
-          "logprob_forward": "_get_per_token_logps_and_entropies"}
+PHASES = {
+    "generation": "_generate_single_turn",
+    "reward": "_calculate_rewards",
+    "logprob_forward": "_get_per_token_logps_and_entropies",
+}
 
 
 def timed(fn, bucket: dict, name: str):
@@ -36,6 +39,7 @@ def timed(fn, bucket: dict, name: str):
             return fn(*args, **kwargs)
         finally:
             bucket[name] += time.perf_counter() - start
+
     return wrapper
 
 
@@ -78,9 +82,15 @@ def run_variant(base: list[str], overrides: list[str], steps: int, torch_profile
                 self.prof.__exit__(None, None, None)
                 print(self.prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15), flush=True)
 
-    trainer = loop.trainer_class(loaded)(model=loaded.model, reward_funcs=list(reward.funcs), args=loop.args,
-                          train_dataset=splits.train, processing_class=loaded.tokenizer,
-                          peft_config=loaded.peft_config, callbacks=[PhaseClock()])
+    trainer = loop.trainer_class(loaded)(
+        model=loaded.model,
+        reward_funcs=list(reward.funcs),
+        args=loop.args,
+        train_dataset=splits.train,
+        processing_class=loaded.tokenizer,
+        peft_config=loaded.peft_config,
+        callbacks=[PhaseClock()],
+    )
     for phase, method in PHASES.items():
         setattr(trainer, method, timed(getattr(trainer, method), bucket, phase))
     generate = trainer._generate_single_turn
@@ -124,11 +134,17 @@ def main() -> None:
         tokens, wall = sum(row.get("tokens", 0) for row in got), sum(row["wall"] for row in got)
         med["tokens_per_step_second"] = tokens / wall  # generated completion tokens per second of step wall time
         ref = ref or med["wall"]
-        result["variants"][name] = {"overrides": variants[name], "median_s": med, "n": len(got),
-                                    "wall_vs_first": med["wall"] / ref}
+        result["variants"][name] = {
+            "overrides": variants[name],
+            "median_s": med,
+            "n": len(got),
+            "wall_vs_first": med["wall"] / ref,
+        }
         shares = ", ".join(f"{k} {med[k]:.2f}s ({med[k] / med['wall']:.0%})" for k in keys[1:])
-        print(f"{name}: step {med['wall']:.2f}s (x{med['wall'] / ref:.2f} vs first variant), "
-              f"{med['tokens_per_step_second']:.1f} generated tokens/s of step time = {shares}")
+        print(
+            f"{name}: step {med['wall']:.2f}s (x{med['wall'] / ref:.2f} vs first variant), "
+            f"{med['tokens_per_step_second']:.1f} generated tokens/s of step time = {shares}"
+        )
     result["machine_after"] = print_machine()
     if opts.out:
         opts.out.write_text(json.dumps(result, indent=2) + "\n")

@@ -63,14 +63,10 @@ def math_completions(rows: int, symbolic_share: float) -> tuple[list[str], list[
     for i in range(len(completions)):
         if rng.random() < symbolic_share:
             pred, gold = rng.choice(SYMBOLIC)
-            completions[i] = (
-                f"We simplify the expression.\nTherefore the answer is $\\boxed{{{pred}}}$."
-            )
+            completions[i] = f"We simplify the expression.\nTherefore the answer is $\\boxed{{{pred}}}$."
             golds[i] = gold
         elif "\\boxed" not in completions[i]:  # math-style: every completion ends in a box
-            completions[i] = (
-                completions[i].rsplit("\n", 1)[0] + f"\nSo the answer is $\\boxed{{{golds[i]}}}$."
-            )
+            completions[i] = completions[i].rsplit("\n", 1)[0] + f"\nSo the answer is $\\boxed{{{golds[i]}}}$."
     return completions, golds
 
 
@@ -135,8 +131,7 @@ def bench_startup(isolations: list[str], runs: int = 40) -> list[dict]:
             assert run_program("pass", isolation="required" if iso == "on" else "off").passed
             walls[iso].append(time.perf_counter() - start)
     return [
-        {"reward": f"empty program (bwrap {iso})", "median_ms": statistics.median(w) * 1e3}
-        for iso, w in walls.items()
+        {"reward": f"empty program (bwrap {iso})", "median_ms": statistics.median(w) * 1e3} for iso, w in walls.items()
     ]
 
 
@@ -181,19 +176,13 @@ def main() -> None:
     if args.only in ("all", "text"):
         results += [bench_text(*spec(), args.repeats) for spec in text]
     if args.only in ("all", "code"):
-        results += [
-            bench_code(w, iso, args.repeats) for iso in args.isolation for w in args.code_workers
-        ]
+        results += [bench_code(w, iso, args.repeats) for iso in args.isolation for w in args.code_workers]
         results += bench_startup(args.isolation)
     for r in results:
         if "median_ms" in r:
             print(f"{r['reward']:<34} {r['median_ms']:.1f} ms wall per program (median of 40)")
             continue
-        extra = (
-            f", {r['per_cpu_s']:,.0f}/CPU-s"
-            if "per_cpu_s" in r
-            else f", {r['passed']}/{r['n']} passed"
-        )
+        extra = f", {r['per_cpu_s']:,.0f}/CPU-s" if "per_cpu_s" in r else f", {r['passed']}/{r['n']} passed"
         print(f"{r['reward']:<34} n={r['n']:<5} {r['per_s_wall']:>10,.1f}/s wall{extra}")
 
 

@@ -49,12 +49,18 @@ def main() -> None:
     model, tokenizer = loaded.model.eval(), loaded.tokenizer
     with open(opts.gsm8k) as f:
         question = json.loads(f.readline())["question"]
-    ids = tokenizer.apply_chat_template([{"role": "user", "content": question}], add_generation_prompt=True,
-                                        return_tensors="pt", return_dict=True)["input_ids"]
+    ids = tokenizer.apply_chat_template(
+        [{"role": "user", "content": question}], add_generation_prompt=True, return_tensors="pt", return_dict=True
+    )["input_ids"]
     group = ids.repeat(opts.group_size, 1)
     n = opts.max_new_tokens
-    common = dict(do_sample=True, max_new_tokens=n, min_new_tokens=n, pad_token_id=tokenizer.eos_token_id,
-                  attention_mask=torch.ones_like(group))
+    common = dict(
+        do_sample=True,
+        max_new_tokens=n,
+        min_new_tokens=n,
+        pad_token_id=tokenizer.eos_token_id,
+        attention_mask=torch.ones_like(group),
+    )
     eager_forward = model.forward
     compiled_forward = torch.compile(eager_forward, dynamic=False) if "static_compile" in opts.arms else None
 

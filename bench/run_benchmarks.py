@@ -29,12 +29,40 @@ from typing import Any
 
 from common import REPO, machine
 
-BENCHMARKS = ["gsm8k_smollm2", "math500_smollm2", "finqa_smollm2", "mbpp_smollm2", "nq_open_smollm2",
-              "boolq_smollm2", "default"]
-COLUMNS = ["benchmark", "status", "model", "steps", "eval_max_new_tokens", "eval_problems", "grader",
-           "accuracy_before", "accuracy_after", "gain", "gain_ci_low", "gain_ci_high", "mcnemar_p",
-           "truncation_before", "truncation_after", "baseline_pass_at_k", "baseline_k", "expected_informative_share",
-           "zero_signal_share", "wall_s", "cost_usd", "run_dir", "note"]
+BENCHMARKS = [
+    "gsm8k_smollm2",
+    "math500_smollm2",
+    "finqa_smollm2",
+    "mbpp_smollm2",
+    "nq_open_smollm2",
+    "boolq_smollm2",
+    "default",
+]
+COLUMNS = [
+    "benchmark",
+    "status",
+    "model",
+    "steps",
+    "eval_max_new_tokens",
+    "eval_problems",
+    "grader",
+    "accuracy_before",
+    "accuracy_after",
+    "gain",
+    "gain_ci_low",
+    "gain_ci_high",
+    "mcnemar_p",
+    "truncation_before",
+    "truncation_after",
+    "baseline_pass_at_k",
+    "baseline_k",
+    "expected_informative_share",
+    "zero_signal_share",
+    "wall_s",
+    "cost_usd",
+    "run_dir",
+    "note",
+]
 
 
 def _json(path: Path) -> dict[str, Any]:
@@ -91,19 +119,26 @@ def row_from_run(run_dir: Path, name: str | None = None, note: str = "", wall_s:
         model = (config.get("model") or {}).get("model_name_or_path") or model
     after = _json(run_dir / "eval_after.json")
     row.update(
-        status=summary.get("status", "finished"), model=str(model).rsplit("/", 1)[-1] if model else None,
-        steps=summary.get("global_step"), eval_problems=after.get("num_samples", before.get("num_samples")),
+        status=summary.get("status", "finished"),
+        model=str(model).rsplit("/", 1)[-1] if model else None,
+        steps=summary.get("global_step"),
+        eval_problems=after.get("num_samples", before.get("num_samples")),
         eval_max_new_tokens=summary.get("eval_max_new_tokens", before.get("max_new_tokens")),
-        grader=summary.get("grader"), accuracy_before=summary.get("accuracy_before", before.get("accuracy")),
-        accuracy_after=summary.get("accuracy_after"), gain=summary.get("accuracy_gain"),
-        gain_ci_low=summary.get("accuracy_gain_ci_low"), gain_ci_high=summary.get("accuracy_gain_ci_high"),
+        grader=summary.get("grader"),
+        accuracy_before=summary.get("accuracy_before", before.get("accuracy")),
+        accuracy_after=summary.get("accuracy_after"),
+        gain=summary.get("accuracy_gain"),
+        gain_ci_low=summary.get("accuracy_gain_ci_low"),
+        gain_ci_high=summary.get("accuracy_gain_ci_high"),
         mcnemar_p=summary.get("mcnemar_p_value"),
         truncation_before=summary.get("truncation_rate_before", before.get("truncation_rate")),
         truncation_after=summary.get("truncation_rate_after"),
-        baseline_pass_at_k=summary.get("power_check/pass_at_k"), baseline_k=summary.get("power_check/k"),
+        baseline_pass_at_k=summary.get("power_check/pass_at_k"),
+        baseline_k=summary.get("power_check/k"),
         expected_informative_share=summary.get("power_check/informative_share"),
         zero_signal_share=zero_signal_share(run_dir),
-        wall_s=summary.get("cost/wall_s", wall_s), cost_usd=summary.get("cost/usd"),
+        wall_s=summary.get("cost/wall_s", wall_s),
+        cost_usd=summary.get("cost/usd"),
     )
     if row["status"] != "finished":
         row["note"] = "; ".join(x for x in (note, summary.get("reason")) if x)
@@ -115,27 +150,42 @@ def row_from_run(run_dir: Path, name: str | None = None, note: str = "", wall_s:
 def run_experiment(name: str, out: Path, overrides: list[str], power_check: bool, timeout: float) -> dict:
     """Run one experiment in its own process; a missing YAML or a failure is a row, not a crash."""
     if name != "default" and not (REPO / "conf" / "experiment" / f"{name}.yaml").is_file():
-        return row_from_run(out / "runs" / name, name, note=f"missing: conf/experiment/{name}.yaml does not exist") \
-            | {"status": "missing", "run_dir": None}
+        return row_from_run(out / "runs" / name, name, note=f"missing: conf/experiment/{name}.yaml does not exist") | {
+            "status": "missing",
+            "run_dir": None,
+        }
     run_dir = out / "runs" / name
-    args = [*([f"experiment={name}"] if name != "default" else []),
-            *(["train.power_check.enabled=true"] if power_check else []), *overrides, f"hydra.run.dir={run_dir}"]
+    args = [
+        *([f"experiment={name}"] if name != "default" else []),
+        *(["train.power_check.enabled=true"] if power_check else []),
+        *overrides,
+        f"hydra.run.dir={run_dir}",
+    ]
     log_path = out / "runs" / f"{name}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     print(f"[{name}] python run_pipeline.py {' '.join(args)}", flush=True)
     start = time.perf_counter()
     try:
         with log_path.open("w", encoding="utf-8") as log:
-            proc = subprocess.run([sys.executable, str(REPO / "run_pipeline.py"), *args], check=False, cwd=REPO, stdout=log,
-                                  stderr=subprocess.STDOUT, timeout=timeout, env=dict(os.environ, HYDRA_FULL_ERROR="0"))
+            proc = subprocess.run(
+                [sys.executable, str(REPO / "run_pipeline.py"), *args],
+                check=False,
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=timeout,
+                env=dict(os.environ, HYDRA_FULL_ERROR="0"),
+            )
         code, why = proc.returncode, ""
     except subprocess.TimeoutExpired:
         code, why = None, f"killed after --timeout {timeout:.0f} s"
     wall = time.perf_counter() - start
     if code != 0:
         tail = [line for line in log_path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
-        last = next((line for line in reversed(tail) if "error" in line.lower() or "stopped" in line.lower()),
-                    tail[-1] if tail else "")
+        last = next(
+            (line for line in reversed(tail) if "error" in line.lower() or "stopped" in line.lower()),
+            tail[-1] if tail else "",
+        )
         why = why or f"exit {code}: {last.strip()[:300]} (log: {log_path})"
     row = row_from_run(run_dir, name, note=why, wall_s=wall)
     if code != 0 and row["status"] == "finished":
@@ -159,16 +209,47 @@ def _markdown_row(row: dict) -> list[str]:
     wall = f"{row['wall_s'] / 60:.1f} min" if isinstance(row["wall_s"], (int, float)) else "n/a"
     cost = f"${row['cost_usd']:.4f}" if isinstance(row["cost_usd"], (int, float)) else "n/a"
     problems = f"{row['eval_max_new_tokens']} tok / {row['eval_problems']}" if row["eval_problems"] else "n/a"
-    cells = [row["benchmark"], row["status"], row["model"] or "n/a", str(row["steps"] if row["steps"] is not None else "n/a"),
-             problems, row["grader"] or "n/a", _pct(row["accuracy_before"]), _pct(row["accuracy_after"]), gain, p,
-             f"{_pct(row['truncation_before'])} / {_pct(row['truncation_after'])}", k,
-             _pct(row["expected_informative_share"]), _pct(row["zero_signal_share"]), wall, cost, row["note"] or ""]
+    cells = [
+        row["benchmark"],
+        row["status"],
+        row["model"] or "n/a",
+        str(row["steps"] if row["steps"] is not None else "n/a"),
+        problems,
+        row["grader"] or "n/a",
+        _pct(row["accuracy_before"]),
+        _pct(row["accuracy_after"]),
+        gain,
+        p,
+        f"{_pct(row['truncation_before'])} / {_pct(row['truncation_after'])}",
+        k,
+        _pct(row["expected_informative_share"]),
+        _pct(row["zero_signal_share"]),
+        wall,
+        cost,
+        row["note"] or "",
+    ]
     return [str(c).replace("|", "\\|").replace("\n", " ") for c in cells]
 
 
-MD_HEAD = ["benchmark", "status", "model", "steps", "eval budget / problems", "grader", "before", "after",
-           "gain [95% CI]", "McNemar p", "truncated before / after", "baseline pass@k", "expected informative groups",
-           "zero-signal groups (training)", "wall", "cost", "note"]
+MD_HEAD = [
+    "benchmark",
+    "status",
+    "model",
+    "steps",
+    "eval budget / problems",
+    "grader",
+    "before",
+    "after",
+    "gain [95% CI]",
+    "McNemar p",
+    "truncated before / after",
+    "baseline pass@k",
+    "expected informative groups",
+    "zero-signal groups (training)",
+    "wall",
+    "cost",
+    "note",
+]
 
 
 def write_table(rows: list[dict], out: Path, command: str) -> list[Path]:
@@ -177,12 +258,23 @@ def write_table(rows: list[dict], out: Path, command: str) -> list[Path]:
         writer = csv.DictWriter(f, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
-    lines = [f"Command: `{command}`", "", f"Machine: {machine()}", "",
-             "| " + " | ".join(MD_HEAD) + " |", "|" + "---|" * len(MD_HEAD)]
+    lines = [
+        f"Command: `{command}`",
+        "",
+        f"Machine: {machine()}",
+        "",
+        "| " + " | ".join(MD_HEAD) + " |",
+        "|" + "---|" * len(MD_HEAD),
+    ]
     lines += ["| " + " | ".join(_markdown_row(row)) + " |" for row in rows]
-    lines += ["", ("Accuracy: greedy, held-out, graded by the grader column at the eval budget. Gain CI: paired "
-                   "bootstrap; McNemar: exact, on the same problems. Expected informative groups: the pre-flight power "
-                   "check; zero-signal groups: mean over training steps of TRL's frac_reward_zero_std.")]
+    lines += [
+        "",
+        (
+            "Accuracy: greedy, held-out, graded by the grader column at the eval budget. Gain CI: paired "
+            "bootstrap; McNemar: exact, on the same problems. Expected informative groups: the pre-flight power "
+            "check; zero-signal groups: mean over training steps of TRL's frac_reward_zero_std."
+        ),
+    ]
     (out / "results.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     plot(rows, out / "results.png")
     return [out / "results.md", out / "results.csv", out / "results.png"]
@@ -206,8 +298,10 @@ def plot(rows: list[dict], path: Path) -> None:
     left.set(ylabel="held-out accuracy", ylim=(0, 1), title="Accuracy before / after")
     left.legend()
     gains = [_num(r["gain"]) for r in rows]
-    errs = [[max(0.0, g - _num(r["gain_ci_low"])) for g, r in zip(gains, rows)],
-            [max(0.0, _num(r["gain_ci_high"]) - g) for g, r in zip(gains, rows)]]
+    errs = [
+        [max(0.0, g - _num(r["gain_ci_low"])) for g, r in zip(gains, rows)],
+        [max(0.0, _num(r["gain_ci_high"]) - g) for g, r in zip(gains, rows)],
+    ]
     right.bar(xs, gains, yerr=errs, capsize=4, color="tab:green")
     right.axhline(0, color="black", linewidth=0.8)
     right.set(ylabel="gain (after - before)", title="Gain with 95% CI (McNemar p above)")
@@ -223,8 +317,11 @@ def plot(rows: list[dict], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--experiments", default=",".join(BENCHMARKS),
-                        help="comma-separated conf/experiment names; `default` = the default run (no experiment)")
+    parser.add_argument(
+        "--experiments",
+        default=",".join(BENCHMARKS),
+        help="comma-separated conf/experiment names; `default` = the default run (no experiment)",
+    )
     parser.add_argument("--from-runs", nargs="+", type=Path, metavar="DIR", help="read these run dirs, run nothing")
     parser.add_argument("--overrides", nargs="*", default=[], help="Hydra overrides added to every run")
     parser.add_argument("--out", type=Path, help="output dir (default outputs/benchmarks/<date_time>)")

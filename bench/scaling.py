@@ -27,12 +27,18 @@ def child(model: str, generations: int, length: int, steps: int) -> dict:
     from components.runtime import build, seed_everything
 
     base = TINY if model == "tiny" else ["model_component=smollm2_135m"]
-    cfg = compose(base + [
-        f"train.num_generations={generations}", f"train.per_device_train_batch_size={2 * generations}",
-        f"train.max_completion_length={length}", f"train.generation_kwargs={{min_new_tokens:{length}}}",
-        f"train.max_steps={steps}", "train.save_final_model=false",
-        "train.preflight=false",  # forced full-length completions would trip the truncation guard
-    ])
+    cfg = compose(
+        base
+        + [
+            f"train.num_generations={generations}",
+            f"train.per_device_train_batch_size={2 * generations}",
+            f"train.max_completion_length={length}",
+            f"train.generation_kwargs={{min_new_tokens:{length}}}",
+            f"train.max_steps={steps}",
+            "train.save_final_model=false",
+            "train.preflight=false",  # forced full-length completions would trip the truncation guard
+        ]
+    )
     seed_everything(cfg.seed)
     reward = build(cfg.reward)
     loop = build(cfg.train, output_dir=tempfile.mkdtemp(prefix="bench_scaling_"))
@@ -42,9 +48,14 @@ def child(model: str, generations: int, length: int, steps: int) -> dict:
     timer = step_timer()
     loop.fit(loaded, splits.train, reward, callbacks=[timer])
     step = median(timer.wall[1:])
-    return {"generations": generations, "length": length, "step_s": step,
-            "s_per_completion_token": step / (2 * generations * length),
-            "peak_rss_mib": peak_rss_mib(), "rss_after_load_mib": rss_loaded}
+    return {
+        "generations": generations,
+        "length": length,
+        "step_s": step,
+        "s_per_completion_token": step / (2 * generations * length),
+        "peak_rss_mib": peak_rss_mib(),
+        "rss_after_load_mib": rss_loaded,
+    }
 
 
 def main() -> None:
@@ -65,16 +76,21 @@ def main() -> None:
     grid = [(g, opts.base_length) for g in opts.generations]
     grid += [(opts.base_generations, n) for n in opts.lengths if (opts.base_generations, n) not in grid]
     for g, n in grid:
-        proc = subprocess.run([sys.executable, __file__, "--model", opts.model, "--steps", str(opts.steps),
-                               "--child", str(g), str(n)], capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--model", opts.model, "--steps", str(opts.steps), "--child", str(g), str(n)],
+            capture_output=True,
+            text=True,
+        )
         line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
         if line is None:
             raise SystemExit(f"configuration generations={g} length={n} failed:\n{proc.stderr[-2000:]}")
-        row = json.loads(line[len("RESULT "):])
+        row = json.loads(line[len("RESULT ") :])
         result["rows"].append(row)
-        print(f"generations {g:3d} length {n:4d}: step {row['step_s']:.2f}s, "
-              f"{row['s_per_completion_token'] * 1e3:.2f} ms/completion-token, peak RSS {row['peak_rss_mib']:.0f} MiB",
-              flush=True)
+        print(
+            f"generations {g:3d} length {n:4d}: step {row['step_s']:.2f}s, "
+            f"{row['s_per_completion_token'] * 1e3:.2f} ms/completion-token, peak RSS {row['peak_rss_mib']:.0f} MiB",
+            flush=True,
+        )
     result["machine_after"] = print_machine()
     if opts.out:
         opts.out.write_text(json.dumps(result, indent=2) + "\n")

@@ -45,9 +45,20 @@ def start_server(overrides: list[str], workdir: Path, startup_s: float = 300) ->
     env = dict(os.environ, HF_HUB_OFFLINE="1", WANDB_MODE="offline", PYTHONWARNINGS="ignore")
     log = (workdir / f"server-{port}.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "serve", "model_component=tiny_random", f"serve.port={port}",
-         f"hydra.run.dir={workdir / str(port)}", "serve.log_level=warning", *overrides],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "serve",
+            "model_component=tiny_random",
+            f"serve.port={port}",
+            f"hydra.run.dir={workdir / str(port)}",
+            "serve.log_level=warning",
+            *overrides,
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + startup_s
@@ -72,17 +83,30 @@ def question(i: int) -> tuple[str, int]:
 
 def generate_body(i: int, max_new_tokens: int, rollouts: int, model: str) -> dict:
     q, answer = question(i)
-    return {"prompt": q, "num_rollouts": rollouts, "temperature": 0.7, "ground_truth": str(answer), "max_new_tokens": max_new_tokens}
+    return {
+        "prompt": q,
+        "num_rollouts": rollouts,
+        "temperature": 0.7,
+        "ground_truth": str(answer),
+        "max_new_tokens": max_new_tokens,
+    }
 
 
 def chat_body(i: int, max_new_tokens: int, rollouts: int, model: str, stream: bool = False) -> dict:
     """What an OpenAI client sends: no ground truth, so no scoring (the /generate requests above are scored)."""
-    body = {"model": model, "messages": [{"role": "user", "content": question(i)[0]}], "n": rollouts,
-            "temperature": 0.7, "max_tokens": max_new_tokens}
+    body = {
+        "model": model,
+        "messages": [{"role": "user", "content": question(i)[0]}],
+        "n": rollouts,
+        "temperature": 0.7,
+        "max_tokens": max_new_tokens,
+    }
     return dict(body, stream=True, stream_options={"include_usage": True}) if stream else body
 
 
-async def call(session: aiohttp.ClientSession, url: str, endpoint: str, payload: dict, timeout) -> tuple[int, int, float | None]:
+async def call(
+    session: aiohttp.ClientSession, url: str, endpoint: str, payload: dict, timeout
+) -> tuple[int, int, float | None]:
     """(status, completion tokens, seconds to the first streamed content or None) of one request."""
     start = time.perf_counter()
     path = "/generate" if endpoint == "generate" else "/v1/chat/completions"
@@ -106,8 +130,16 @@ async def call(session: aiohttp.ClientSession, url: str, endpoint: str, payload:
         return 200, tokens, first
 
 
-async def drive(url: str, endpoint: str, model: str, n: int, concurrency: int, max_new_tokens: int, rollouts: int,
-                max_seconds: float) -> dict:
+async def drive(
+    url: str,
+    endpoint: str,
+    model: str,
+    n: int,
+    concurrency: int,
+    max_new_tokens: int,
+    rollouts: int,
+    max_seconds: float,
+) -> dict:
     """The load client is aiohttp, not httpx: on this 2-core VM httpx's async client spends ~2.7 ms of CPU per
     request (370 GET /health per second with its core at 100%) against aiohttp's ~0.25 ms (3,400/s), and a client
     that saturates its core adds its own queueing to every latency it reports."""
@@ -118,7 +150,9 @@ async def drive(url: str, endpoint: str, model: str, n: int, concurrency: int, m
     counter = iter(range(n))
     deadline = time.monotonic() + max_seconds
     timeout = aiohttp.ClientTimeout(total=60)
-    make = {"generate": generate_body, "chat": chat_body, "chat_stream": lambda *a: chat_body(*a, stream=True)}[endpoint]
+    make = {"generate": generate_body, "chat": chat_body, "chat_stream": lambda *a: chat_body(*a, stream=True)}[
+        endpoint
+    ]
 
     async def worker(session: aiohttp.ClientSession) -> None:
         nonlocal tokens
@@ -143,10 +177,19 @@ async def drive(url: str, endpoint: str, model: str, n: int, concurrency: int, m
         wall = time.perf_counter() - start
     ok = statuses.get(200, 0)
     q = percentiles(latencies)
-    out = {"endpoint": endpoint, "requests": n, "ok": ok, "failures": n - ok, "statuses": statuses, "wall_s": round(wall, 2),
-           "requests_per_s": round(ok / wall, 1), "tokens_per_s": round(tokens / wall, 1),
-           "p50_ms": round(q[49] * 1000, 1), "p99_ms": round(q[98] * 1000, 1),
-           "mean_completion_tokens": round(tokens / max(ok, 1), 1)}
+    out = {
+        "endpoint": endpoint,
+        "requests": n,
+        "ok": ok,
+        "failures": n - ok,
+        "statuses": statuses,
+        "wall_s": round(wall, 2),
+        "requests_per_s": round(ok / wall, 1),
+        "tokens_per_s": round(tokens / wall, 1),
+        "p50_ms": round(q[49] * 1000, 1),
+        "p99_ms": round(q[98] * 1000, 1),
+        "mean_completion_tokens": round(tokens / max(ok, 1), 1),
+    }
     if first_tokens:
         f = percentiles(first_tokens)
         out.update(ttft_p50_ms=round(f[49] * 1000, 1), ttft_p99_ms=round(f[98] * 1000, 1))
@@ -197,8 +240,12 @@ class HealthProbe:
         self.done.set()
         self.thread.join()
         q = percentiles(self.latencies)
-        return {"health_p50_ms": round(q[49] * 1000, 1), "health_p99_ms": round(q[98] * 1000, 1),
-                "health_max_ms": round(max(self.latencies, default=float("nan")) * 1000, 1), "health_failures": self.failures}
+        return {
+            "health_p50_ms": round(q[49] * 1000, 1),
+            "health_p99_ms": round(q[98] * 1000, 1),
+            "health_max_ms": round(max(self.latencies, default=float("nan")) * 1000, 1),
+            "health_failures": self.failures,
+        }
 
 
 def own_cpu_s() -> float:
@@ -207,8 +254,11 @@ def own_cpu_s() -> float:
 
 
 def batch_counters(url: str) -> dict[str, float]:
-    return {line.split()[0]: float(line.split()[-1]) for line in httpx.get(url + "/metrics").text.splitlines()
-            if line.startswith(("serve_batch_requests_", "serve_generate_seconds_"))}
+    return {
+        line.split()[0]: float(line.split()[-1])
+        for line in httpx.get(url + "/metrics").text.splitlines()
+        if line.startswith(("serve_batch_requests_", "serve_generate_seconds_"))
+    }
 
 
 def run_endpoint(url: str, pid: int, endpoint: str, model: str, args: argparse.Namespace) -> dict:
@@ -219,11 +269,15 @@ def run_endpoint(url: str, pid: int, endpoint: str, model: str, args: argparse.N
     counters = batch_counters(url)
     cpu_before, client_before, start = cpu_s(pid), own_cpu_s(), time.perf_counter()
     probe = HealthProbe(url)
-    result = asyncio.run(drive(*load, args.requests, args.concurrency, args.max_new_tokens, args.rollouts, args.max_seconds))
+    result = asyncio.run(
+        drive(*load, args.requests, args.concurrency, args.max_new_tokens, args.rollouts, args.max_seconds)
+    )
     result.update(probe.stop())
     elapsed = time.perf_counter() - start
-    cpu = {"server_cpu_percent": round((cpu_s(pid) - cpu_before) / elapsed * 100),
-           "client_cpu_percent": round((own_cpu_s() - client_before) / elapsed * 100)}
+    cpu = {
+        "server_cpu_percent": round((cpu_s(pid) - cpu_before) / elapsed * 100),
+        "client_cpu_percent": round((own_cpu_s() - client_before) / elapsed * 100),
+    }
     after = rss_mb(pid)
     # This endpoint's share of the counters: the difference over its measured requests only.
     delta = {k: v - counters.get(k, 0.0) for k, v in batch_counters(url).items()}
@@ -232,10 +286,16 @@ def run_endpoint(url: str, pid: int, endpoint: str, model: str, args: argparse.N
         asyncio.run(drive(*load, args.requests, args.concurrency, args.max_new_tokens, args.rollouts, args.max_seconds))
         rounds.append(rss_mb(pid))
     calls = max(delta["serve_batch_requests_count"], 1)
-    return dict(result, **cpu, rss_before_mb=before, rss_after_mb=after, rss_after_each_round_mb=rounds,
-                mean_requests_per_call=round(delta["serve_batch_requests_sum"] / calls, 2),
-                mean_generate_call_ms=round(delta["serve_generate_seconds_sum"] / calls * 1000, 1),
-                load_avg_1m=[round(load_before[0], 2), round(os.getloadavg()[0], 2)])
+    return dict(
+        result,
+        **cpu,
+        rss_before_mb=before,
+        rss_after_mb=after,
+        rss_after_each_round_mb=rounds,
+        mean_requests_per_call=round(delta["serve_batch_requests_sum"] / calls, 2),
+        mean_generate_call_ms=round(delta["serve_generate_seconds_sum"] / calls * 1000, 1),
+        load_avg_1m=[round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+    )
 
 
 def run_mode(name: str, overrides: list[str], args: argparse.Namespace, workdir: Path) -> list[dict]:
@@ -259,8 +319,12 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=16)
     parser.add_argument("--rollouts", type=int, default=1)
     parser.add_argument("--warmup", type=int, default=32)
-    parser.add_argument("--extra-rounds", type=int, default=0, help="repeat the load this many times, recording RSS after each")
-    parser.add_argument("--max-seconds", type=float, default=900, help="per mode: requests not sent by then count as failures")
+    parser.add_argument(
+        "--extra-rounds", type=int, default=0, help="repeat the load this many times, recording RSS after each"
+    )
+    parser.add_argument(
+        "--max-seconds", type=float, default=900, help="per mode: requests not sent by then count as failures"
+    )
     parser.add_argument("--modes", default="batched,unbatched")
     parser.add_argument("--endpoints", default="generate,chat,chat_stream", help="any of generate, chat, chat_stream")
     parser.add_argument("--overrides", nargs="*", default=[], help="extra conf/serve.yaml overrides for both modes")
@@ -272,13 +336,18 @@ def main() -> None:
         for name in args.modes.split(","):
             results += run_mode(name, modes[name] + args.overrides, args, Path(tmp))
     report = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": f"{platform.node()} "
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.node()} "
         f"{platform.machine()} {psutil.cpu_count()} CPUs {round(psutil.virtual_memory().total / 2**30)} GiB",
-        "command": " ".join([Path(sys.executable).name, *sys.argv]), "results": results,
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "results": results,
     }
     by = {(r["mode"], r["endpoint"]): r["requests_per_s"] for r in results}
-    report["batching_speedup"] = {e: round(by[("batched", e)] / max(by[("unbatched", e)], 1e-9), 2)
-                                  for m, e in by if m == "batched" and ("unbatched", e) in by}
+    report["batching_speedup"] = {
+        e: round(by[("batched", e)] / max(by[("unbatched", e)], 1e-9), 2)
+        for m, e in by
+        if m == "batched" and ("unbatched", e) in by
+    }
     print(json.dumps({k: v for k, v in report.items() if k != "results"}))
     if args.out:
         args.out.write_text(json.dumps(report, indent=2) + "\n")

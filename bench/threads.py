@@ -27,8 +27,11 @@ def workload(threads: int, repeats: int) -> dict:
 
     torch.set_num_threads(threads)
     g = torch.Generator().manual_seed(0)
-    layers = [[torch.randn(HIDDEN, n, generator=g) * 0.02 for n in (3 * HIDDEN, HIDDEN, 2 * MLP)]
-              + [torch.randn(MLP, HIDDEN, generator=g) * 0.02] for _ in range(LAYERS)]
+    layers = [
+        [torch.randn(HIDDEN, n, generator=g) * 0.02 for n in (3 * HIDDEN, HIDDEN, 2 * MLP)]
+        + [torch.randn(MLP, HIDDEN, generator=g) * 0.02]
+        for _ in range(LAYERS)
+    ]
     head = torch.randn(HIDDEN, VOCAB, generator=g) * 0.02
 
     def forward(x):
@@ -42,8 +45,11 @@ def workload(threads: int, repeats: int) -> dict:
 
     out = {}
     with torch.no_grad():
-        for name, shape in (("decode_b1_ms", (1, 1, HIDDEN)), ("decode_b16_ms", (16, 1, HIDDEN)),
-                            ("forward_16x64_ms", (16, 64, HIDDEN))):
+        for name, shape in (
+            ("decode_b1_ms", (1, 1, HIDDEN)),
+            ("decode_b16_ms", (16, 1, HIDDEN)),
+            ("forward_16x64_ms", (16, 64, HIDDEN)),
+        ):
             x = torch.randn(*shape, generator=g)
             forward(x)
             best = float("inf")
@@ -59,8 +65,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, nargs="+", default=None, help="default: 1 and all usable cores")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--env", nargs="+", default=["unset", "OMP_WAIT_POLICY=PASSIVE"],
-                        help="OpenMP settings to compare: 'unset' or NAME=VALUE, e.g. GOMP_SPINCOUNT=10000")
+    parser.add_argument(
+        "--env",
+        nargs="+",
+        default=["unset", "OMP_WAIT_POLICY=PASSIVE"],
+        help="OpenMP settings to compare: 'unset' or NAME=VALUE, e.g. GOMP_SPINCOUNT=10000",
+    )
     parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     opts = parser.parse_args()
     if opts.child:
@@ -74,14 +84,17 @@ def main() -> None:
             if setting != "unset":
                 name, _, value = setting.partition("=")
                 env[name] = value
-            proc = subprocess.run([sys.executable, __file__, "--child", str(threads), "--repeats", str(opts.repeats)],
-                                  env=env, capture_output=True, text=True)
+            proc = subprocess.run(
+                [sys.executable, __file__, "--child", str(threads), "--repeats", str(opts.repeats)],
+                env=env,
+                capture_output=True,
+                text=True,
+            )
             line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
             if line is None:
                 raise SystemExit(proc.stderr[-2000:])
             got = json.loads(line[7:])
-            print(f"threads {threads} {setting}: "
-                  + ", ".join(f"{k} {v:.1f}" for k, v in got.items()), flush=True)
+            print(f"threads {threads} {setting}: " + ", ".join(f"{k} {v:.1f}" for k, v in got.items()), flush=True)
 
 
 if __name__ == "__main__":

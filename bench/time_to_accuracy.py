@@ -57,8 +57,9 @@ def run_arm(arm: str, cfg, opts, evaluate, target: float) -> dict:
     splits = build(cfg.data).load(build(cfg.prompts))
     loaded = build(cfg.model).load()
     log: list = []
-    clock = accuracy_clock(lambda m: evaluate(m, loaded.tokenizer, reward), opts.eval_every[arm], target,
-                           opts.budget, log)
+    clock = accuracy_clock(
+        lambda m: evaluate(m, loaded.tokenizer, reward), opts.eval_every[arm], target, opts.budget, log
+    )
     out = tempfile.mkdtemp(prefix=f"bench_tta_{arm}_")
     if arm == "pipeline":
         loop = build(cfg.train, output_dir=out)
@@ -67,16 +68,34 @@ def run_arm(arm: str, cfg, opts, evaluate, target: float) -> dict:
         loop.fit(loaded, splits.train, reward, callbacks=[clock])
     else:
         max_steps = opts.trl_max_steps or 10**6
-        args = GRPOConfig(output_dir=out, use_cpu=True, report_to="none", save_strategy="no", max_steps=max_steps,
-                          seed=cfg.seed, reward_weights=list(reward.weights))
-        trainer = GRPOTrainer(model=loaded.model, reward_funcs=list(reward.funcs), args=args,
-                              train_dataset=splits.train, processing_class=loaded.tokenizer,
-                              peft_config=loaded.peft_config, callbacks=[clock])
+        args = GRPOConfig(
+            output_dir=out,
+            use_cpu=True,
+            report_to="none",
+            save_strategy="no",
+            max_steps=max_steps,
+            seed=cfg.seed,
+            reward_weights=list(reward.weights),
+        )
+        trainer = GRPOTrainer(
+            model=loaded.model,
+            reward_funcs=list(reward.funcs),
+            args=args,
+            train_dataset=splits.train,
+            processing_class=loaded.tokenizer,
+            peft_config=loaded.peft_config,
+            callbacks=[clock],
+        )
         trainer.train()
     reached = next((row for row in log if row["accuracy"] >= target), None)
     steps = log[-1]["step"] if log else 0
-    return {"trajectory": log, "reached": reached, "train_s": clock.train_s, "steps": steps,
-            "s_per_step": clock.train_s / max(1, steps)}
+    return {
+        "trajectory": log,
+        "reached": reached,
+        "train_s": clock.train_s,
+        "steps": steps,
+        "s_per_step": clock.train_s / max(1, steps),
+    }
 
 
 def main() -> None:
@@ -115,8 +134,11 @@ def main() -> None:
         print(f"arm {arm}:", flush=True)
         result[arm] = run_arm(arm, cfg, opts, evaluate, target)
         row = result[arm]
-        when = f"{row['reached']['train_s']}s (step {row['reached']['step']})" if row["reached"] else \
-            f"not within {row['train_s']:.0f}s"
+        when = (
+            f"{row['reached']['train_s']}s (step {row['reached']['step']})"
+            if row["reached"]
+            else f"not within {row['train_s']:.0f}s"
+        )
         print(f"arm {arm}: {row['steps']} steps, {row['s_per_step']:.1f} s/step, target reached: {when}", flush=True)
     p, t = result.get("pipeline"), result.get("trl_default")
     if p and t and p["reached"]:
@@ -126,8 +148,10 @@ def main() -> None:
         else:
             bound = max(t["train_s"], opts.budget if not opts.trl_max_steps else t["train_s"])
             result["speedup_lower_bound"] = bound / p["reached"]["train_s"]
-            print(f"TRL default did not reach the target in {t['train_s']:.0f}s measured "
-                  f"({t['steps']} steps at {t['s_per_step']:.1f} s/step): speedup >= {result['speedup_lower_bound']:.1f}x")
+            print(
+                f"TRL default did not reach the target in {t['train_s']:.0f}s measured "
+                f"({t['steps']} steps at {t['s_per_step']:.1f} s/step): speedup >= {result['speedup_lower_bound']:.1f}x"
+            )
     result["machine_after"] = print_machine()
     if opts.out:
         opts.out.write_text(json.dumps(result, indent=2, default=str) + "\n")

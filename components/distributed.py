@@ -85,7 +85,7 @@ def agree_on_run_dir(argv: list[str], environ: Mapping[str, str] = os.environ) -
 
 
 def sharding_engine(environ: Mapping[str, str] = os.environ) -> str | None:
-    """"deepspeed" / "fsdp" when `accelerate launch` was given a ZeRO / FSDP config (it says so in the env), else None.
+    """ "deepspeed" / "fsdp" when `accelerate launch` was given a ZeRO / FSDP config (it says so in the env), else None.
 
     TrainingArguments.deepspeed / .fsdp stay empty under such a launch, so the launch's env is what tells.
     """

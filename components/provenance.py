@@ -21,8 +21,20 @@ from omegaconf import DictConfig, OmegaConf
 
 REPO = Path(__file__).resolve().parents[1]
 LOCK_FILE = REPO / "poetry.lock"
-PACKAGES = ("torch", "transformers", "trl", "peft", "accelerate", "datasets", "tokenizers", "bitsandbytes",
-            "math-verify", "hydra-core", "omegaconf", "numpy")
+PACKAGES = (
+    "torch",
+    "transformers",
+    "trl",
+    "peft",
+    "accelerate",
+    "datasets",
+    "tokenizers",
+    "bitsandbytes",
+    "math-verify",
+    "hydra-core",
+    "omegaconf",
+    "numpy",
+)
 
 
 def _git(*args: str) -> str | None:

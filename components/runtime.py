@@ -73,14 +73,18 @@ def build(node: DictConfig, interface: type | None = None, **runtime: Any) -> An
             raise err.__cause__ from None
         raise
     if interface is not None and not isinstance(built, interface):
-        raise ValueError(f"{node.get('_target_')}: does not implement {interface.__module__}.{interface.__qualname__} "
-                         f"(missing: {', '.join(missing_members(built, interface)) or 'not a subclass'})")
+        raise ValueError(
+            f"{node.get('_target_')}: does not implement {interface.__module__}.{interface.__qualname__} "
+            f"(missing: {', '.join(missing_members(built, interface)) or 'not a subclass'})"
+        )
     return built
 
 
 def missing_members(obj: Any, interface: type) -> list[str]:
     """The attributes and methods of a Protocol (or base class) that `obj` lacks."""
-    members = {name for name in (*vars(interface), *getattr(interface, "__annotations__", {})) if not name.startswith("_")}
+    members = {
+        name for name in (*vars(interface), *getattr(interface, "__annotations__", {})) if not name.startswith("_")
+    }
     return sorted(name for name in members if not hasattr(obj, name))
 
 
@@ -109,8 +113,10 @@ def prepare_run_dir(resume_from_checkpoint: Any = None) -> Path:
     if resume_from_checkpoint is None:
         taken = [name for name in RUN_FILES if (run_dir / name).exists()]
         if taken:
-            raise ValueError(f"hydra.run.dir={run_dir} already holds a run ({taken[0]}); choose a new directory, "
-                             "or continue it with train.resume_from_checkpoint=auto")
+            raise ValueError(
+                f"hydra.run.dir={run_dir} already holds a run ({taken[0]}); choose a new directory, "
+                "or continue it with train.resume_from_checkpoint=auto"
+            )
         return run_dir
     summary = run_dir / "summary.json"
     if summary.exists() and json.loads(summary.read_text(encoding="utf-8")).get("status") in (None, "finished"):
@@ -140,7 +146,9 @@ def reuse_eval_before(run_dir: Path) -> Any:
     if not path.exists():
         return None
     rows = read_history(run_dir / EVAL_HISTORY)
-    samples = sorted((r for r in rows if r.get("tag") == "before" and r.get("sample") is None), key=lambda r: r["index"])
+    samples = sorted(
+        (r for r in rows if r.get("tag") == "before" and r.get("sample") is None), key=lambda r: r["index"]
+    )
     log.info("Resumed run: reusing %s", path)
     return EvalResult(json.loads(path.read_text(encoding="utf-8")), samples)
 

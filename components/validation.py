@@ -103,12 +103,18 @@ def resolved(cfg: DictConfig, keys: tuple[str, ...] | None = None) -> dict[str, 
 
     With `keys`, only those sections and the run-level scalars are resolved (a mode's own inputs).
     """
-    wanted = [k for k in cfg if k != "hydra" and (keys is None or k in keys or not OmegaConf.is_config(cfg._get_node(k)))]
+    wanted = [
+        k for k in cfg if k != "hydra" and (keys is None or k in keys or not OmegaConf.is_config(cfg._get_node(k)))
+    ]
     body = OmegaConf.masked_copy(cfg, wanted)
     try:
         return OmegaConf.to_container(body, resolve=True, throw_on_missing=True)
     except OmegaConfBaseException as err:
-        what = "is required (it is ???)" if "Missing mandatory" in str(err) else f"cannot be resolved ({str(err).splitlines()[0]})"
+        what = (
+            "is required (it is ???)"
+            if "Missing mandatory" in str(err)
+            else f"cannot be resolved ({str(err).splitlines()[0]})"
+        )
         raise ValueError(f"{err.full_key} {what}") from None
 
 
@@ -137,7 +143,9 @@ def check_mode_files(values: Mapping[str, Any], keys: tuple[str, ...] | None) ->
 
         default = CheckRewardsSettings(**values["check_rewards"]).source()
         if not default.exists():
-            raise ValueError(f"check_rewards.path=null: the default file {default} is not there; set check_rewards.path")
+            raise ValueError(
+                f"check_rewards.path=null: the default file {default} is not there; set check_rewards.path"
+            )
     run_dir = _get(values, "eval_run.run_dir") if "eval_run" in keys else None
     if run_dir:
         from components.model.finished_run import FinishedRun
@@ -179,7 +187,9 @@ def check_rewards(values: Mapping[str, Any]) -> None:
     for i, entry in enumerate(_get(values, "reward.reward_functions") or []):
         name = entry.get("name") if isinstance(entry, Mapping) else None
         if isinstance(entry, Mapping) and not entry.get("function") and name not in known:
-            raise ValueError(f"reward.reward_functions[{i}].name={name}: unknown reward; known: {', '.join(sorted(known))}")
+            raise ValueError(
+                f"reward.reward_functions[{i}].name={name}: unknown reward; known: {', '.join(sorted(known))}"
+            )
     from hydra.utils import instantiate
 
     try:  # cheap: binds params and runs each function on an empty batch; no model, no I/O
@@ -206,11 +216,15 @@ def check_4bit(model: Mapping[str, Any]) -> None:
         raise ValueError("model.load_in_4bit=true trains only LoRA adapters: set model.lora.enabled=true")
     version = bnb_version()
     if version is None:
-        raise ValueError("model.load_in_4bit=true needs bitsandbytes: pip install 'bitsandbytes>=0.45' (or set model.load_in_4bit=false)")
+        raise ValueError(
+            "model.load_in_4bit=true needs bitsandbytes: pip install 'bitsandbytes>=0.45' (or set model.load_in_4bit=false)"
+        )
     major_minor = tuple(int(p) for p in version.split(".")[:2] if p.isdigit())
     if major_minor < (0, 45) and not _has_cuda_device():
-        raise ValueError(f"model.load_in_4bit=true on CPU needs bitsandbytes>=0.45 (found {version}); "
-                         "upgrade it or set model.load_in_4bit=false")
+        raise ValueError(
+            f"model.load_in_4bit=true on CPU needs bitsandbytes>=0.45 (found {version}); "
+            "upgrade it or set model.load_in_4bit=false"
+        )
 
 
 @lru_cache(maxsize=1)
@@ -236,8 +250,10 @@ def check_cross_fields(values: Mapping[str, Any], keys: tuple[str, ...] | None =
         check_batch_geometry(train, grpo_defaults(), world_size=int(os.environ.get("WORLD_SIZE", "1")))
     positions, completion = _model_positions(model), train.get("max_completion_length")
     if positions and isinstance(completion, int) and completion >= positions:
-        raise ValueError(f"train.max_completion_length={completion} leaves no room for the prompt in the model's "
-                         f"context of {positions} positions; use less than {positions}")
+        raise ValueError(
+            f"train.max_completion_length={completion} leaves no room for the prompt in the model's "
+            f"context of {positions} positions; use less than {positions}"
+        )
     check_4bit(model)
 
 

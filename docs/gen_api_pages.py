@@ -65,8 +65,12 @@ def registered_rewards() -> list[tuple[str, str]]:
         module = "components.reward." + path.stem
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             for deco in getattr(node, "decorator_list", []):
-                if (isinstance(deco, ast.Call) and getattr(deco.func, "id", "") == "register_reward"
-                        and deco.args and isinstance(deco.args[0], ast.Constant)):
+                if (
+                    isinstance(deco, ast.Call)
+                    and getattr(deco.func, "id", "") == "register_reward"
+                    and deco.args
+                    and isinstance(deco.args[0], ast.Constant)
+                ):
                     out.append((deco.args[0].value, f"{module}.{node.name}"))
     return out
 
@@ -96,7 +100,8 @@ def index(pages: dict[str, str]) -> str:
         built = "<br>".join(f"`{conf_group}={opt}` → {link(t, pages)}" for opt, t in targets(conf_group) if t)
         if folder == "reward":  # every option builds a RewardSet; what differs is the functions it lists
             built += "<br>registered functions: " + ", ".join(
-                f"`{name}` {link(fn, pages)}" for name, fn in registered_rewards())
+                f"`{name}` {link(fn, pages)}" for name, fn in registered_rewards()
+            )
         lines.append(f"| {folder} | {link(f'components.{folder}.base', pages)} | {built} |")
     lines += [
         "",

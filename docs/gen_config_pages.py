@@ -22,8 +22,7 @@ PAGES = {
     "data_component": ("data_component", "data_component", "data_component={name}"),
     "prompts": ("prompts", "prompts", "prompts={name}"),
     "model_component": ("model_component", "model_component", "model_component={name}"),
-    "training_loop_component": ("training_loop_component", "training_loop_component",
-                                "training_loop_component={name}"),
+    "training_loop_component": ("training_loop_component", "training_loop_component", "training_loop_component={name}"),
     "trl": ("trl: every GRPOConfig field", "trl", "train.<field>=<value>"),
     "reward_component": ("reward_component", "reward_component", "reward_component={name}"),
     "evaluation_component": ("evaluation_component", "evaluation_component", "evaluation_component={name}"),
@@ -32,7 +31,11 @@ PAGES = {
     "serve": ("serve (serve.yaml)", ["serve.yaml"], "python -m serve <key>=<value>"),
     "hydra_launcher": ("hydra/launcher", "hydra/launcher", "-m hydra/launcher={name}"),
     "hydra_sweeper": ("hydra/sweeper", "hydra/sweeper", "-m hydra/sweeper={name}"),
-    "accelerate": ("accelerate launch configs", "accelerate", "accelerate launch --config_file conf/accelerate/{name}.yaml"),
+    "accelerate": (
+        "accelerate launch configs",
+        "accelerate",
+        "accelerate launch --config_file conf/accelerate/{name}.yaml",
+    ),
 }
 KEY = re.compile(r"^(\s*)(- )?([A-Za-z_][\w@/.-]*|\"[^\"]+\"):(\s|$)")
 
@@ -44,7 +47,7 @@ def split_comment(line: str) -> tuple[str, str]:
         if ch in "'\"" and quote in (None, ch):
             quote = None if quote else ch
         elif ch == "#" and quote is None and (i == 0 or line[i - 1].isspace()):
-            return line[:i].rstrip(), line[i + 1:].strip()
+            return line[:i].rstrip(), line[i + 1 :].strip()
     return line.rstrip(), ""
 
 
@@ -160,8 +163,10 @@ def page(name: str, title: str, source, choose: str) -> str:
     single = isinstance(source, list)
     out = [f"# {title}", ""]
     if not single:
-        out += [f"Options in `conf/{source}/`: " + ", ".join(f"[`{f.stem}`](#{f.stem.replace('_', '_')})"
-                                                            for f in files), ""]
+        out += [
+            f"Options in `conf/{source}/`: " + ", ".join(f"[`{f.stem}`](#{f.stem.replace('_', '_')})" for f in files),
+            "",
+        ]
     for f in files:
         out += option_section(f, "" if single else choose, "##")
     if single:
@@ -172,16 +177,24 @@ def page(name: str, title: str, source, choose: str) -> str:
 def index() -> str:
     defaults = yaml.safe_load((CONF / "config.yaml").read_text(encoding="utf-8"))["defaults"]
     chosen = {k: v for d in defaults if isinstance(d, dict) for k, v in d.items()}
-    lines = ["# Config reference", "",
-             "Generated from the YAML in `conf/` at build time (`docs/gen_config_pages.py`): every option of every "
-             "group, its header comment and run command, and each key with its default. The guide to what the "
-             "groups mean and how to override them is the [Configuration guide](../../guides/configuration.md).", "",
-             "| group | default | options |", "|---|---|---|"]
+    lines = [
+        "# Config reference",
+        "",
+        "Generated from the YAML in `conf/` at build time (`docs/gen_config_pages.py`): every option of every "
+        "group, its header comment and run command, and each key with its default. The guide to what the "
+        "groups mean and how to override them is the [Configuration guide](../../guides/configuration.md).",
+        "",
+        "| group | default | options |",
+        "|---|---|---|",
+    ]
     for name, (title, source, _) in PAGES.items():
         files = [CONF / f for f in source] if isinstance(source, list) else sorted((CONF / source).glob("*.yaml"))
         default = chosen.get(name, "")
-        lines.append(f"| [{title}]({name}.md) | {f'`{default}`' if default else ''} | "
-                     + ", ".join(f"`{f.stem}`" for f in files) + " |")
+        lines.append(
+            f"| [{title}]({name}.md) | {f'`{default}`' if default else ''} | "
+            + ", ".join(f"`{f.stem}`" for f in files)
+            + " |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -1,7 +1,7 @@
 """`python -m serve`: compose conf/serve.yaml (the training groups + `serve:`), then run uvicorn on the app.
 
-    python -m serve model_component=tiny_random serve.port=8123
-    python -m serve serve.run_dir=<a finished training run>
+python -m serve model_component=tiny_random serve.port=8123
+python -m serve serve.run_dir=<a finished training run>
 """
 
 from __future__ import annotations

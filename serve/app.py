@@ -58,10 +58,17 @@ def create_app(cfg: DictConfig, engine: Engine | None = None) -> FastAPI:
     parts = build_components(cfg, settings)
     api_key = load_api_key(settings.api_key_env, settings.api_key_file)
     if engine is None and settings.engine_process:
-        engine = EngineProcess(parts.model_component, parts.run_dir, settings.merge_adapter, settings.compile,
-                               settings.torch_threads, settings.log_level)
-    engine = engine or Engine(parts.model_component, parts.run_dir, settings.merge_adapter, settings.compile,
-                              settings.torch_threads)
+        engine = EngineProcess(
+            parts.model_component,
+            parts.run_dir,
+            settings.merge_adapter,
+            settings.compile,
+            settings.torch_threads,
+            settings.log_level,
+        )
+    engine = engine or Engine(
+        parts.model_component, parts.run_dir, settings.merge_adapter, settings.compile, settings.torch_threads
+    )
     drift = monitor_from(settings.drift, parts.run_dir)
     metrics = ServeMetrics()
     limits = settings.limits
@@ -88,8 +95,12 @@ def create_app(cfg: DictConfig, engine: Engine | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         batcher = DynamicBatcher(
-            engine.generate, settings.max_batch_rows, settings.batch_wait_ms / 1000, settings.max_queue,
-            settings.batching, on_batch,
+            engine.generate,
+            settings.max_batch_rows,
+            settings.batch_wait_ms / 1000,
+            settings.max_queue,
+            settings.batching,
+            on_batch,
         )
         batcher.start()
         service.batcher = batcher
@@ -103,16 +114,23 @@ def create_app(cfg: DictConfig, engine: Engine | None = None) -> FastAPI:
             if isinstance(engine, EngineProcess):
                 await asyncio.to_thread(engine.close)
 
-    app = FastAPI(title="RLVR policy server", version="0.1.0", lifespan=lifespan,
-                  description="Sample rollouts from a trained policy, score them with the training reward, return the best. "
-                  "The OpenAI-compatible /v1 routes serve the same model through the same batcher."
-                  + (" Model endpoints need `Authorization: Bearer <key>`." if api_key else ""))
+    app = FastAPI(
+        title="RLVR policy server",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Sample rollouts from a trained policy, score them with the training reward, return the best. "
+        "The OpenAI-compatible /v1 routes serve the same model through the same batcher."
+        + (" Model endpoints need `Authorization: Bearer <key>`." if api_key else ""),
+    )
     if api_key:  # added before the metrics middleware, so refused requests are still counted
         app.add_middleware(ApiKeyMiddleware, key=api_key)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.state.settings, app.state.engine, app.state.drift, app.state.metrics = settings, engine, drift, metrics
     app.state.service = service
-    log.info("API key: %s", f"required on /generate and /v1/* (from {api_key.source})" if api_key else "none (model endpoints are open)")
+    log.info(
+        "API key: %s",
+        f"required on /generate and /v1/* (from {api_key.source})" if api_key else "none (model endpoints are open)",
+    )
 
     @app.exception_handler(RequestValidationError)
     async def _on_invalid(request: Request, err: RequestValidationError) -> JSONResponse:
@@ -140,14 +158,20 @@ def create_app(cfg: DictConfig, engine: Engine | None = None) -> FastAPI:
             return openai_error(ServeError(500, f"internal error ({type(err).__name__})"))
         return _error(500, f"internal error ({type(err).__name__})")
 
-    @app.get("/health", response_model=Health, responses={503: {"model": ErrorResponse}},
-             summary="Liveness: the process answers and its model process is alive")
+    @app.get(
+        "/health",
+        response_model=Health,
+        responses={503: {"model": ErrorResponse}},
+        summary="Liveness: the process answers and its model process is alive",
+    )
     async def health() -> Any:
         if service.failure:
             return _error(503, service.failure)
         return {"status": "ok"}
 
-    @app.get("/ready", response_model=Ready, responses={503: {"model": Ready}}, summary="Readiness: the model is loaded")
+    @app.get(
+        "/ready", response_model=Ready, responses={503: {"model": Ready}}, summary="Readiness: the model is loaded"
+    )
     async def ready() -> Any:
         if service.ready and service.failure:
             return JSONResponse({"ready": False, "model": engine.source, "error": service.failure}, status_code=503)
@@ -167,7 +191,9 @@ def create_app(cfg: DictConfig, engine: Engine | None = None) -> FastAPI:
         metrics.update_drift(report)
         return report
 
-    @app.post("/generate", response_model=GenerateResponse, responses=errors, summary="Sample rollouts and return the best")
+    @app.post(
+        "/generate", response_model=GenerateResponse, responses=errors, summary="Sample rollouts and return the best"
+    )
     async def generate(body: GenerateRequest) -> Any:  # type: ignore[valid-type]
         service.check_available()
         messages = parts.prompts.build(body.prompt)
@@ -175,20 +201,34 @@ def create_app(cfg: DictConfig, engine: Engine | None = None) -> FastAPI:
         max_new = body.max_new_tokens or limits.default_max_new_tokens
         if parts.tools is not None and parts.tools.enabled:  # trained with tools: the same multi-turn loop
             return await generate_with_tools(service, parts.tools, body, messages, max_new)
-        job = service.job(rendered, prompt_tokens, max_new, "prompt", num_rollouts=body.num_rollouts, temperature=body.temperature)
+        job = service.job(
+            rendered, prompt_tokens, max_new, "prompt", num_rollouts=body.num_rollouts, temperature=body.temperature
+        )
         completions = await service.run(job)
         texts = [c.text for c in completions]
         chosen = await service.score(messages, body.prompt, texts, body.ground_truth)
         service.record("/generate", completions, chosen)
         scored = [r for r in chosen.rewards if r is not None]
         rollouts = [
-            Rollout(response=c.text, reward=r, temperature=body.temperature, answer=a, completion_tokens=c.tokens, truncated=c.truncated)
+            Rollout(
+                response=c.text,
+                reward=r,
+                temperature=body.temperature,
+                answer=a,
+                completion_tokens=c.tokens,
+                truncated=c.truncated,
+            )
             for c, r, a in zip(completions, chosen.rewards, chosen.answers)
         ]
         return GenerateResponse(
-            rollouts=rollouts, best_response=texts[chosen.best], best_reward=chosen.rewards[chosen.best],
-            mean_reward=sum(scored) / len(scored) if scored else None, selection=chosen.selection,
-            majority_answer=chosen.majority_answer, reward_per_function=chosen.per_function, model=engine.source,
+            rollouts=rollouts,
+            best_response=texts[chosen.best],
+            best_reward=chosen.rewards[chosen.best],
+            mean_reward=sum(scored) / len(scored) if scored else None,
+            selection=chosen.selection,
+            majority_answer=chosen.majority_answer,
+            reward_per_function=chosen.per_function,
+            model=engine.source,
         )
 
     app.include_router(openai_router(service, limits, errors))

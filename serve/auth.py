@@ -39,7 +39,9 @@ def load_api_key(env_name: str | None, file: str | None) -> ApiKey | None:
     if env_name:
         value = os.environ.get(env_name, "").strip()
         if not value:
-            raise ValueError(f"serve.api_key_env={env_name}: the environment variable is not set or empty; set it or drop the key")
+            raise ValueError(
+                f"serve.api_key_env={env_name}: the environment variable is not set or empty; set it or drop the key"
+            )
         return ApiKey(value, f"${env_name}")
     if file:
         path = Path(file).expanduser()
@@ -70,6 +72,9 @@ class ApiKeyMiddleware:
             await self.app(scope, receive, send)
             return
         message = "missing API key: send `Authorization: Bearer <key>`" if not authorization else "invalid API key"
-        response = JSONResponse(error_body(message, "invalid_request_error", None, "invalid_api_key"), status_code=401,
-                                headers={"WWW-Authenticate": "Bearer"})
+        response = JSONResponse(
+            error_body(message, "invalid_request_error", None, "invalid_api_key"),
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
         await response(scope, receive, send)

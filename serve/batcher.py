@@ -27,8 +27,13 @@ Item = tuple[Job, asyncio.Future, Sink | None]
 
 class DynamicBatcher:
     def __init__(
-        self, run_batch: Callable[[list[Job], Sink | None], BatchStats], max_rows: int, wait_s: float, max_queue: int,
-        enabled: bool = True, on_batch: Callable[[BatchStats], None] | None = None,
+        self,
+        run_batch: Callable[[list[Job], Sink | None], BatchStats],
+        max_rows: int,
+        wait_s: float,
+        max_queue: int,
+        enabled: bool = True,
+        on_batch: Callable[[BatchStats], None] | None = None,
     ) -> None:
         self.run_batch = run_batch
         self.max_rows = max_rows if enabled else 1  # unbatched: a job alone per call (num_rollouts may exceed 1)

@@ -36,12 +36,16 @@ class Limits(_Strict):
     @model_validator(mode="after")
     def _default_within_max(self) -> Limits:
         if self.default_max_new_tokens > self.max_new_tokens:
-            raise ValueError(f"default_max_new_tokens={self.default_max_new_tokens} exceeds max_new_tokens={self.max_new_tokens}")
+            raise ValueError(
+                f"default_max_new_tokens={self.default_max_new_tokens} exceeds max_new_tokens={self.max_new_tokens}"
+            )
         return self
 
 
 class DriftSettings(_Strict):
-    reference: str | None = None  # JSON from serve.drift.write_reference_distribution; null = <run_dir>/reference_distribution.json
+    reference: str | None = (
+        None  # JSON from serve.drift.write_reference_distribution; null = <run_dir>/reference_distribution.json
+    )
     window: int = Field(500, ge=2)  # served values kept per signal (a sliding window)
     min_samples: int = Field(30, ge=2)  # below this, no statistic is reported (too noisy to flag)
     bins: int = Field(10, ge=2)
@@ -63,7 +67,9 @@ class ServeSettings(_Strict):
     request_timeout_s: float = Field(30.0, gt=0)  # a request waiting or generating longer answers 504
     torch_threads: int | None = Field(None, ge=1)
     log_level: str = "info"
-    model_name: str | None = Field(None, min_length=1)  # the id /v1/models lists and requests name; null = the model's source
+    model_name: str | None = Field(
+        None, min_length=1
+    )  # the id /v1/models lists and requests name; null = the model's source
     # Optional API key (serve/auth.py): the name of an environment variable holding it, or a file holding it.
     # The key itself is never a config value, so it never lands in .hydra/ or a log.
     api_key_env: str | None = Field(None, min_length=1)

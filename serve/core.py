@@ -22,8 +22,14 @@ log = logging.getLogger("serve")
 class ServeError(Exception):
     """A request that cannot be served: each endpoint renders it in its own error format."""
 
-    def __init__(self, status: int, message: str, code: str | None = None, param: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        code: str | None = None,
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.message, self.code, self.param, self.headers = status, message, code, param, headers
 
@@ -46,7 +52,9 @@ class Service:
 
     def check_available(self) -> None:
         if not self.ready:
-            message = "model is not loaded yet" if self.load_error is None else f"model failed to load: {self.load_error}"
+            message = (
+                "model is not loaded yet" if self.load_error is None else f"model failed to load: {self.load_error}"
+            )
             raise ServeError(503, message, "model_not_ready", headers={"Retry-After": "5"})
         if self.failure:
             raise ServeError(503, self.failure, "model_process_died")
@@ -55,9 +63,16 @@ class Service:
         """A Job for the batcher, refused (422) when prompt + completion would not fit the model's context."""
         limit = self.engine.max_positions
         if limit and prompt_tokens + max_new > limit:
-            raise ServeError(422, f"{param}: {prompt_tokens} tokens after templating + {max_new} new tokens exceed the "
-                                  f"model's context of {limit} tokens; shorten it", "context_length_exceeded", param)
-        return Job(rendered, max_new_tokens=max_new, deadline=time.monotonic() + self.settings.request_timeout_s, **sampling)
+            raise ServeError(
+                422,
+                f"{param}: {prompt_tokens} tokens after templating + {max_new} new tokens exceed the "
+                f"model's context of {limit} tokens; shorten it",
+                "context_length_exceeded",
+                param,
+            )
+        return Job(
+            rendered, max_new_tokens=max_new, deadline=time.monotonic() + self.settings.request_timeout_s, **sampling
+        )
 
     async def run(self, job: Job, sink: Sink | None = None) -> list[Completion]:
         """The job's completions from the shared batcher; back-pressure, timeouts and failures as ServeError."""
@@ -72,7 +87,9 @@ class Service:
             raise ServeError(504, f"request timed out after serve.request_timeout_s={timeout}s", "timeout") from None
         except Exception as err:  # answered here: an exception escaping the app would also drop the connection
             self.metrics.rejected.labels("generate_failed").inc()
-            raise ServeError(500, f"generation failed ({type(err).__name__}); see the server log", "generate_failed") from None
+            raise ServeError(
+                500, f"generation failed ({type(err).__name__}); see the server log", "generate_failed"
+            ) from None
 
     async def score(self, messages: Any, question: str, texts: list[str], ground_truth: str | None) -> Selection:
         """The run's reward on each text (with a ground truth) or the majority vote over extracted answers."""
@@ -80,8 +97,12 @@ class Service:
             return await asyncio.to_thread(select, self.parts.reward, messages, question, texts, ground_truth)
         except Exception as err:  # the reward depends on the request's ground truth: a bad one is the client's
             log.exception("reward failed")
-            raise ServeError(422, f"ground_truth: the reward could not score it ({type(err).__name__}: {err})",
-                             "invalid_ground_truth", "ground_truth") from None
+            raise ServeError(
+                422,
+                f"ground_truth: the reward could not score it ({type(err).__name__}: {err})",
+                "invalid_ground_truth",
+                "ground_truth",
+            ) from None
 
     def record(self, endpoint: str, completions: list[Completion], selection: Selection | None) -> None:
         """Metrics and the drift windows, labelled by endpoint: every served rollout counts, whatever its API."""

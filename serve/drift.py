@@ -35,7 +35,9 @@ def write_reference_distribution(run_dir: str | Path, samples: list[dict[str, An
         elif s.get("completion") is not None and tokenizer is not None:
             lengths.append(len(tokenizer(s["completion"], add_special_tokens=False)["input_ids"]))
     path = Path(run_dir) / REFERENCE_FILE
-    write_json(path, {"source": "eval_after", "num_samples": len(samples), "reward": rewards, "completion_length": lengths})
+    write_json(
+        path, {"source": "eval_after", "num_samples": len(samples), "reward": rewards, "completion_length": lengths}
+    )
     return path
 
 
@@ -91,8 +93,14 @@ class DriftMonitor:
     """Sliding windows of served values per signal, compared with the reference on demand."""
 
     def __init__(
-        self, reference: dict[str, list[float]] | None, reference_path: str | None = None, window: int = 500,
-        min_samples: int = 30, bins: int = 10, psi_threshold: float = 0.2, ks_alpha: float | None = 0.01,
+        self,
+        reference: dict[str, list[float]] | None,
+        reference_path: str | None = None,
+        window: int = 500,
+        min_samples: int = 30,
+        bins: int = 10,
+        psi_threshold: float = 0.2,
+        ks_alpha: float | None = 0.01,
     ) -> None:
         self.reference = reference
         self.reference_path = reference_path
@@ -108,8 +116,14 @@ class DriftMonitor:
     def signal_report(self, signal: str) -> dict[str, Any]:
         current = list(self.windows[signal])
         ref = (self.reference or {}).get(signal) or []
-        out: dict[str, Any] = {"window_samples": len(current), "reference_samples": len(ref),
-                               "psi": None, "ks_statistic": None, "ks_pvalue": None, "drift": False}
+        out: dict[str, Any] = {
+            "window_samples": len(current),
+            "reference_samples": len(ref),
+            "psi": None,
+            "ks_statistic": None,
+            "ks_pvalue": None,
+            "drift": False,
+        }
         if not ref:
             return dict(out, status="no_reference")
         if len(current) < self.min_samples:
@@ -119,8 +133,14 @@ class DriftMonitor:
         ks = ks_2samp(current, ref)
         value = psi(ref, current, self.bins)
         drift = value > self.psi_threshold or (self.ks_alpha is not None and ks.pvalue < self.ks_alpha)
-        return dict(out, status="ok", psi=value, ks_statistic=round(float(ks.statistic), 6),
-                    ks_pvalue=float(ks.pvalue), drift=bool(drift))
+        return dict(
+            out,
+            status="ok",
+            psi=value,
+            ks_statistic=round(float(ks.statistic), 6),
+            ks_pvalue=float(ks.pvalue),
+            drift=bool(drift),
+        )
 
     def report(self) -> dict[str, Any]:
         signals = {signal: self.signal_report(signal) for signal in SIGNALS}
@@ -141,6 +161,11 @@ def monitor_from(settings: Any, run_dir: Path | None) -> DriftMonitor:
     if path and (settings.reference or Path(path).exists()):  # an explicitly named file must exist
         reference = load_reference(path)
     return DriftMonitor(
-        reference, path if reference else None, settings.window, settings.min_samples, settings.bins,
-        settings.psi_threshold, settings.ks_alpha,
+        reference,
+        path if reference else None,
+        settings.window,
+        settings.min_samples,
+        settings.bins,
+        settings.psi_threshold,
+        settings.ks_alpha,
     )

@@ -90,8 +90,14 @@ class RowBudget(StoppingCriteria):
 
 
 class Engine:
-    def __init__(self, model_component: Any, run_dir: Path | None = None, merge_adapter: bool = True,
-                 compile: bool = False, torch_threads: int | None = None) -> None:
+    def __init__(
+        self,
+        model_component: Any,
+        run_dir: Path | None = None,
+        merge_adapter: bool = True,
+        compile: bool = False,
+        torch_threads: int | None = None,
+    ) -> None:
         self.model_component = model_component
         self.run_dir = run_dir
         self.merge_adapter = merge_adapter
@@ -177,8 +183,10 @@ class Engine:
             top_ps = torch.tensor([j.top_p for j in row_jobs], dtype=torch.float32, device=device)
             if bool((top_ps < 1).any()):
                 processors.append(RowTopP(top_ps))
-            gens = [row_generator(j.seed, r, device) if j.seed is not None and j.temperature >= MIN_TEMPERATURE else None
-                    for j, r in zip(row_jobs, row_index)]
+            gens = [
+                row_generator(j.seed, r, device) if j.seed is not None and j.temperature >= MIN_TEMPERATURE else None
+                for j, r in zip(row_jobs, row_index)
+            ]
             if any(g is not None for g in gens):
                 processors.append(RowSeeds(gens))
         criteria = StoppingCriteriaList([RowBudget(prompt_len, budgets, row_jobs)])
@@ -190,20 +198,28 @@ class Engine:
         # Sampling knobs stay neutral (temperature 1, no top-k/top-p): the Row* processors do it per row.
         knobs = {"temperature": 1.0, "top_k": 0, "top_p": 1.0} if sampling else {}
         config = GenerationConfig(
-            max_new_tokens=int(budgets.max()), do_sample=sampling, pad_token_id=tok.pad_token_id,
-            eos_token_id=tok.eos_token_id, **knobs,
+            max_new_tokens=int(budgets.max()),
+            do_sample=sampling,
+            pad_token_id=tok.pad_token_id,
+            eos_token_id=tok.eos_token_id,
+            **knobs,
         )
         if self.compile:  # a KV cache sized for this batch: a static cache's shapes are what the compiled graph needs
             from transformers import StaticCache
 
-            batch["past_key_values"] = StaticCache(config=self.model.config, max_cache_len=prompt_len + int(budgets.max()))
+            batch["past_key_values"] = StaticCache(
+                config=self.model.config, max_cache_len=prompt_len + int(budgets.max())
+            )
         start = time.perf_counter()
-        output = self.model.generate(**batch, generation_config=config, logits_processor=processors or None,
-                                     stopping_criteria=criteria)
+        output = self.model.generate(
+            **batch, generation_config=config, logits_processor=processors or None, stopping_criteria=criteria
+        )
         seconds = time.perf_counter() - start
         with self.tokenizer_lock:
-            completions = [self._completion(row[:budget], budget, job.stop, stop_ids)
-                           for row, budget, job in zip(output[:, prompt_len:].tolist(), budgets.tolist(), row_jobs)]
+            completions = [
+                self._completion(row[:budget], budget, job.stop, stop_ids)
+                for row, budget, job in zip(output[:, prompt_len:].tolist(), budgets.tolist(), row_jobs)
+            ]
         per_job, i = [], 0
         for job in jobs:
             per_job.append(completions[i : i + job.num_rollouts])

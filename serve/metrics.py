@@ -25,24 +25,65 @@ class ServeMetrics:
 
     def __init__(self) -> None:
         r = self.registry = CollectorRegistry()
-        self.requests = Counter("serve_requests_total", "HTTP requests by endpoint and status", ["endpoint", "method", "status"], registry=r)
-        self.latency = Histogram("serve_request_duration_seconds", "HTTP request latency", ["endpoint", "status"], buckets=LATENCY_BUCKETS, registry=r)
+        self.requests = Counter(
+            "serve_requests_total", "HTTP requests by endpoint and status", ["endpoint", "method", "status"], registry=r
+        )
+        self.latency = Histogram(
+            "serve_request_duration_seconds",
+            "HTTP request latency",
+            ["endpoint", "status"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
         self.tokens = Counter("serve_generated_tokens_total", "Completion tokens generated", registry=r)
         self.rollouts = Counter("serve_rollouts_total", "Rollouts (completions) returned", ["endpoint"], registry=r)
         self.rejected = Counter("serve_rejected_total", "Requests refused or abandoned", ["reason"], registry=r)
-        self.reward = Histogram("serve_reward", "Total reward per rollout (requests with ground truth)", ["endpoint"], buckets=REWARD_BUCKETS, registry=r)
-        self.completion_tokens = Histogram("serve_completion_tokens", "Completion length in tokens", ["endpoint"], buckets=LENGTH_BUCKETS, registry=r)
-        self.first_token = Histogram("serve_time_to_first_token_seconds", "Streaming requests: arrival to the first content sent", ["endpoint"], buckets=LATENCY_BUCKETS, registry=r)
-        self.batch_rows = Histogram("serve_batch_rows", "Rows per shared generate call", buckets=ROW_BUCKETS, registry=r)
-        self.batch_requests = Histogram("serve_batch_requests", "Requests per shared generate call", buckets=ROW_BUCKETS, registry=r)
-        self.generate_seconds = Histogram("serve_generate_seconds", "Model time of one shared generate call (a request's latency minus this is queueing and HTTP)", buckets=LATENCY_BUCKETS, registry=r)
+        self.reward = Histogram(
+            "serve_reward",
+            "Total reward per rollout (requests with ground truth)",
+            ["endpoint"],
+            buckets=REWARD_BUCKETS,
+            registry=r,
+        )
+        self.completion_tokens = Histogram(
+            "serve_completion_tokens", "Completion length in tokens", ["endpoint"], buckets=LENGTH_BUCKETS, registry=r
+        )
+        self.first_token = Histogram(
+            "serve_time_to_first_token_seconds",
+            "Streaming requests: arrival to the first content sent",
+            ["endpoint"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.batch_rows = Histogram(
+            "serve_batch_rows", "Rows per shared generate call", buckets=ROW_BUCKETS, registry=r
+        )
+        self.batch_requests = Histogram(
+            "serve_batch_requests", "Requests per shared generate call", buckets=ROW_BUCKETS, registry=r
+        )
+        self.generate_seconds = Histogram(
+            "serve_generate_seconds",
+            "Model time of one shared generate call (a request's latency minus this is queueing and HTTP)",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
         self.queue_depth = Gauge("serve_queue_depth", "Requests waiting for a generate call", registry=r)
         self.ready = Gauge("serve_model_ready", "1 once the model is loaded", registry=r)
-        self.drift_psi = Gauge("serve_drift_psi", "Population Stability Index vs the training reference", ["signal"], registry=r)
-        self.drift_ks = Gauge("serve_drift_ks_statistic", "Two-sample KS statistic vs the training reference", ["signal"], registry=r)
-        self.drift_ks_p = Gauge("serve_drift_ks_pvalue", "Two-sample KS p-value vs the training reference", ["signal"], registry=r)
-        self.drift_flag = Gauge("serve_drift_detected", "1 when the signal drifted past its threshold", ["signal"], registry=r)
-        self.drift_window = Gauge("serve_drift_window_samples", "Served values in the drift window", ["signal"], registry=r)
+        self.drift_psi = Gauge(
+            "serve_drift_psi", "Population Stability Index vs the training reference", ["signal"], registry=r
+        )
+        self.drift_ks = Gauge(
+            "serve_drift_ks_statistic", "Two-sample KS statistic vs the training reference", ["signal"], registry=r
+        )
+        self.drift_ks_p = Gauge(
+            "serve_drift_ks_pvalue", "Two-sample KS p-value vs the training reference", ["signal"], registry=r
+        )
+        self.drift_flag = Gauge(
+            "serve_drift_detected", "1 when the signal drifted past its threshold", ["signal"], registry=r
+        )
+        self.drift_window = Gauge(
+            "serve_drift_window_samples", "Served values in the drift window", ["signal"], registry=r
+        )
 
     def update_drift(self, report: dict[str, Any]) -> None:
         nan = float("nan")  # "not computed yet" must not read as "no drift" on a dashboard

@@ -54,14 +54,17 @@ def openai_error(err: ServeError) -> JSONResponse:
 
 def openai_invalid(err: RequestValidationError) -> JSONResponse:
     """400 naming the first bad field as `param`, with a one-line message."""
-    errors = [dict(e, msg="unrecognized or unsupported parameter") if e.get("type") == "extra_forbidden" else e
-              for e in err.errors()]
+    errors = [
+        dict(e, msg="unrecognized or unsupported parameter") if e.get("type") == "extra_forbidden" else e
+        for e in err.errors()
+    ]
     loc = [str(p) for p in (errors[0].get("loc", ()) if errors else ()) if p != "body"]
     return openai_error(ServeError(400, validation_message(errors), "invalid_value", ".".join(loc) or None))
 
 
-def choices_and_verifier(kind: str, completions: list[Completion], chosen: Selection | None, n: int,
-                         rank: bool = True) -> tuple[list, Verifier | None]:
+def choices_and_verifier(
+    kind: str, completions: list[Completion], chosen: Selection | None, n: int, rank: bool = True
+) -> tuple[list, Verifier | None]:
     """The n choices to return (best first when a verifier ranked them; a stream keeps its order) and the summary."""
     order = ranked(chosen)[:n] if chosen and rank else list(range(n))
     out = []
@@ -72,14 +75,20 @@ def choices_and_verifier(kind: str, completions: list[Completion], chosen: Selec
             per_function = {name: values[k] for name, values in (chosen.per_function or {}).items()} or None
             scored = {"reward": chosen.rewards[k], "answer": chosen.answers[k], "reward_per_function": per_function}
         if kind == "chat":
-            out.append(ChatChoice(index=index, message=ChatMessageOut(content=c.text), finish_reason=c.finish_reason, **scored))
+            out.append(
+                ChatChoice(index=index, message=ChatMessageOut(content=c.text), finish_reason=c.finish_reason, **scored)
+            )
         else:
             out.append(CompletionChoice(index=index, text=c.text, finish_reason=c.finish_reason, **scored))
     if chosen is None:
         return out, None
     rewards = [r for r in chosen.rewards if r is not None]
-    verifier = Verifier(selection=chosen.selection, candidates=len(completions), majority_answer=chosen.majority_answer,
-                        mean_reward=sum(rewards) / len(rewards) if rewards else None)
+    verifier = Verifier(
+        selection=chosen.selection,
+        candidates=len(completions),
+        majority_answer=chosen.majority_answer,
+        mean_reward=sum(rewards) / len(rewards) if rewards else None,
+    )
     return out, verifier
 
 
@@ -87,8 +96,12 @@ def openai_router(service: Service, limits: Limits, errors: dict[int, Any]) -> A
     ChatRequest, CompletionRequest = openai_request_models(limits)
     router = APIRouter(prefix=PREFIX, tags=["OpenAI-compatible"])
     responses = {code: {"model": OpenAIError} for code in (*errors, 404) if code != 422}
-    streamed = {200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
-                      "description": "JSON, or server-sent events ending with `data: [DONE]` when stream=true"}}
+    streamed = {
+        200: {
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "description": "JSON, or server-sent events ending with `data: [DONE]` when stream=true",
+        }
+    }
 
     def model_entry() -> Model:
         return Model(id=service.model_name, created=service.started, owned_by="rlvr-pipeline")
@@ -96,8 +109,12 @@ def openai_router(service: Service, limits: Limits, errors: dict[int, Any]) -> A
     def check_model(name: str) -> None:
         service.check_available()
         if name != service.model_name:
-            raise ServeError(404, f"The model `{name}` does not exist; this server serves `{service.model_name}` (GET /v1/models)",
-                             "model_not_found", "model")
+            raise ServeError(
+                404,
+                f"The model `{name}` does not exist; this server serves `{service.model_name}` (GET /v1/models)",
+                "model_not_found",
+                "model",
+            )
 
     @router.get("/models", response_model=ModelList, responses=responses, summary="The served model")
     async def models() -> Any:
@@ -109,13 +126,23 @@ def openai_router(service: Service, limits: Limits, errors: dict[int, Any]) -> A
         check_model(model_id)
         return model_entry()
 
-    async def complete(body: Any, kind: str, endpoint: str, rendered: str, prompt_tokens: int, messages: Any,
-                       question: str, param: str) -> Any:
+    async def complete(
+        body: Any, kind: str, endpoint: str, rendered: str, prompt_tokens: int, messages: Any, question: str, param: str
+    ) -> Any:
         arrived = time.perf_counter()
         candidates = max(body.best_of or body.n, body.n)
-        job = service.job(rendered, prompt_tokens, body.max_new_tokens(limits.default_max_new_tokens), param,
-                          num_rollouts=candidates, temperature=body.temperature, top_p=body.top_p, seed=body.seed,
-                          stop=body.stops(), stream=body.stream)
+        job = service.job(
+            rendered,
+            prompt_tokens,
+            body.max_new_tokens(limits.default_max_new_tokens),
+            param,
+            num_rollouts=candidates,
+            temperature=body.temperature,
+            top_p=body.top_p,
+            seed=body.seed,
+            stop=body.stops(),
+            stream=body.stream,
+        )
         rid = f"{'chatcmpl' if kind == 'chat' else 'cmpl'}-{uuid.uuid4().hex}"
         head = {"id": rid, "created": int(time.time()), "model": service.model_name}
         verify = body.ground_truth is not None or candidates > body.n
@@ -125,14 +152,25 @@ def openai_router(service: Service, limits: Limits, errors: dict[int, Any]) -> A
             include_usage = bool(body.stream_options and body.stream_options.include_usage)
 
             async def scored(completions: list[Completion]) -> tuple[list, Verifier | None]:
-                chosen = await service.score(messages, question, [c.text for c in completions], body.ground_truth) if verify else None
+                chosen = (
+                    await service.score(messages, question, [c.text for c in completions], body.ground_truth)
+                    if verify
+                    else None
+                )
                 service.record(endpoint, completions, chosen)
                 return choices_and_verifier(kind, completions, chosen, body.n, rank=False)
 
-            return StreamingResponse(stream.events(prompt_tokens, include_usage, scored), media_type="text/event-stream",
-                                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+            return StreamingResponse(
+                stream.events(prompt_tokens, include_usage, scored),
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            )
         completions = await service.run(job)
-        chosen = await service.score(messages, question, [c.text for c in completions], body.ground_truth) if verify else None
+        chosen = (
+            await service.score(messages, question, [c.text for c in completions], body.ground_truth)
+            if verify
+            else None
+        )
         service.record(endpoint, completions, chosen)
         choices, verifier = choices_and_verifier(kind, completions, chosen, body.n)
         generated = sum(c.tokens for c in completions)
@@ -140,8 +178,12 @@ def openai_router(service: Service, limits: Limits, errors: dict[int, Any]) -> A
         cls = ChatCompletion if kind == "chat" else TextCompletion
         return cls(**head, choices=choices, usage=usage, verifier=verifier)
 
-    @router.post("/chat/completions", response_model=ChatCompletion, responses={**responses, **streamed},
-                 summary="OpenAI chat completions (the messages rendered with the model's chat template)")
+    @router.post(
+        "/chat/completions",
+        response_model=ChatCompletion,
+        responses={**responses, **streamed},
+        summary="OpenAI chat completions (the messages rendered with the model's chat template)",
+    )
     async def chat_completions(body: ChatRequest) -> Any:  # type: ignore[valid-type]
         check_model(body.model)
         # "developer" is OpenAI's newer name for the system role; chat templates only know "system".
@@ -149,17 +191,29 @@ def openai_router(service: Service, limits: Limits, errors: dict[int, Any]) -> A
         try:
             rendered, prompt_tokens = service.engine.render(messages)
         except Exception as err:  # e.g. a template that refuses a system message or two user turns in a row
-            raise ServeError(400, f"messages: the model's chat template rejected them ({type(err).__name__}: {err})",
-                             "invalid_messages", "messages") from None
+            raise ServeError(
+                400,
+                f"messages: the model's chat template rejected them ({type(err).__name__}: {err})",
+                "invalid_messages",
+                "messages",
+            ) from None
         question = next((m["content"] for m in reversed(messages) if m["role"] == "user"), messages[-1]["content"])
-        return await complete(body, "chat", PREFIX + "/chat/completions", rendered, prompt_tokens, messages, question, "messages")
+        return await complete(
+            body, "chat", PREFIX + "/chat/completions", rendered, prompt_tokens, messages, question, "messages"
+        )
 
-    @router.post("/completions", response_model=TextCompletion, responses={**responses, **streamed},
-                 summary="OpenAI (legacy) completions: the prompt is raw text, no template")
+    @router.post(
+        "/completions",
+        response_model=TextCompletion,
+        responses={**responses, **streamed},
+        summary="OpenAI (legacy) completions: the prompt is raw text, no template",
+    )
     async def completions(body: CompletionRequest) -> Any:  # type: ignore[valid-type]
         check_model(body.model)
         rendered, prompt_tokens = service.engine.render(body.prompt)
         messages = [{"role": "user", "content": body.prompt}]  # what the reward functions see as `prompts`
-        return await complete(body, "text", PREFIX + "/completions", rendered, prompt_tokens, messages, body.prompt, "prompt")
+        return await complete(
+            body, "text", PREFIX + "/completions", rendered, prompt_tokens, messages, body.prompt, "prompt"
+        )
 
     return router

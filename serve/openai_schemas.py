@@ -117,7 +117,8 @@ class _Message(_Strict):
 
 def _message_model(limits: Limits) -> type[BaseModel]:
     return create_model(
-        "ChatMessage", __base__=_Message,
+        "ChatMessage",
+        __base__=_Message,
         role=(Literal["system", "developer", "user", "assistant"], ...),
         content=(str | list[TextPart], Field(max_length=limits.max_prompt_chars)),
         name=(str | None, Field(None, max_length=64)),
@@ -131,26 +132,53 @@ def openai_request_models(limits: Limits) -> tuple[type[BaseModel], type[BaseMod
     common = dict(
         model=(str, Field(min_length=1, max_length=256, description="The id /v1/models lists")),
         n=(int, Field(1, ge=1, le=limits.max_rollouts, description="Choices returned")),
-        temperature=(float, Field(1.0, ge=0.0, le=limits.max_temperature, allow_inf_nan=False, description="0 = greedy")),
+        temperature=(
+            float,
+            Field(1.0, ge=0.0, le=limits.max_temperature, allow_inf_nan=False, description="0 = greedy"),
+        ),
         top_p=(float, Field(1.0, ge=0.0, le=1.0, allow_inf_nan=False)),
         max_tokens=(int | None, max_new),
-        stop=(one_stop | list[one_stop] | None, Field(None, max_length=limits.max_stop_sequences, description="The text ends before the first of these")),
+        stop=(
+            one_stop | list[one_stop] | None,
+            Field(None, max_length=limits.max_stop_sequences, description="The text ends before the first of these"),
+        ),
         seed=(int | None, Field(None, ge=-(2**63), le=2**63 - 1, description="Repeatable sampling for this request")),
-        ground_truth=(str | None, Field(None, min_length=1, max_length=limits.max_ground_truth_chars,
-                                        description="Extension: score each choice with the run's reward")),
-        best_of=(int | None, Field(None, ge=1, le=limits.max_rollouts,
-                                   description="Candidates sampled; the n best are returned (by reward with ground_truth, else by majority vote)")),
+        ground_truth=(
+            str | None,
+            Field(
+                None,
+                min_length=1,
+                max_length=limits.max_ground_truth_chars,
+                description="Extension: score each choice with the run's reward",
+            ),
+        ),
+        best_of=(
+            int | None,
+            Field(
+                None,
+                ge=1,
+                le=limits.max_rollouts,
+                description="Candidates sampled; the n best are returned (by reward with ground_truth, else by majority vote)",
+            ),
+        ),
     )
     chat = create_model(
-        "ChatCompletionRequest", __base__=_Sampling,
+        "ChatCompletionRequest",
+        __base__=_Sampling,
         messages=(list[_message_model(limits)], Field(min_length=1, max_length=limits.max_messages)),
         max_completion_tokens=(int | None, max_new),
         logprobs=(bool | None, Field(None, description="Not supported: omit it or send false")),
         **common,
     )
     completion = create_model(
-        "CompletionRequest", __base__=_Sampling,
-        prompt=(str, Field(min_length=1, max_length=limits.max_prompt_chars, description="Raw text: no chat template is applied")),
+        "CompletionRequest",
+        __base__=_Sampling,
+        prompt=(
+            str,
+            Field(
+                min_length=1, max_length=limits.max_prompt_chars, description="Raw text: no chat template is applied"
+            ),
+        ),
         echo=(bool, Field(False, description="Not supported: omit it or send false")),
         logprobs=(int | None, Field(None, description="Not supported: omit it")),
         **common,

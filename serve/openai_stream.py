@@ -36,11 +36,11 @@ class RowText:
         safe, self.stopped = stream_safe(self.decode(self.ids), self.stops)
         if not safe.startswith(self.sent) or len(safe) == len(self.sent):
             return ""  # nothing new, or a decode that rewrote earlier text (the final text settles it)
-        delta, self.sent = safe[len(self.sent):], safe
+        delta, self.sent = safe[len(self.sent) :], safe
         return delta
 
     def finish(self, final: str) -> str:
-        return final[len(self.sent):] if final.startswith(self.sent) else ""
+        return final[len(self.sent) :] if final.startswith(self.sent) else ""
 
 
 def sse(payload: Any) -> str:
@@ -49,7 +49,14 @@ def sse(payload: Any) -> str:
 
 class Stream:
     def __init__(self, service: Service, kind: str, endpoint: str, head: dict, job: Job, arrived: float) -> None:
-        self.service, self.kind, self.endpoint, self.head, self.job, self.arrived = service, kind, endpoint, head, job, arrived
+        self.service, self.kind, self.endpoint, self.head, self.job, self.arrived = (
+            service,
+            kind,
+            endpoint,
+            head,
+            job,
+            arrived,
+        )
         self.object = "chat.completion.chunk" if kind == "chat" else "text_completion"
         self.queue: asyncio.Queue = asyncio.Queue()
         self.loop = asyncio.get_running_loop()
@@ -86,8 +93,14 @@ class Stream:
         getter.cancel()
         return self.queue.get_nowait() if not self.queue.empty() else None
 
-    def _chunk(self, index: int, text: str | None = None, role: bool = False, finish: str | None = None,
-               extra: dict | None = None) -> dict:
+    def _chunk(
+        self,
+        index: int,
+        text: str | None = None,
+        role: bool = False,
+        finish: str | None = None,
+        extra: dict | None = None,
+    ) -> dict:
         if self.kind == "chat":
             delta = {"role": "assistant", "content": ""} if role else ({"content": text} if text else {})
             choice = {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
@@ -95,8 +108,9 @@ class Stream:
             choice = {"index": index, "text": text or "", "logprobs": None, "finish_reason": finish}
         return {**self.head, "object": self.object, "choices": [dict(choice, **(extra or {}))]}
 
-    async def events(self, prompt_tokens: int, include_usage: bool,
-                     scored: Callable[[list[Completion]], Awaitable[tuple[list, Any]]]) -> AsyncIterator[str]:
+    async def events(
+        self, prompt_tokens: int, include_usage: bool, scored: Callable[[list[Completion]], Awaitable[tuple[list, Any]]]
+    ) -> AsyncIterator[str]:
         first_sent = False
         try:
             if self.kind == "chat":  # OpenAI opens every choice with its role
@@ -112,14 +126,23 @@ class Stream:
                     if delta:
                         if not first_sent:
                             first_sent = True
-                            self.service.metrics.first_token.labels(self.endpoint).observe(time.perf_counter() - self.arrived)
+                            self.service.metrics.first_token.labels(self.endpoint).observe(
+                                time.perf_counter() - self.arrived
+                            )
                         yield sse(self._chunk(row, delta))
                 items = await self._next()
             try:
                 completions = self.task.result()
                 choices, verifier = await scored(completions)
             except ServeError as err:  # the status line has gone out: the error travels as an event
-                yield sse(error_body(err.message, "server_error" if err.status >= 500 else "invalid_request_error", err.param, err.code))
+                yield sse(
+                    error_body(
+                        err.message,
+                        "server_error" if err.status >= 500 else "invalid_request_error",
+                        err.param,
+                        err.code,
+                    )
+                )
                 return
             if not first_sent:
                 self.service.metrics.first_token.labels(self.endpoint).observe(time.perf_counter() - self.arrived)
@@ -127,12 +150,20 @@ class Stream:
                 rest = self.rows[i].finish(c.text)
                 if rest:
                     yield sse(self._chunk(i, rest))
-                extra = {k: v for k, v in choice.model_dump().items() if k in ("reward", "answer", "reward_per_function")} if verifier else None
+                extra = (
+                    {k: v for k, v in choice.model_dump().items() if k in ("reward", "answer", "reward_per_function")}
+                    if verifier
+                    else None
+                )
                 chunk = self._chunk(i, finish=c.finish_reason, extra=extra)
                 yield sse(dict(chunk, verifier=verifier.model_dump()) if verifier else chunk)
             if include_usage:  # OpenAI's stream_options.include_usage: one last chunk with no choices
                 generated = sum(c.tokens for c in completions)
-                usage = {"prompt_tokens": prompt_tokens, "completion_tokens": generated, "total_tokens": prompt_tokens + generated}
+                usage = {
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": generated,
+                    "total_tokens": prompt_tokens + generated,
+                }
                 yield sse({**self.head, "object": self.object, "choices": [], "usage": usage})
             yield "data: [DONE]\n\n"
         finally:

@@ -38,11 +38,31 @@ def request_model(limits: Limits) -> type[BaseModel]:
     return create_model(
         "GenerateRequest",
         __base__=_RequestBase,
-        prompt=(str, Field(min_length=1, max_length=limits.max_prompt_chars, description="The question; the prompts group's template and the chat template are applied")),
+        prompt=(
+            str,
+            Field(
+                min_length=1,
+                max_length=limits.max_prompt_chars,
+                description="The question; the prompts group's template and the chat template are applied",
+            ),
+        ),
         num_rollouts=(int, Field(1, ge=1, le=limits.max_rollouts, description="Completions sampled for this prompt")),
-        temperature=(float, Field(0.7, ge=0.0, le=limits.max_temperature, allow_inf_nan=False, description="0 = greedy")),
-        ground_truth=(str | None, Field(None, max_length=limits.max_ground_truth_chars, description="Gold answer: rollouts are scored with the training reward and the best by reward is returned; without it the best is chosen by majority vote")),
-        max_new_tokens=(int | None, Field(None, ge=1, le=limits.max_new_tokens, description=f"Default {limits.default_max_new_tokens}")),
+        temperature=(
+            float,
+            Field(0.7, ge=0.0, le=limits.max_temperature, allow_inf_nan=False, description="0 = greedy"),
+        ),
+        ground_truth=(
+            str | None,
+            Field(
+                None,
+                max_length=limits.max_ground_truth_chars,
+                description="Gold answer: rollouts are scored with the training reward and the best by reward is returned; without it the best is chosen by majority vote",
+            ),
+        ),
+        max_new_tokens=(
+            int | None,
+            Field(None, ge=1, le=limits.max_new_tokens, description=f"Default {limits.default_max_new_tokens}"),
+        ),
     )
 
 
@@ -53,9 +73,12 @@ class Rollout(BaseModel):
     answer: str | None = Field(None, description="The answer the reward's verifier extracted, if any")
     completion_tokens: int
     truncated: bool = Field(description="Stopped by max_new_tokens rather than by end of sequence")
-    trajectory: list[dict] | None = Field(None, description="Runs trained with tools: every turn of the episode "
-                                          "(assistant turns with their tool_calls, tool results); response is the "
-                                          "model's own text")
+    trajectory: list[dict] | None = Field(
+        None,
+        description="Runs trained with tools: every turn of the episode "
+        "(assistant turns with their tool_calls, tool results); response is the "
+        "model's own text",
+    )
 
 
 class GenerateResponse(BaseModel):

@@ -17,8 +17,9 @@ from serve.engine import Completion
 from serve.schemas import GenerateResponse, Rollout
 
 
-async def episodes(service: Any, tools: Any, messages: list[dict], num_rollouts: int, temperature: float,
-                   max_new: int) -> tuple[list[list[dict]], list[Completion]]:
+async def episodes(
+    service: Any, tools: Any, messages: list[dict], num_rollouts: int, temperature: float, max_new: int
+) -> tuple[list[list[dict]], list[Completion]]:
     """num_rollouts episodes; max_new counts the model's own tokens over every turn (tool results do not)."""
     engine = service.engine
 
@@ -39,14 +40,18 @@ async def episodes(service: Any, tools: Any, messages: list[dict], num_rollouts:
             break
         rendered = [await asyncio.to_thread(locked, _render, engine.tokenizer, histories[i], functions) for i in open_]
         lengths = [await asyncio.to_thread(locked, _length, engine.tokenizer, r) for r in rendered]
-        jobs = [service.job(r, n, max_new - used[i], "prompt", num_rollouts=1, temperature=temperature)
-                for i, r, n in zip(open_, rendered, lengths)]
+        jobs = [
+            service.job(r, n, max_new - used[i], "prompt", num_rollouts=1, temperature=temperature)
+            for i, r, n in zip(open_, rendered, lengths)
+        ]
         results = await asyncio.gather(*(service.run(job) for job in jobs))
         still_open = []
         for i, prompt_text, (completion,) in zip(open_, rendered, results):
             used[i] += completion.tokens
             cut[i] = completion.truncated
-            message = await asyncio.to_thread(locked, parse_turn, engine.tokenizer, completion.text, prompt_text, functions)
+            message = await asyncio.to_thread(
+                locked, parse_turn, engine.tokenizer, completion.text, prompt_text, functions
+            )
             histories[i].append(message)
             trajectories[i].append(message)
             calls = message.get("tool_calls") or []
@@ -72,19 +77,33 @@ def _length(tokenizer: Any, text: str) -> int:
     return len(tokenizer(text, add_special_tokens=False)["input_ids"])
 
 
-async def generate_with_tools(service: Any, tools: Any, body: Any, messages: list[dict], max_new: int) -> GenerateResponse:
+async def generate_with_tools(
+    service: Any, tools: Any, body: Any, messages: list[dict], max_new: int
+) -> GenerateResponse:
     trajectories, completions = await episodes(service, tools, messages, body.num_rollouts, body.temperature, max_new)
     # The whole episode goes to the reward (selection.py hands lists of messages through unchanged).
     chosen = await service.score(messages, body.prompt, trajectories, body.ground_truth)
     service.record("/generate", completions, chosen)
     scored = [r for r in chosen.rewards if r is not None]
     rollouts = [
-        Rollout(response=c.text, reward=r, temperature=body.temperature, answer=a, completion_tokens=c.tokens,
-                truncated=c.truncated, trajectory=t)
+        Rollout(
+            response=c.text,
+            reward=r,
+            temperature=body.temperature,
+            answer=a,
+            completion_tokens=c.tokens,
+            truncated=c.truncated,
+            trajectory=t,
+        )
         for c, r, a, t in zip(completions, chosen.rewards, chosen.answers, trajectories)
     ]
     return GenerateResponse(
-        rollouts=rollouts, best_response=completions[chosen.best].text, best_reward=chosen.rewards[chosen.best],
-        mean_reward=sum(scored) / len(scored) if scored else None, selection=chosen.selection,
-        majority_answer=chosen.majority_answer, reward_per_function=chosen.per_function, model=service.engine.source,
+        rollouts=rollouts,
+        best_response=completions[chosen.best].text,
+        best_reward=chosen.rewards[chosen.best],
+        mean_reward=sum(scored) / len(scored) if scored else None,
+        selection=chosen.selection,
+        majority_answer=chosen.majority_answer,
+        reward_per_function=chosen.per_function,
+        model=service.engine.source,
     )

@@ -73,8 +73,16 @@ def _forward_cancels(cancels: Connection, batches: _Batches) -> None:
             return
 
 
-def _child_main(conn: Connection, cancels: Connection, model_component: Any, run_dir: Path | None,
-                merge_adapter: bool, compile: bool, torch_threads: int | None, log_level: str) -> None:
+def _child_main(
+    conn: Connection,
+    cancels: Connection,
+    model_component: Any,
+    run_dir: Path | None,
+    merge_adapter: bool,
+    compile: bool,
+    torch_threads: int | None,
+    log_level: str,
+) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent shuts us down
     logging.basicConfig(level=log_level.upper(), format="[%(asctime)s][serve.worker][%(levelname)s] - %(message)s")
     engine = Engine(model_component, run_dir, merge_adapter, compile, torch_threads)
@@ -111,8 +119,15 @@ def _child_main(conn: Connection, cancels: Connection, model_component: Any, run
 class EngineProcess(Engine):
     """An Engine whose weights and generate loop live in a child process; render runs here."""
 
-    def __init__(self, model_component: Any, run_dir: Path | None = None, merge_adapter: bool = True,
-                 compile: bool = False, torch_threads: int | None = None, log_level: str = "info") -> None:
+    def __init__(
+        self,
+        model_component: Any,
+        run_dir: Path | None = None,
+        merge_adapter: bool = True,
+        compile: bool = False,
+        torch_threads: int | None = None,
+        log_level: str = "info",
+    ) -> None:
         super().__init__(model_component, run_dir, merge_adapter, compile, torch_threads)
         self.log_level = log_level
         self.process: Any = None
@@ -128,9 +143,18 @@ class EngineProcess(Engine):
         self._conn, child_conn = ctx.Pipe()
         child_cancels, self._cancels = ctx.Pipe(duplex=False)  # (receive end, send end)
         self.process = ctx.Process(
-            target=_child_main, name="serve-model",
-            args=(child_conn, child_cancels, self.model_component, self.run_dir, self.merge_adapter, self.compile,
-                  self.torch_threads, self.log_level),
+            target=_child_main,
+            name="serve-model",
+            args=(
+                child_conn,
+                child_cancels,
+                self.model_component,
+                self.run_dir,
+                self.merge_adapter,
+                self.compile,
+                self.torch_threads,
+                self.log_level,
+            ),
             daemon=True,
         )
         self.process.start()
@@ -172,7 +196,11 @@ class EngineProcess(Engine):
                 code = self.process.exitcode
                 if code is None:  # alive but its pipe broke: it cannot be talked to again
                     self.process.terminate()
-                self.failure = f"model process exited with code {code}" if code is not None else "lost the pipe to the model process"
+                self.failure = (
+                    f"model process exited with code {code}"
+                    if code is not None
+                    else "lost the pipe to the model process"
+                )
                 log.error("%s; every request now fails until the server is restarted", self.failure)
                 raise WorkerDied(self.failure) from None
         if kind == "error":

@@ -41,8 +41,12 @@ def shared_data(relative: str) -> Path:
 def run_pipeline(*args: str, timeout: int = 240, script: str = "run_pipeline.py") -> subprocess.CompletedProcess:
     env = dict(os.environ, HYDRA_FULL_ERROR="0", PYTHONWARNINGS="ignore")
     return subprocess.run(
-        [sys.executable, str(REPO / script), *args], cwd=REPO, env=env,
-        capture_output=True, text=True, timeout=timeout,
+        [sys.executable, str(REPO / script), *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 

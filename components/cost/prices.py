@@ -21,8 +21,16 @@ USD_PER_HOUR: dict[str, float] = {
 
 # Substrings of torch.cuda.get_device_name() -> table key, most specific first ("A100-SXM4-80GB" -> a100_80gb).
 DEVICE_NAMES: list[tuple[str, str]] = [
-    ("H200", "h200"), ("H100", "h100"), ("A100-SXM4-80GB", "a100_80gb"), ("A100 80GB", "a100_80gb"),
-    ("A100", "a100_40gb"), ("L40S", "l40s"), ("A10G", "a10g"), ("L4", "l4"), ("4090", "rtx4090"), ("T4", "t4"),
+    ("H200", "h200"),
+    ("H100", "h100"),
+    ("A100-SXM4-80GB", "a100_80gb"),
+    ("A100 80GB", "a100_80gb"),
+    ("A100", "a100_40gb"),
+    ("L40S", "l40s"),
+    ("A10G", "a10g"),
+    ("L4", "l4"),
+    ("4090", "rtx4090"),
+    ("T4", "t4"),
 ]
 
 

@@ -28,11 +28,14 @@ PHASES = ("generation", "reward", "optimisation", "evaluation")
 
 
 class CostTracker(TrainerCallback):
-    def __init__(self, accelerator: str = "auto", usd_per_hour: float | None = None,
-                 num_accelerators: int | None = None) -> None:
+    def __init__(
+        self, accelerator: str = "auto", usd_per_hour: float | None = None, num_accelerators: int | None = None
+    ) -> None:
         if accelerator != "auto" and accelerator not in USD_PER_HOUR:
-            raise ValueError(f"cost.accelerator={accelerator}: unknown; use auto, one of {sorted(USD_PER_HOUR)}, "
-                             "or set cost.usd_per_hour")
+            raise ValueError(
+                f"cost.accelerator={accelerator}: unknown; use auto, one of {sorted(USD_PER_HOUR)}, "
+                "or set cost.usd_per_hour"
+            )
         if usd_per_hour is not None and usd_per_hour < 0:
             raise ValueError(f"cost.usd_per_hour={usd_per_hour}: must be >= 0")
         self.accelerator = detect_accelerator() if accelerator == "auto" else accelerator
@@ -128,7 +131,7 @@ def _new_tokens(output: Any, args: tuple, kwargs: dict) -> int:
     inputs = kwargs.get("input_ids", args[0] if args else None)
     if not hasattr(sequences, "shape") or inputs is None or not hasattr(inputs, "shape"):
         return 0
-    new = sequences[:, inputs.shape[1]:]
+    new = sequences[:, inputs.shape[1] :]
     config = kwargs.get("generation_config")
     pad = kwargs.get("pad_token_id", getattr(config, "pad_token_id", None))
     return int(new.numel() if pad is None else (new != pad).sum().item())

@@ -46,8 +46,10 @@ class ArithmeticData:
             raise ValueError("data.num_train and data.num_eval must be > 0")
         capacity = (10**max_digits) ** 2 * len(self.operations)
         if num_train + num_eval > capacity // 2:
-            raise ValueError(f"data.num_train + data.num_eval = {num_train + num_eval} is too many distinct problems "
-                             f"for max_digits={max_digits}; lower them or raise data.max_digits")
+            raise ValueError(
+                f"data.num_train + data.num_eval = {num_train + num_eval} is too many distinct problems "
+                f"for max_digits={max_digits}; lower them or raise data.max_digits"
+            )
         self.num_train, self.num_eval = num_train, num_eval
         self.min_digits, self.max_digits = min_digits, max_digits
         self.word_problems = word_problems

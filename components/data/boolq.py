@@ -34,11 +34,13 @@ def _rows(records: list[dict], where: str, max_passage_words: int | None) -> lis
             passage = " ".join(words[:max_passage_words]) + (" ..." if len(words) > max_passage_words else "")
         question = str(require_field(r, "question", where, i)).strip()
         title = f"{r['title']}: " if r.get("title") else ""
-        rows.append({
-            "question": f"{title}{passage}\n\nQuestion: {question}?",
-            "query": question,
-            "answer": _gold(r.get("answer"), where, i),
-        })
+        rows.append(
+            {
+                "question": f"{title}{passage}\n\nQuestion: {question}?",
+                "query": question,
+                "answer": _gold(r.get("answer"), where, i),
+            }
+        )
     return rows
 
 
@@ -73,7 +75,9 @@ class BoolQData:
             file = local / "dev.jsonl" if local.is_dir() else local
             rows = _rows(read_records(file), str(file), self.max_passage_words)
             return holdout_split(rows, "query", self.eval_fraction, self.split_seed)
-        dev_train, held_out = holdout_split(self._load(self.hub_dev_split), "query", self.eval_fraction, self.split_seed)
+        dev_train, held_out = holdout_split(
+            self._load(self.hub_dev_split), "query", self.eval_fraction, self.split_seed
+        )
         held = {row["query"] for row in held_out}
         train = [row for row in self._load(self.hub_train_split) + dev_train if row["query"] not in held]
         return train, held_out

@@ -65,8 +65,11 @@ def finqa_row(record: dict, where: str, index: int) -> dict:
         answer = qa.get("exe_ans", record.get("final_result", record.get("answer")))
         if q is None or not str(q).strip():
             raise ValueError(f"{where}: row {index + 1} has no 'question' field")
-        context = "\n".join(part for part in (_text(record.get("pre_text")), _table(record.get("table")),
-                                              _text(record.get("post_text"))) if part)
+        context = "\n".join(
+            part
+            for part in (_text(record.get("pre_text")), _table(record.get("table")), _text(record.get("post_text")))
+            if part
+        )
         question = f"Context: {context}\nQuestion: {q}"
     if answer is None or str(answer).strip() == "":
         raise ValueError(f"{where}: row {index + 1} has no 'exe_ans/final_result/answer' field")

@@ -62,6 +62,10 @@ class GSM8KData:
 
     def load(self, prompts: PromptBuilder) -> DatasetSplits:
         return make_splits(
-            self._rows(self.train_split), self._rows(self.eval_split), prompts,
-            self.max_train_samples, self.max_eval_samples, self.seed,
+            self._rows(self.train_split),
+            self._rows(self.eval_split),
+            prompts,
+            self.max_train_samples,
+            self.max_eval_samples,
+            self.seed,
         )

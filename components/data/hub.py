@@ -11,5 +11,6 @@ def load_hub_split(path: str, config_name: str | None, split: str, key: str = "d
         return list(load_dataset(path, config_name, split=split))
     except Exception as err:  # datasets raises many types for "offline", "no such repo", "no such split"
         reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
-        raise ValueError(f"{key}={path}: cannot load split '{split}' from the hub ({reason}); "
-                         "give a local directory or file instead") from err
+        raise ValueError(
+            f"{key}={path}: cannot load split '{split}' from the hub ({reason}); give a local directory or file instead"
+        ) from err

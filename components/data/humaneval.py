@@ -36,14 +36,16 @@ class HumanEvalData:
         rows = []
         for i, record in enumerate(read_records(self.path)):
             stub = require_field(record, "prompt", self.path, i)
-            rows.append({
-                "task_id": record.get("task_id", f"HumanEval/{i}"),
-                "question": f"{self.instruction}\n\n```python\n{stub}```",
-                "code_prompt": stub,  # the code reward runs stub + completion + test
-                "test": require_field(record, "test", self.path, i),
-                "entry_point": require_field(record, "entry_point", self.path, i),
-                "answer": require_field(record, "canonical_solution", self.path, i),
-            })
+            rows.append(
+                {
+                    "task_id": record.get("task_id", f"HumanEval/{i}"),
+                    "question": f"{self.instruction}\n\n```python\n{stub}```",
+                    "code_prompt": stub,  # the code reward runs stub + completion + test
+                    "test": require_field(record, "test", self.path, i),
+                    "entry_point": require_field(record, "entry_point", self.path, i),
+                    "answer": require_field(record, "canonical_solution", self.path, i),
+                }
+            )
         return rows
 
     def load(self, prompts: PromptBuilder) -> DatasetSplits:

@@ -45,18 +45,22 @@ class Math500Data:
         else:
             records = load_hub_split(self.hub_path, None, self.hub_split, key="data.hub_path")
             where = f"{self.hub_path}[{self.hub_split}]"
-        return [{
-            "question": require_field(r, "problem", where, i),
-            "answer": str(require_field(r, "answer", where, i)),
-            "solution": r.get("solution", ""),
-            "level": int(r.get("level", 0)),
-            "subject": str(r.get("subject", "")),
-            "unique_id": str(r.get("unique_id") or f"row{i}"),
-        } for i, r in enumerate(records)]
+        return [
+            {
+                "question": require_field(r, "problem", where, i),
+                "answer": str(require_field(r, "answer", where, i)),
+                "solution": r.get("solution", ""),
+                "level": int(r.get("level", 0)),
+                "subject": str(r.get("subject", "")),
+                "unique_id": str(r.get("unique_id") or f"row{i}"),
+            }
+            for i, r in enumerate(records)
+        ]
 
     def _keep(self, row: dict) -> bool:
         return (self.levels is None or row["level"] in self.levels) and (
-            self.subjects is None or row["subject"] in self.subjects)
+            self.subjects is None or row["subject"] in self.subjects
+        )
 
     def split(self) -> tuple[list[dict], list[dict]]:
         train, held_out = holdout_split(self.rows(), "unique_id", self.eval_fraction, self.split_seed)

@@ -38,7 +38,9 @@ class MBPPData:
             if name not in TASK_ID_SPLITS:
                 raise ValueError(f"data split {name!r} is not one of MBPP's {sorted(TASK_ID_SPLITS)}")
         if eval_split in train_splits:
-            raise ValueError(f"data.eval_split={eval_split} is also in data.train_splits; held-out rows would be trained on")
+            raise ValueError(
+                f"data.eval_split={eval_split} is also in data.train_splits; held-out rows would be trained on"
+            )
         self.local_path, self.hub_path, self.hub_config = local_path, hub_path, hub_config
         self.train_splits, self.eval_split = list(train_splits), eval_split
         self.shown_tests, self.instruction = shown_tests, instruction
@@ -48,7 +50,9 @@ class MBPPData:
     def _records(self, split: str) -> tuple[list[dict], str]:
         local = local_source(self.local_path, self.hub_path)
         if local is None:
-            return load_hub_split(self.hub_path, self.hub_config, split, key="data.hub_path"), f"{self.hub_path}[{split}]"
+            return load_hub_split(
+                self.hub_path, self.hub_config, split, key="data.hub_path"
+            ), f"{self.hub_path}[{split}]"
         file = local / "mbpp.jsonl" if local.is_dir() else local
         low, high = TASK_ID_SPLITS[split]
         return [r for r in read_records(file) if low <= int(r.get("task_id", 0)) <= high], str(file)
@@ -60,17 +64,21 @@ class MBPPData:
             tests = list(require_field(r, "test_list", where, i))
             shown = "\n".join(tests[: self.shown_tests])
             text = require_field(r, "text", where, i) if "text" in r else require_field(r, "prompt", where, i)
-            rows.append({
-                "task_id": int(r["task_id"]),
-                "question": f"{self.instruction}\n\n{text}\nYour code should pass these tests:\n{shown}",
-                "test_list": tests,
-                "test_setup_code": r.get("test_setup_code") or "",
-                "answer": str(require_field(r, "code", where, i)).replace("\r\n", "\n"),
-            })
+            rows.append(
+                {
+                    "task_id": int(r["task_id"]),
+                    "question": f"{self.instruction}\n\n{text}\nYour code should pass these tests:\n{shown}",
+                    "test_list": tests,
+                    "test_setup_code": r.get("test_setup_code") or "",
+                    "answer": str(require_field(r, "code", where, i)).replace("\r\n", "\n"),
+                }
+            )
         return rows
 
     def load(self, prompts: PromptBuilder) -> DatasetSplits:
         train = [row for split in self.train_splits for row in self.rows(split)]
         # Eval keeps task-id order when capped (the first N test problems), comparable across runs.
-        held_out = self.rows(self.eval_split)[: self.max_eval_samples] if self.max_eval_samples else self.rows(self.eval_split)
+        held_out = (
+            self.rows(self.eval_split)[: self.max_eval_samples] if self.max_eval_samples else self.rows(self.eval_split)
+        )
         return make_splits(train, held_out, prompts, self.max_train_samples, None, self.seed)

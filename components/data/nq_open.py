@@ -53,7 +53,9 @@ class NQOpenData:
         if local is not None:
             file = local / "NQ-open.dev.jsonl" if local.is_dir() else local
             return holdout_split(_rows(read_records(file), str(file)), "question", self.eval_fraction, self.split_seed)
-        dev_train, held_out = holdout_split(self._hub(self.hub_dev_split), "question", self.eval_fraction, self.split_seed)
+        dev_train, held_out = holdout_split(
+            self._hub(self.hub_dev_split), "question", self.eval_fraction, self.split_seed
+        )
         train = self._hub(self.hub_train_split) + dev_train
         held = {row["question"] for row in held_out}
         return [row for row in train if row["question"] not in held], held_out

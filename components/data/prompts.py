@@ -20,7 +20,9 @@ class PromptBuilder:
         self.few_shot = [dict(shot) for shot in (few_shot or [])]
         for i, shot in enumerate(self.few_shot):
             if set(shot) != {"question", "answer"}:
-                raise ValueError(f"prompts.few_shot[{i}] needs exactly the keys question and answer, got {sorted(shot)}")
+                raise ValueError(
+                    f"prompts.few_shot[{i}] needs exactly the keys question and answer, got {sorted(shot)}"
+                )
         self.chat = chat
 
     def build(self, question: str) -> list[dict[str, str]] | str:
@@ -32,5 +34,7 @@ class PromptBuilder:
         if not self.chat:
             head = f"{self.system_prompt}\n\n" if self.system_prompt else ""
             return head + "\n\n".join(text for _, text in turns)
-        messages: list[dict[str, Any]] = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
+        messages: list[dict[str, Any]] = (
+            [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
+        )
         return messages + [{"role": role, "content": text} for role, text in turns]

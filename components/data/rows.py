@@ -65,8 +65,12 @@ def split_rows(rows: list[dict], eval_fraction: float, seed: int) -> tuple[list[
 
 
 def make_splits(
-    train: Iterable[dict], evaluation: Iterable[dict], prompts: PromptBuilder,
-    max_train_samples: int | None, max_eval_samples: int | None, seed: int,
+    train: Iterable[dict],
+    evaluation: Iterable[dict],
+    prompts: PromptBuilder,
+    max_train_samples: int | None,
+    max_eval_samples: int | None,
+    seed: int,
 ) -> DatasetSplits:
     from datasets import Dataset
 

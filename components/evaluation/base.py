@@ -31,6 +31,8 @@ class Evaluator(Protocol):
         """The reward set training should call: `reward` itself, or a wrapper that also records completions."""
         ...
 
-    def check_budget(self, model: Any, tokenizer: Any, dataset: Any, reward: Any, evaluated: EvalResult) -> dict[str, Any]:
+    def check_budget(
+        self, model: Any, tokenizer: Any, dataset: Any, reward: Any, evaluated: EvalResult
+    ) -> dict[str, Any]:
         """Summary keys saying whether accuracy holds with more generation room than the evaluated budget."""
         ...

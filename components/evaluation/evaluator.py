@@ -25,8 +25,10 @@ def as_completions(prompts: list[Any], texts: list[str]) -> list[Any]:
 
     A multi-turn episode (a list of messages, components/tools/rollout.py) is already in that shape.
     """
-    return [text if isinstance(p, str) or not isinstance(text, str) else [{"role": "assistant", "content": text}]
-            for p, text in zip(prompts, texts)]
+    return [
+        text if isinstance(p, str) or not isinstance(text, str) else [{"role": "assistant", "content": text}]
+        for p, text in zip(prompts, texts)
+    ]
 
 
 class TaskEvaluator:
@@ -58,7 +60,11 @@ class TaskEvaluator:
         multi-turn episodes (components/tools/rollout.py) and reports tools/* metrics.
         """
         ks = list(k) if k is not None else ([1] if n_samples else [])
-        for key, value in (("batch_size", batch_size), ("max_new_tokens", max_new_tokens), ("probe_samples", probe_samples)):
+        for key, value in (
+            ("batch_size", batch_size),
+            ("max_new_tokens", max_new_tokens),
+            ("probe_samples", probe_samples),
+        ):
             if value <= 0:
                 raise ValueError(f"eval.{key}={value} must be > 0")
         if budget_check_factor and budget_check_factor <= 1:
@@ -66,12 +72,16 @@ class TaskEvaluator:
         if not 0 <= budget_check_tolerance <= 1:
             raise ValueError(f"eval.budget_check_tolerance={budget_check_tolerance} must be in [0, 1]")
         if n_samples < 0 or probe_every_steps < 0 or train_completions_every_steps < 0:
-            raise ValueError("eval.n_samples, eval.probe_every_steps and eval.train_completions_every_steps must be >= 0")
+            raise ValueError(
+                "eval.n_samples, eval.probe_every_steps and eval.train_completions_every_steps must be >= 0"
+            )
         if n_samples and temperature <= 0:
             raise ValueError(f"eval.temperature={temperature}: sampling n_samples={n_samples} needs temperature > 0")
         bad = [x for x in ks if not 1 <= x <= n_samples]
         if bad:
-            raise ValueError(f"eval.k={ks}: every k must be in 1..eval.n_samples={n_samples}; set eval.n_samples >= {max(bad)}")
+            raise ValueError(
+                f"eval.k={ks}: every k must be in 1..eval.n_samples={n_samples}; set eval.n_samples >= {max(bad)}"
+            )
         self.batch_size, self.max_new_tokens, self.max_samples = batch_size, max_new_tokens, max_samples
         self.n_samples, self.ks, self.temperature, self.top_p, self.seed = n_samples, ks, temperature, top_p, seed
         self.format_reward = format_reward
@@ -80,8 +90,9 @@ class TaskEvaluator:
         self.budget_check_factor, self.budget_check_tolerance = budget_check_factor, budget_check_tolerance
         self.tools = tools if tools is not None and tools.enabled else None
 
-    def evaluate(self, model: Any, tokenizer: Any, dataset: Any, reward: Any,
-                 max_new_tokens: int | None = None) -> EvalResult:
+    def evaluate(
+        self, model: Any, tokenizer: Any, dataset: Any, reward: Any, max_new_tokens: int | None = None
+    ) -> EvalResult:
         """max_new_tokens: this call's budget (the budget check's larger one); None = eval.max_new_tokens."""
         if self.max_samples is not None:
             dataset = dataset.select(range(min(self.max_samples, len(dataset))))
@@ -109,11 +120,20 @@ class TaskEvaluator:
         if self.tools:  # tool-call rate, turns per episode, errors, timeouts, malformed calls
             metrics.update(batch_metrics(gen.trajectories, prefix="tools/"))
         samples = [
-            {"index": i, "prompt": prompts[i], "question": row.get("question"), "answer": row.get("answer"),
-             "completion": gen.completions[i], "extracted": judged["extracted"][i], "reward": judged["reward"][i],
-             "correct": judged["correct"][i], "format_ok": judged["format_ok"][i],
-             "completion_tokens": gen.completion_tokens[i], "truncated": gen.truncated[i],
-             **({"trajectory": gen.trajectories[i]} if self.tools else {})}
+            {
+                "index": i,
+                "prompt": prompts[i],
+                "question": row.get("question"),
+                "answer": row.get("answer"),
+                "completion": gen.completions[i],
+                "extracted": judged["extracted"][i],
+                "reward": judged["reward"][i],
+                "correct": judged["correct"][i],
+                "format_ok": judged["format_ok"][i],
+                "completion_tokens": gen.completion_tokens[i],
+                "truncated": gen.truncated[i],
+                **({"trajectory": gen.trajectories[i]} if self.tools else {}),
+            }
             for i, row in enumerate(rows)
         ]
         if self.n_samples:
@@ -126,11 +146,19 @@ class TaskEvaluator:
         with torch.random.fork_rng(devices=[]):  # reproducible, and training's RNG stream is left untouched
             torch.manual_seed(self.seed)
             gen: Generations = self._generate(
-                model, tokenizer, prompts, self.batch_size, self.max_new_tokens,
-                temperature=self.temperature, top_p=self.top_p, num_return_sequences=n,
+                model,
+                tokenizer,
+                prompts,
+                self.batch_size,
+                self.max_new_tokens,
+                temperature=self.temperature,
+                top_p=self.top_p,
+                num_return_sequences=n,
             )
         repeated = [p for p in prompts for _ in range(n)]
-        judged = self._judge(reward, repeated, self._answers(gen), {c: [v for v in vs for _ in range(n)] for c, vs in columns.items()})
+        judged = self._judge(
+            reward, repeated, self._answers(gen), {c: [v for v in vs for _ in range(n)] for c, vs in columns.items()}
+        )
         out: dict[str, list[float]] = {}
         for i, record in enumerate(samples):
             span = slice(i * n, (i + 1) * n)
@@ -154,8 +182,9 @@ class TaskEvaluator:
             metrics.update(batch_metrics(gen.trajectories, prefix="sampled/tools/"))
         return metrics
 
-    def _generate(self, model: Any, tokenizer: Any, prompts: list[Any], batch_size: int, max_new_tokens: int,
-                  **sampling: Any) -> Any:
+    def _generate(
+        self, model: Any, tokenizer: Any, prompts: list[Any], batch_size: int, max_new_tokens: int, **sampling: Any
+    ) -> Any:
         """Single-turn generations, or with tools multi-turn episodes (same fields, plus `trajectories`)."""
         if self.tools is None:
             return generate(model, tokenizer, prompts, batch_size, max_new_tokens, **sampling)
@@ -174,8 +203,13 @@ class TaskEvaluator:
         for name, values in scores.per_function.items():
             present = [v for v in values if v is not None]
             means[f"reward/{name}"] = sum(present) / len(present) if present else 0.0
-        return {"reward": scores.total, "correct": correct, "extracted": extracted, "per_function_means": means,
-                "format_ok": self._format_ok(reward, scores, extracted)}
+        return {
+            "reward": scores.total,
+            "correct": correct,
+            "extracted": extracted,
+            "per_function_means": means,
+            "format_ok": self._format_ok(reward, scores, extracted),
+        }
 
     def _format_ok(self, reward: Any, scores: Any, extracted: list) -> list[bool]:
         name = self.format_reward or ("format" if "format" in reward.names else None)
@@ -183,19 +217,32 @@ class TaskEvaluator:
             return [a is not None for a in extracted]
         if name not in reward.names:
             raise ValueError(f"eval.format_reward={name!r} is not a configured reward; configured: {reward.names}")
-        return [s == CORRECT or (s == "scored" and (v or 0) > 0)
-                for s, v in zip(scores.statuses[name], scores.per_function[name])]
+        return [
+            s == CORRECT or (s == "scored" and (v or 0) > 0)
+            for s, v in zip(scores.statuses[name], scores.per_function[name])
+        ]
 
     # --- hooks the training recipe uses (one line each in run_pipeline.py) ---------------------------
 
-    def check_budget(self, model: Any, tokenizer: Any, dataset: Any, reward: Any, evaluated: EvalResult) -> dict[str, Any]:
+    def check_budget(
+        self, model: Any, tokenizer: Any, dataset: Any, reward: Any, evaluated: EvalResult
+    ) -> dict[str, Any]:
         """summary.json keys of the budget check (components/evaluation/budget_check.py); {} when it is off."""
         if not self.budget_check_factor:
             return {}
         from components.evaluation.budget_check import check_budget
 
-        return check_budget(self, model, tokenizer, dataset, reward, evaluated, self.budget_check_factor,
-                            self.probe_samples, self.budget_check_tolerance).summary()
+        return check_budget(
+            self,
+            model,
+            tokenizer,
+            dataset,
+            reward,
+            evaluated,
+            self.budget_check_factor,
+            self.probe_samples,
+            self.budget_check_tolerance,
+        ).summary()
 
     def probe(self, dataset: Any, reward: Any, tokenizer: Any, run_dir: Path, observer: Any) -> Any:
         """TrainerCallback: greedy evaluation on a fixed probe subset every probe_every_steps; keeps best_model."""
@@ -210,4 +257,6 @@ class TaskEvaluator:
             return reward
         from components.evaluation.history import TrainingCompletionRecorder
 
-        return TrainingCompletionRecorder(reward, Path(run_dir) / "completions_train.jsonl", self.train_completions_every_steps)
+        return TrainingCompletionRecorder(
+            reward, Path(run_dir) / "completions_train.jsonl", self.train_completions_every_steps
+        )

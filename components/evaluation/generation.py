@@ -37,8 +37,14 @@ def render_prompt(tokenizer: Any, prompt: Any) -> str:
 
 @torch.inference_mode()
 def generate(
-    model: Any, tokenizer: Any, prompts: list[Any], batch_size: int, max_new_tokens: int,
-    temperature: float = 0.0, top_p: float = 1.0, num_return_sequences: int = 1,
+    model: Any,
+    tokenizer: Any,
+    prompts: list[Any],
+    batch_size: int,
+    max_new_tokens: int,
+    temperature: float = 0.0,
+    top_p: float = 1.0,
+    num_return_sequences: int = 1,
 ) -> Generations:
     """Completions for every prompt (num_return_sequences each, grouped per prompt, in order).
 
@@ -55,15 +61,22 @@ def generate(
     try:
         # ZeRO-3: whole weights gathered once (model/zero3.py); else LoRA folded into a copy of W, one matmul
         # per layer (model/merged_lora.py)
-        with whole_weights(model) as zero3, (contextlib.nullcontext() if zero3 else merged_lora(model)):
+        with whole_weights(model) as zero3, contextlib.nullcontext() if zero3 else merged_lora(model):
             for i in range(0, len(prompts), prompts_per_batch):
                 rendered = [render_prompt(tokenizer, p) for p in prompts[i : i + prompts_per_batch]]
                 # Chat templates already contain the BOS token; adding special tokens again would double it.
-                batch = tokenizer(rendered, return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
+                batch = tokenizer(rendered, return_tensors="pt", padding=True, add_special_tokens=False).to(
+                    model.device
+                )
                 output = model.generate(
-                    **batch, max_new_tokens=max_new_tokens, do_sample=sampling,
-                    temperature=temperature if sampling else None, top_p=top_p if sampling else None,
-                    top_k=None, num_return_sequences=num_return_sequences, pad_token_id=tokenizer.pad_token_id,
+                    **batch,
+                    max_new_tokens=max_new_tokens,
+                    do_sample=sampling,
+                    temperature=temperature if sampling else None,
+                    top_p=top_p if sampling else None,
+                    top_k=None,
+                    num_return_sequences=num_return_sequences,
+                    pad_token_id=tokenizer.pad_token_id,
                     use_cache=True,  # KV cache: one forward per new token (training may have turned it off)
                     # whole ZeRO-3 weights need no collective per step, so no rank waits on the others (rank 0's
                     # budget check generates alone); transformers would otherwise sync every rank under ZeRO-3
@@ -78,8 +91,12 @@ def generate(
                 now = time.perf_counter()
                 if now - last_progress >= PROGRESS_EVERY_S and len(texts) < len(prompts) * num_return_sequences:
                     last_progress = now
-                    log.info("generation: %d/%d prompts, %.1f tokens/s", min(i + prompts_per_batch, len(prompts)),
-                             len(prompts), sum(lengths) / (now - start))
+                    log.info(
+                        "generation: %d/%d prompts, %.1f tokens/s",
+                        min(i + prompts_per_batch, len(prompts)),
+                        len(prompts),
+                        sum(lengths) / (now - start),
+                    )
     finally:
         model.train(was_training)
     return Generations(texts, lengths, truncated, time.perf_counter() - start)

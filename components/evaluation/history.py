@@ -30,8 +30,14 @@ def eval_rows(samples: list[dict[str, Any]], tag: str, step: int) -> list[dict[s
     """EvalResult.samples flattened: the greedy completion (sample=null) then each sampled one (sample=j)."""
     rows = []
     for record in samples:
-        head = {"tag": tag, "step": step, "index": record["index"], "prompt": record["prompt"],
-                "question": record.get("question"), "answer": record.get("answer")}
+        head = {
+            "tag": tag,
+            "step": step,
+            "index": record["index"],
+            "prompt": record["prompt"],
+            "question": record.get("question"),
+            "answer": record.get("answer"),
+        }
         keep = ("completion", "extracted", "reward", "correct", "completion_tokens", "truncated")
         rows.append({**head, "sample": None, **{k: record.get(k) for k in keep}})
         for j, sampled in enumerate(record.get("samples", [])):
@@ -89,8 +95,17 @@ class TrainingCompletionRecorder:
             rewards = {name: self._scores[name][j] for name in self.names}
             total = sum(w * (rewards[n] or 0.0) for n, w in zip(self.names, self.weights))
             text = completion if isinstance(completion, str) else completion[-1].get("content", "")
-            rows.append({"step": step, "prompt": prompts[j] if prompts else None, "answer": _at(columns.get("answer"), j),
-                         "completion": text, "extracted": extracted[j], "rewards": rewards, "reward": total})
+            rows.append(
+                {
+                    "step": step,
+                    "prompt": prompts[j] if prompts else None,
+                    "answer": _at(columns.get("answer"), j),
+                    "completion": text,
+                    "extracted": extracted[j],
+                    "rewards": rewards,
+                    "reward": total,
+                }
+            )
         append_rows(self.path, rows)
 
 

@@ -21,8 +21,9 @@ log = logging.getLogger(__name__)
 
 
 class ProbeCallback(TrainerCallback):
-    def __init__(self, evaluator: Any, dataset: Any, reward: Any, tokenizer: Any, run_dir: Path,
-                 observer: Any, every_steps: int) -> None:
+    def __init__(
+        self, evaluator: Any, dataset: Any, reward: Any, tokenizer: Any, run_dir: Path, observer: Any, every_steps: int
+    ) -> None:
         self.evaluator, self.dataset, self.reward, self.tokenizer = evaluator, dataset, reward, tokenizer
         self.run_dir, self.observer, self.every_steps = Path(run_dir), observer, every_steps
         self.best_accuracy: float | None = None
@@ -36,8 +37,10 @@ class ProbeCallback(TrainerCallback):
         if self.every_steps and state.global_step % self.every_steps == 0 and state.is_world_process_zero:
             if zero3_params(model):  # rank 0 alone cannot gather ZeRO-3's partitioned weights: that is a collective
                 if not self.zero3_skipped:
-                    log.warning("eval.probe_every_steps: in-training probes are skipped under DeepSpeed ZeRO-3 "
-                                "(weights partitioned across ranks); the evaluation after training still runs")
+                    log.warning(
+                        "eval.probe_every_steps: in-training probes are skipped under DeepSpeed ZeRO-3 "
+                        "(weights partitioned across ranks); the evaluation after training still runs"
+                    )
                 self.zero3_skipped = True
                 return control
             self.run_probe(model, state.global_step)
@@ -57,7 +60,9 @@ class ProbeCallback(TrainerCallback):
             self._save_best(model)
         metrics["eval/best_accuracy"] = self.best_accuracy
         self.observer.log_metrics(metrics, step=step)
-        log.info("probe at step %d: accuracy %.3f (best %.3f at step %d)", step, accuracy, self.best_accuracy, self.best_step)
+        log.info(
+            "probe at step %d: accuracy %.3f (best %.3f at step %d)", step, accuracy, self.best_accuracy, self.best_step
+        )
         return metrics
 
     def _restore_from_history(self) -> None:
@@ -82,5 +87,9 @@ class ProbeCallback(TrainerCallback):
         """Keys for summary.json (empty when no probe ran)."""
         if not self.evaluations:
             return {}
-        return {"best_probe_accuracy": self.best_accuracy, "best_probe_step": self.best_step,
-                "best_model": str(self.run_dir / "best_model"), "probe_evaluations": self.evaluations}
+        return {
+            "best_probe_accuracy": self.best_accuracy,
+            "best_probe_step": self.best_step,
+            "best_model": str(self.run_dir / "best_model"),
+            "probe_evaluations": self.evaluations,
+        }

@@ -8,8 +8,11 @@ import numpy as np
 
 
 def paired_bootstrap_ci(
-    before: Sequence[float], after: Sequence[float], confidence: float = 0.95,
-    n_resamples: int = 10_000, seed: int = 0,
+    before: Sequence[float],
+    after: Sequence[float],
+    confidence: float = 0.95,
+    n_resamples: int = 10_000,
+    seed: int = 0,
 ) -> tuple[float, float, float]:
     """(mean(after) - mean(before), low, high): percentile CI from resampling problems (pairs kept together).
 
@@ -25,8 +28,14 @@ def paired_bootstrap_ci(
     if np.all(a - b == (a - b)[0]):  # no spread: every resample gives the same difference
         return diff, diff, diff
     result = bootstrap(
-        (b, a), lambda x, y, axis=-1: y.mean(axis=axis) - x.mean(axis=axis), paired=True, vectorized=True,
-        confidence_level=confidence, n_resamples=n_resamples, method="percentile", rng=np.random.default_rng(seed),
+        (b, a),
+        lambda x, y, axis=-1: y.mean(axis=axis) - x.mean(axis=axis),
+        paired=True,
+        vectorized=True,
+        confidence_level=confidence,
+        n_resamples=n_resamples,
+        method="percentile",
+        rng=np.random.default_rng(seed),
     )
     return diff, float(result.confidence_interval.low), float(result.confidence_interval.high)
 
@@ -56,7 +65,11 @@ def compare(before: list[dict], after: list[dict], confidence: float = 0.95, see
     diff, low, high = paired_bootstrap_ci(b, a, confidence=confidence, seed=seed)
     test = mcnemar_exact(b, a)
     return {
-        "accuracy_gain": diff, "accuracy_gain_ci_low": low, "accuracy_gain_ci_high": high,
-        "ci_confidence": confidence, "mcnemar_p_value": test["p_value"],
-        "problems_improved": test["better"], "problems_regressed": test["worse"],
+        "accuracy_gain": diff,
+        "accuracy_gain_ci_low": low,
+        "accuracy_gain_ci_high": high,
+        "ci_confidence": confidence,
+        "mcnemar_p_value": test["p_value"],
+        "problems_improved": test["better"],
+        "problems_regressed": test["worse"],
     }

@@ -48,10 +48,15 @@ class FinishedRun:
 
     def check_weights(self) -> Path:
         if not ((self.weights / "adapter_config.json").is_file() or (self.weights / "config.json").is_file()):
-            where = (f"{self.key}.model_subdir={self.model_subdir}" if self.subdir_is_a_key
-                     else f"{self.key}.run_dir={self.run_dir}")
-            raise ValueError(f"{where}: {self.weights} holds neither adapter_config.json nor config.json "
-                             "(the run saved no model there)")
+            where = (
+                f"{self.key}.model_subdir={self.model_subdir}"
+                if self.subdir_is_a_key
+                else f"{self.key}.run_dir={self.run_dir}"
+            )
+            raise ValueError(
+                f"{where}: {self.weights} holds neither adapter_config.json nor config.json "
+                "(the run saved no model there)"
+            )
         return self.weights
 
     def load(self, model_component: Any, merge_adapter: bool = True) -> LoadedModel:

@@ -81,7 +81,9 @@ class HFCausalLM:
         try:
             tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
         except OSError as err:  # hub unreachable, unknown repo, gated model...
-            raise ValueError(f"model.model_name_or_path={self.model_name_or_path}: cannot load ({first_line(err)})") from err
+            raise ValueError(
+                f"model.model_name_or_path={self.model_name_or_path}: cannot load ({first_line(err)})"
+            ) from err
         model_kwargs = dict(kwargs, dtype=self.dtype)
         if self.attn_implementation:
             model_kwargs["attn_implementation"] = self.attn_implementation

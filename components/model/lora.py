@@ -49,6 +49,6 @@ def lora_settings(lora: dict | LoraSettings | None) -> LoraSettings:
         return lora
     if lora is None:
         return LoraSettings()
-    return LoraSettings(**{k: (list(v) if k == "target_modules" and not isinstance(v, str) else v) for k, v in dict(lora).items()})
-
-
+    return LoraSettings(
+        **{k: (list(v) if k == "target_modules" and not isinstance(v, str) else v) for k, v in dict(lora).items()}
+    )

@@ -54,4 +54,3 @@ def merged_lora(model: Any) -> Iterator[int]:
         for module, base, original in swapped:
             base.weight = original
             module._disable_adapters = False
-

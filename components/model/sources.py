@@ -109,4 +109,8 @@ def resolve_source(model_name_or_path: str, gguf_file: str | None, cache_dir: st
     gguf = gguf_source(model_name_or_path, gguf_file)
     if gguf is not None:
         return str(gguf_checkpoint(gguf, Path(cache_dir).expanduser() if cache_dir else None))
-    return str(Path(model_name_or_path).expanduser()) if Path(model_name_or_path).expanduser().exists() else model_name_or_path
+    return (
+        str(Path(model_name_or_path).expanduser())
+        if Path(model_name_or_path).expanduser().exists()
+        else model_name_or_path
+    )

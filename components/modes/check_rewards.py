@@ -81,8 +81,6 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     scored, summary = score_rows(reward_set, gold_rows(dataset, rows, str(path)), str(path))
     not_full = [r for r in scored if r["reward"] < reward_set.max_total - 1e-9]
     for row in not_full[:5]:  # the first few failures, so a reward bug is visible at once
-        print(
-            f"  not full marks: {row.get('task_id') or row.get('question', '')[:60]!r} -> {row['rewards']}"
-        )
+        print(f"  not full marks: {row.get('task_id') or row.get('question', '')[:60]!r} -> {row['rewards']}")
     print_summary(f"check_rewards {dataset} ({path})", summary)
     return {f"check_rewards/{k}": v for k, v in summary.items()}

@@ -98,8 +98,12 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         append_eval(run_dir, result.samples, tag="eval", step=0)
         observer.log_metrics({f"eval/{k}": v for k, v in result.metrics.items()}, step=0)
         observer.log_samples("eval", result.samples, step=0)
-        summary = {**result.metrics, "model_source": loaded.source, "evaluated_run": cfg.get("eval_run", {}).get("run_dir"),
-                   "run_dir": str(run_dir)}
+        summary = {
+            **result.metrics,
+            "model_source": loaded.source,
+            "evaluated_run": cfg.get("eval_run", {}).get("run_dir"),
+            "run_dir": str(run_dir),
+        }
         write_json(run_dir / "summary.json", summary)
         observer.log_summary(summary)
     finally:

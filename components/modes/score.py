@@ -47,9 +47,7 @@ def score_rows(reward_set, rows: list[dict], source: str) -> tuple[list[dict], d
             raise ValueError(f"{source}: row {n}: {problem} 'completion'")
         for key in ("rewards", "reward"):
             if key in row:
-                raise ValueError(
-                    f"{source}: row {n}: field {key!r} already present (already scored?)"
-                )
+                raise ValueError(f"{source}: row {n}: field {key!r} already present (already scored?)")
     out, totals = [], []
     statuses: dict[str, list[str]] = {name: [] for name in reward_set.names}
     scores: dict[str, list[float | None]] = {name: [] for name in reward_set.names}
@@ -72,9 +70,7 @@ def summarize(reward_set, totals, scores, statuses) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "rows": len(totals),
         "reward_mean": sum(totals) / len(totals) if totals else float("nan"),
-        "full_marks_fraction": sum(t >= best - 1e-9 for t in totals) / len(totals)
-        if totals
-        else float("nan"),
+        "full_marks_fraction": sum(t >= best - 1e-9 for t in totals) / len(totals) if totals else float("nan"),
         "max_total": best,
     }
     # reward/<name> (mean over applicable rows) and reward/<name>/unparseable (a rate): the definitions training

@@ -43,9 +43,13 @@ def metric_key(key: str) -> str:
 
 
 class MlflowObserver(Observer):
-    def __init__(self, tracking_uri: str | None = None, experiment_name: str = "rlvr-pipeline",
-                 run_name: str | None = None,
-                 artifacts: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        tracking_uri: str | None = None,
+        experiment_name: str = "rlvr-pipeline",
+        run_name: str | None = None,
+        artifacts: list[str] | None = None,
+    ) -> None:
         self.tracking_uri, self.experiment_name, self.run_name = tracking_uri, experiment_name, run_name
         # Paths relative to the run dir; missing ones are skipped (e.g. no report when the run failed).
         self.artifacts = list(artifacts or [])
@@ -60,7 +64,9 @@ class MlflowObserver(Observer):
 
         self.run_dir = Path(run_dir).resolve()
         local = self.tracking_uri is None
-        self.client = MlflowClient(tracking_uri=f"sqlite:///{self.run_dir / 'mlflow.db'}" if local else self.tracking_uri)
+        self.client = MlflowClient(
+            tracking_uri=f"sqlite:///{self.run_dir / 'mlflow.db'}" if local else self.tracking_uri
+        )
         experiment = self.client.get_experiment_by_name(self.experiment_name)
         if experiment is None:
             location = (self.run_dir / "mlflow-artifacts").as_uri() if local else None
@@ -76,8 +82,11 @@ class MlflowObserver(Observer):
         from mlflow.entities import Metric
 
         now = int(time.time() * 1000)
-        batch = [Metric(metric_key(k), float(v), now, step) for k, v in metrics.items()
-                 if isinstance(v, (int, float)) and math.isfinite(v)]
+        batch = [
+            Metric(metric_key(k), float(v), now, step)
+            for k, v in metrics.items()
+            if isinstance(v, (int, float)) and math.isfinite(v)
+        ]
         for i in range(0, len(batch), METRICS_PER_BATCH):
             self.client.log_batch(self.run_id, metrics=batch[i : i + METRICS_PER_BATCH])
 
@@ -89,7 +98,9 @@ class MlflowObserver(Observer):
     def log_summary(self, summary: dict[str, Any]) -> None:
         from mlflow.entities import RunTag
 
-        numbers = {f"summary/{k}": v for k, v in summary.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        numbers = {
+            f"summary/{k}": v for k, v in summary.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+        }
         self.log_metrics(numbers, step=int(summary.get("global_step") or 0))
         tags = [RunTag(f"summary.{k}", str(v)) for k, v in summary.items() if isinstance(v, (str, bool))]
         self.client.log_batch(self.run_id, tags=tags)

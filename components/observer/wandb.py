@@ -9,8 +9,14 @@ from components.observer.base import Observer
 
 
 class WandbObserver(Observer):
-    def __init__(self, project: str = "rlvr-pipeline", entity: str | None = None, name: str | None = None,
-                 mode: str | None = None, tags: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        project: str = "rlvr-pipeline",
+        entity: str | None = None,
+        name: str | None = None,
+        mode: str | None = None,
+        tags: list[str] | None = None,
+    ) -> None:
         self.project, self.entity, self.name, self.mode = project, entity, name, mode
         self.tags = list(tags or [])
         self.run = None
@@ -19,8 +25,15 @@ class WandbObserver(Observer):
     def start(self, run_dir: Path, config: dict[str, Any]) -> None:
         import wandb
 
-        self.run = wandb.init(project=self.project, entity=self.entity, name=self.name or Path(run_dir).name,
-                              mode=self.mode, tags=self.tags, dir=str(run_dir), config=config)
+        self.run = wandb.init(
+            project=self.project,
+            entity=self.entity,
+            name=self.name or Path(run_dir).name,
+            mode=self.mode,
+            tags=self.tags,
+            dir=str(run_dir),
+            config=config,
+        )
 
     def log_metrics(self, metrics: dict[str, float], step: int) -> None:
         self.run.log(metrics, step=step)

@@ -42,10 +42,18 @@ def training_curves(rows: list[dict], before: dict | None, after: dict | None, p
     top.grid(alpha=0.3)
     probe_steps, probe_acc = _series(rows, "eval/accuracy", lambda r: PROBE_MARKER in r)
     if probe_steps:
-        bottom.plot(probe_steps, probe_acc, marker="o", color="tab:green", label="probe accuracy (greedy, probe subset)")
+        bottom.plot(
+            probe_steps, probe_acc, marker="o", color="tab:green", label="probe accuracy (greedy, probe subset)"
+        )
     if before and after:
-        bottom.scatter([0, steps[-1]], [before["accuracy"], after["accuracy"]], marker="D", color="tab:red", zorder=3,
-                       label="before / after accuracy (full eval split)")
+        bottom.scatter(
+            [0, steps[-1]],
+            [before["accuracy"], after["accuracy"]],
+            marker="D",
+            color="tab:red",
+            zorder=3,
+            label="before / after accuracy (full eval split)",
+        )
     bottom.set_ylim(-0.05, 1.05)
     bottom.set_xlabel("training step")
     bottom.set_ylabel("accuracy")
@@ -90,8 +98,14 @@ def before_after(before: dict, after: dict, comparison: dict, path: Path) -> Pat
         ax.text(x, v + 0.02, f"{v:.1%}", ha="center")
     ax.set_ylim(0, 1.1)
     ax.set_ylabel("accuracy (95% Wilson CI)")
-    gain, low, high = comparison["accuracy_gain"], comparison["accuracy_gain_ci_low"], comparison["accuracy_gain_ci_high"]
-    ax.set_title(f"gain {gain:+.1%} [{low:+.1%}, {high:+.1%}], McNemar p={comparison['mcnemar_p_value']:.3g}", fontsize=10)
+    gain, low, high = (
+        comparison["accuracy_gain"],
+        comparison["accuracy_gain_ci_low"],
+        comparison["accuracy_gain_ci_high"],
+    )
+    ax.set_title(
+        f"gain {gain:+.1%} [{low:+.1%}, {high:+.1%}], McNemar p={comparison['mcnemar_p_value']:.3g}", fontsize=10
+    )
     return _save(fig, path)
 
 
@@ -106,9 +120,13 @@ def reward_distribution(groups: dict[str, list[float]], path: Path) -> Path | No
     names, values = list(groups), list(groups.values())
     # Side-by-side bars of the fraction of each group's completions, so groups of different sizes
     # (64 eval problems vs thousands of training completions) compare directly and none hides another.
-    ax.hist(values, bins=20 if high > low else 1, range=(low, high) if high > low else (low - 0.5, low + 0.5),
-            weights=[[1 / len(v)] * len(v) for v in values],
-            label=[f"{n} (n={len(v)}, mean {sum(v) / len(v):.3f})" for n, v in zip(names, values)])
+    ax.hist(
+        values,
+        bins=20 if high > low else 1,
+        range=(low, high) if high > low else (low - 0.5, low + 0.5),
+        weights=[[1 / len(v)] * len(v) for v in values],
+        label=[f"{n} (n={len(v)}, mean {sum(v) / len(v):.3f})" for n, v in zip(names, values)],
+    )
     ax.set_xlabel("reward per completion")
     ax.set_ylabel("fraction of completions")
     ax.set_title("Reward distribution")

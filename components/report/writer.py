@@ -16,12 +16,22 @@ from typing import Any
 from components.evaluation.history import EVAL_HISTORY, TRAIN_HISTORY, read_history
 
 CONFIG_KEYS = [  # (label, dotted key) shown in the config summary when present
-    ("mode", "mode"), ("seed", "seed"), ("model", "model._target_"), ("weights", "model.model_name_or_path"),
-    ("data", "data._target_"), ("data path", "data.path"), ("prompts system", "prompts.system_prompt"),
-    ("learning rate", "train.learning_rate"), ("max steps", "train.max_steps"),
-    ("batch size", "train.per_device_train_batch_size"), ("generations", "train.num_generations"),
-    ("max completion length", "train.max_completion_length"), ("beta", "train.beta"),
-    ("eval samples (n)", "eval.n_samples"), ("eval k", "eval.k"), ("probe every", "eval.probe_every_steps"),
+    ("mode", "mode"),
+    ("seed", "seed"),
+    ("model", "model._target_"),
+    ("weights", "model.model_name_or_path"),
+    ("data", "data._target_"),
+    ("data path", "data.path"),
+    ("prompts system", "prompts.system_prompt"),
+    ("learning rate", "train.learning_rate"),
+    ("max steps", "train.max_steps"),
+    ("batch size", "train.per_device_train_batch_size"),
+    ("generations", "train.num_generations"),
+    ("max completion length", "train.max_completion_length"),
+    ("beta", "train.beta"),
+    ("eval samples (n)", "eval.n_samples"),
+    ("eval k", "eval.k"),
+    ("probe every", "eval.probe_every_steps"),
     ("evaluated run", "eval_run.run_dir"),
 ]
 SAMPLES_SHOWN = 3
@@ -53,7 +63,9 @@ def _clip(text: Any, limit: int = 300) -> str:
 
 def _config_rows(run_dir: Path) -> list[list[str]]:
     # config_resolved.yaml (provenance) is what really ran: mode=eval swaps in the evaluated run's model there.
-    path = next((p for p in (run_dir / "config_resolved.yaml", run_dir / ".hydra" / "config.yaml") if p.is_file()), None)
+    path = next(
+        (p for p in (run_dir / "config_resolved.yaml", run_dir / ".hydra" / "config.yaml") if p.is_file()), None
+    )
     if path is None:
         return []
     from omegaconf import OmegaConf
@@ -73,8 +85,18 @@ def _metric_table(columns: dict[str, dict]) -> tuple[list[str], list[list[str]]]
 
 
 def _sample_rows(rows: list[dict]) -> list[list[str]]:
-    return [[_fmt(r.get("index")), _clip(r.get("question"), 160), _fmt(r.get("answer")), _clip(r.get("completion")),
-             _fmt(r.get("extracted")), _fmt(r.get("reward")), _fmt(r.get("correct"))] for r in rows]
+    return [
+        [
+            _fmt(r.get("index")),
+            _clip(r.get("question"), 160),
+            _fmt(r.get("answer")),
+            _clip(r.get("completion")),
+            _fmt(r.get("extracted")),
+            _fmt(r.get("reward")),
+            _fmt(r.get("correct")),
+        ]
+        for r in rows
+    ]
 
 
 def _sample_blocks(history: list[dict], last_tag: str) -> list[tuple]:
@@ -83,20 +105,45 @@ def _sample_blocks(history: list[dict], last_tag: str) -> list[tuple]:
     if not final:
         return []
     head = ["#", "question", "gold", "completion", "extracted", "reward", "correct"]
-    ranked = sorted(final, key=lambda r: (r.get("reward") or 0.0), reverse=True)
-    blocks = [("h", 3, f"Best {SAMPLES_SHOWN} ({last_tag})"), ("table", head, _sample_rows(ranked[:SAMPLES_SHOWN])),
-              ("h", 3, f"Worst {SAMPLES_SHOWN} ({last_tag})"), ("table", head, _sample_rows(ranked[::-1][:SAMPLES_SHOWN]))]
+    ranked = sorted(final, key=lambda r: r.get("reward") or 0.0, reverse=True)
+    blocks = [
+        ("h", 3, f"Best {SAMPLES_SHOWN} ({last_tag})"),
+        ("table", head, _sample_rows(ranked[:SAMPLES_SHOWN])),
+        ("h", 3, f"Worst {SAMPLES_SHOWN} ({last_tag})"),
+        ("table", head, _sample_rows(ranked[::-1][:SAMPLES_SHOWN])),
+    ]
     before = {r["index"]: r for r in greedy["before"]}
-    changed = [(before[r["index"]], r) for r in final if r["index"] in before
-               and (before[r["index"]].get("extracted") != r.get("extracted") or before[r["index"]].get("correct") != r.get("correct"))]
+    changed = [
+        (before[r["index"]], r)
+        for r in final
+        if r["index"] in before
+        and (
+            before[r["index"]].get("extracted") != r.get("extracted")
+            or before[r["index"]].get("correct") != r.get("correct")
+        )
+    ]
     if greedy["before"]:
         changed.sort(key=lambda p: p[0].get("correct") == p[1].get("correct"))  # flips of correctness first
-        rows = [[_fmt(a["index"]), _clip(a.get("question"), 160), _fmt(a.get("answer")), _clip(b.get("completion"), 200),
-                 _fmt(b.get("extracted")), _fmt(b.get("reward")), _clip(a.get("completion"), 200), _fmt(a.get("extracted")),
-                 _fmt(a.get("reward"))] for b, a in changed[:5]]
-        blocks += [("h", 3, f"Answers that changed ({len(changed)} of {len(final)})"),
-                   ("table", ["#", "question", "gold", "before", "extracted", "reward", "after", "extracted", "reward"], rows)
-                   if rows else ("p", "No extracted answer changed between before and after.")]
+        rows = [
+            [
+                _fmt(a["index"]),
+                _clip(a.get("question"), 160),
+                _fmt(a.get("answer")),
+                _clip(b.get("completion"), 200),
+                _fmt(b.get("extracted")),
+                _fmt(b.get("reward")),
+                _clip(a.get("completion"), 200),
+                _fmt(a.get("extracted")),
+                _fmt(a.get("reward")),
+            ]
+            for b, a in changed[:5]
+        ]
+        blocks += [
+            ("h", 3, f"Answers that changed ({len(changed)} of {len(final)})"),
+            ("table", ["#", "question", "gold", "before", "extracted", "reward", "after", "extracted", "reward"], rows)
+            if rows
+            else ("p", "No extracted answer changed between before and after."),
+        ]
     return blocks
 
 
@@ -108,13 +155,17 @@ def _headline(summary: dict, before: dict | None, after: dict | None) -> list[tu
     """Accuracy with its budget, grader and truncation rates, and the budget check's warning, first."""
     if not (summary and before and after):
         return []
-    line = (f"Held-out greedy accuracy at {summary.get('eval_max_new_tokens', before.get('max_new_tokens', '?'))} new "
-            f"tokens, graded by `{summary.get('grader', '?')}`: {_pct(before.get('accuracy'))} before -> "
-            f"{_pct(after.get('accuracy'))} after; truncated {_pct(before.get('truncation_rate'))} before, "
-            f"{_pct(after.get('truncation_rate'))} after.")
+    line = (
+        f"Held-out greedy accuracy at {summary.get('eval_max_new_tokens', before.get('max_new_tokens', '?'))} new "
+        f"tokens, graded by `{summary.get('grader', '?')}`: {_pct(before.get('accuracy'))} before -> "
+        f"{_pct(after.get('accuracy'))} after; truncated {_pct(before.get('truncation_rate'))} before, "
+        f"{_pct(after.get('truncation_rate'))} after."
+    )
     if "budget_check/accuracy_larger" in summary:
-        line += (f" At {summary['budget_check/larger_budget']} new tokens the first {summary['budget_check/problems']} "
-                 f"problems score {_pct(summary['budget_check/accuracy_larger'])} (vs {_pct(summary['budget_check/accuracy'])}).")
+        line += (
+            f" At {summary['budget_check/larger_budget']} new tokens the first {summary['budget_check/problems']} "
+            f"problems score {_pct(summary['budget_check/accuracy_larger'])} (vs {_pct(summary['budget_check/accuracy'])})."
+        )
     blocks: list[tuple] = [("h", 2, "Headline"), ("p", line)]
     if summary.get("budget_check/warning"):
         blocks.append(("p", f"WARNING (budget check): {summary['budget_check/warning']}"))
@@ -125,13 +176,18 @@ def _power_check(summary: dict) -> list[tuple]:
     """The pre-flight power check (components/training/power_check.py): will the groups carry signal?"""
     if "power_check/informative_share" not in summary:
         return []
-    how = ("binomial in each prompt's share of samples at the higher reward" if summary.get("power_check/method") == "binomial"
-           else "observed: the reward is not binary, so this is the share of prompts whose samples' rewards differ")
-    line = (f"Before training, {summary.get('power_check/samples_per_prompt')} samples for each of "
-            f"{summary.get('power_check/prompts')} train prompts: {_pct(summary['power_check/informative_share'])} of "
-            f"groups of {summary.get('power_check/group_size')} expected to carry signal ({how}); pass rate "
-            f"{_pct(summary.get('power_check/pass_rate'))}, pass@{summary.get('power_check/k')} "
-            f"{_pct(summary.get('power_check/pass_at_k'))}, truncated {_pct(summary.get('power_check/truncation_rate'))}.")
+    how = (
+        "binomial in each prompt's share of samples at the higher reward"
+        if summary.get("power_check/method") == "binomial"
+        else "observed: the reward is not binary, so this is the share of prompts whose samples' rewards differ"
+    )
+    line = (
+        f"Before training, {summary.get('power_check/samples_per_prompt')} samples for each of "
+        f"{summary.get('power_check/prompts')} train prompts: {_pct(summary['power_check/informative_share'])} of "
+        f"groups of {summary.get('power_check/group_size')} expected to carry signal ({how}); pass rate "
+        f"{_pct(summary.get('power_check/pass_rate'))}, pass@{summary.get('power_check/k')} "
+        f"{_pct(summary.get('power_check/pass_at_k'))}, truncated {_pct(summary.get('power_check/truncation_rate'))}."
+    )
     blocks: list[tuple] = [("h", 2, "Pre-flight power check"), ("p", line)]
     if summary.get("power_check/warning"):
         blocks.append(("p", f"WARNING: {summary['power_check/warning']}"))
@@ -163,20 +219,34 @@ def build_blocks(run_dir: Path) -> list[tuple]:
         blocks += [("h", 2, "Metrics"), ("table", *_metric_table(columns))]
     figures = []
     if before and after and "accuracy_gain_ci_low" in summary:
-        figures.append(("Before/after accuracy", plots.before_after(before, after, summary, plot_dir / "before_after.png")))
-    figures.append(("Reward and accuracy over training", plots.training_curves(rows, before, after, plot_dir / "training_curves.png")))
+        figures.append(
+            ("Before/after accuracy", plots.before_after(before, after, summary, plot_dir / "before_after.png"))
+        )
+    figures.append(
+        (
+            "Reward and accuracy over training",
+            plots.training_curves(rows, before, after, plot_dir / "training_curves.png"),
+        )
+    )
     figures.append(("Completion length", plots.completion_lengths(rows, plot_dir / "completion_length.png")))
     greedy = [r for r in history if r.get("sample") is None]
-    groups = {tag: [r["reward"] for r in greedy if r["tag"] == tag and r.get("reward") is not None] for tag in ("before", "after", "eval")}
-    groups["training completions"] = [r["reward"] for r in read_history(run_dir / TRAIN_HISTORY) if r.get("reward") is not None]
+    groups = {
+        tag: [r["reward"] for r in greedy if r["tag"] == tag and r.get("reward") is not None]
+        for tag in ("before", "after", "eval")
+    }
+    groups["training completions"] = [
+        r["reward"] for r in read_history(run_dir / TRAIN_HISTORY) if r.get("reward") is not None
+    ]
     figures.append(("Reward distribution", plots.reward_distribution(groups, plot_dir / "reward_distribution.png")))
     blocks.append(("h", 2, "Plots"))
     for title, path in figures:
         blocks += [("h", 3, title), ("img", path.relative_to(run_dir).as_posix(), title)] if path else []
     if not rows:
         blocks.append(("p", "No training steps in this run, so there are no training curves."))
-    blocks += [("h", 2, "Sample completions"), *(_sample_blocks(history, "after" if after else "eval")
-                                                  or [("p", "No evaluated completions recorded.")])]
+    blocks += [
+        ("h", 2, "Sample completions"),
+        *(_sample_blocks(history, "after" if after else "eval") or [("p", "No evaluated completions recorded.")]),
+    ]
     return blocks
 
 
@@ -202,10 +272,12 @@ def to_markdown(blocks: list[tuple]) -> str:
 
 
 def to_html(blocks: list[tuple], title: str) -> str:
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>"
-             "body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse;margin:8px 0}"
-             "td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;font-size:13px}"
-             "td{white-space:pre-wrap}img{max-width:100%}</style></head><body>"]
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>"
+        "body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse;margin:8px 0}"
+        "td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;font-size:13px}"
+        "td{white-space:pre-wrap}img{max-width:100%}</style></head><body>"
+    ]
     for block in blocks:
         if block[0] == "h":
             parts.append(f"<h{block[1]}>{html.escape(block[2])}</h{block[1]}>")

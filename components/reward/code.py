@@ -165,8 +165,6 @@ def code(
         with ThreadPoolExecutor(max_workers=min(workers, len(programs))) as pool:
             results = list(pool.map(run, [p for _, p in programs]))
         for (i, _p), res in zip(programs, results):
-            status = (
-                CORRECT if res.passed else UNPARSEABLE if res.status == "syntax_error" else WRONG
-            )
+            status = CORRECT if res.passed else UNPARSEABLE if res.status == "syntax_error" else WRONG
             verdicts[i] = Verdict(correct_reward if res.passed else 0.0, status)
     return verdicts

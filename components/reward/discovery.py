@@ -32,7 +32,9 @@ def _discovered(package: str, paths: tuple[str, ...]) -> dict[str, Registered]:
                 continue
             name, entry = tag
             if name in found and found[name].fn is not entry.fn:
-                raise ValueError(f"reward name {name!r} is defined twice: in {found[name].fn.__module__} and {loaded.__name__}")
+                raise ValueError(
+                    f"reward name {name!r} is defined twice: in {found[name].fn.__module__} and {loaded.__name__}"
+                )
             found[name] = entry
     return found
 

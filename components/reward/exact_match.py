@@ -44,9 +44,7 @@ def exact_match(
     >>> exact_match(["Paris"], answer=[["Paris", "Paris, France"]], answer_tag=None)
     [1.0]
     """
-    opts = dict(
-        lowercase=lowercase, strip_punctuation=strip_punctuation, remove_articles=remove_articles
-    )
+    opts = dict(lowercase=lowercase, strip_punctuation=strip_punctuation, remove_articles=remove_articles)
     out = []
     for i, completion in enumerate(completions):
         gold = {normalize(g, **opts) for g in golds(column(answer, i))}
@@ -60,7 +58,5 @@ def exact_match(
             out.append(Verdict(0.0, UNPARSEABLE))
             continue
         pred = normalize(span, **opts)
-        out.append(
-            Verdict(correct_reward, CORRECT, pred) if pred in gold else Verdict(0.0, WRONG, pred)
-        )
+        out.append(Verdict(correct_reward, CORRECT, pred) if pred in gold else Verdict(0.0, WRONG, pred))
     return out

@@ -38,9 +38,7 @@ def token_f1(pred: str, gold: str) -> float:
 
 @register_reward("f1", correctness=True)
 @verdict_reward
-def f1(
-    completions, answer=None, *, answer_tag: str | None = "answer", first_line: bool = False, **_
-) -> list[Verdict]:
+def f1(completions, answer=None, *, answer_tag: str | None = "answer", first_line: bool = False, **_) -> list[Verdict]:
     """Max token F1 over golds of the answer span (inside the last <answer_tag> if set).
 
     >>> f1(["<answer>red dog</answer>", "<answer>cat</answer>", "no tags"], answer=["a red dog"] * 3)

@@ -115,8 +115,9 @@ def finqa(
         if gold_text.lower() in ("yes", "no"):
             pred = _yes_no(text)
             status = UNPARSEABLE if pred is None else CORRECT if pred == gold_text.lower() else WRONG
-            out.append(Verdict({CORRECT: correct_reward, WRONG: wrong_reward}.get(status, unparseable_reward),
-                               status, pred))
+            out.append(
+                Verdict({CORRECT: correct_reward, WRONG: wrong_reward}.get(status, unparseable_reward), status, pred)
+            )
             continue
         gold = _gold_number(gold_text)
         if gold is None:

@@ -62,9 +62,7 @@ def format_reward(
             hits += ok
             pos = end if ok else pos
         if pattern is not None:
-            hits += bool(
-                pattern.search(text) if match == "search" else pattern.fullmatch(text.strip())
-            )
+            hits += bool(pattern.search(text) if match == "search" else pattern.fullmatch(text.strip()))
         status = CORRECT if hits == parts else PARTIAL if hits else WRONG
         out.append(Verdict(reward * hits / parts, status))
     return out

@@ -99,9 +99,7 @@ def command(flags: tuple[str, ...], child: str, scratch_mb: int | None) -> list[
 
 def _version() -> tuple[int, ...]:
     try:
-        out = subprocess.run(
-            ["bwrap", "--version"], check=False, capture_output=True, text=True, timeout=10
-        )
+        out = subprocess.run(["bwrap", "--version"], check=False, capture_output=True, text=True, timeout=10)
         return tuple(int(p) for p in out.stdout.split()[-1].split(".")[:2])
     except (OSError, subprocess.TimeoutExpired, ValueError, IndexError):
         return (0,)

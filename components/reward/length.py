@@ -73,9 +73,7 @@ def cosine_scaled(
 
     entry = registry().get(verifier)
     if entry is None or not entry.correctness:
-        raise ValueError(
-            f"cosine: param verifier={verifier!r} is not a registered correctness reward"
-        )
+        raise ValueError(f"cosine: param verifier={verifier!r} is not a registered correctness reward")
     if max_len <= 0:
         raise ValueError(f"cosine: param max_len={max_len} must be > 0")
     if not completions:
@@ -87,10 +85,6 @@ def cosine_scaled(
             out.append(Verdict(None, NOT_APPLICABLE))
             continue
         cosine = math.cos(min(n, max_len) / max_len * math.pi)
-        lo, hi = (
-            (min_value_correct, max_value_correct)
-            if v.status == CORRECT
-            else (max_value_wrong, min_value_wrong)
-        )
+        lo, hi = (min_value_correct, max_value_correct) if v.status == CORRECT else (max_value_wrong, min_value_wrong)
         out.append(Verdict(lo + 0.5 * (hi - lo) * (1.0 + cosine), v.status, v.answer))
     return out

@@ -115,9 +115,7 @@ def verify_batch(pairs: list[tuple[str, str]], timeout: float) -> list[dict]:
                 while len(results) < len(pairs):
                     while sent < len(pairs) and sent - len(results) < _WINDOW:
                         gold, pred = pairs[sent]
-                        worker.proc.stdin.write(
-                            (json.dumps({"gold": gold, "pred": pred}) + "\n").encode()
-                        )
+                        worker.proc.stdin.write((json.dumps({"gold": gold, "pred": pred}) + "\n").encode())
                         sent += 1
                     worker.proc.stdin.flush()
                     reply = worker.readline(timeout + 1.0)

@@ -66,9 +66,7 @@ def parse_number(text: str) -> Fraction | None:
     (Fraction(1234, 1), Fraction(1, 2), None)
     """
     # LaTeX spellings of "$", thin spaces and "{,}" thousands separators are noise.
-    text = (
-        text.replace("\\$", "$").replace("\\!", "").replace("\\,", "").replace("{,}", ",").strip()
-    )
+    text = text.replace("\\$", "$").replace("\\!", "").replace("\\,", "").replace("{,}", ",").strip()
     m = NUMBER_RE.fullmatch(text) or NUMBER_RE.fullmatch(_strip_units(text))
     return _to_fraction(m) if m else None
 

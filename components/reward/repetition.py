@@ -7,9 +7,7 @@ from components.reward.base import Verdict, completion_text, register_reward, ve
 
 @register_reward("repetition", full_marks=0.0)
 @verdict_reward
-def repetition_penalty(
-    completions, *, ngram_size: int = 3, max_penalty: float = -1.0, **_
-) -> list[Verdict]:
+def repetition_penalty(completions, *, ngram_size: int = 3, max_penalty: float = -1.0, **_) -> list[Verdict]:
     """(1 - unique n-grams / n-grams) * max_penalty; texts shorter than one n-gram score 0.
 
     >>> repetition_penalty(["a b c d e", "go go go go go", "hi"], ngram_size=2)

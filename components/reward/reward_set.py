@@ -113,20 +113,14 @@ class RewardSet:
         for i, raw in enumerate(_plain(reward_functions) or []):
             where = f"reward_functions[{i}]"
             if not isinstance(raw, dict):
-                raise ValueError(
-                    f"{where}: expected a mapping with name/function, weight, params; got {raw!r}"
-                )
+                raise ValueError(f"{where}: expected a mapping with name/function, weight, params; got {raw!r}")
             unknown = set(raw) - {"name", "function", "weight", "params", "full_marks"}
             if unknown:
-                raise ValueError(
-                    f"{where}: unknown keys {sorted(unknown)}; use name, function, weight, params"
-                )
+                raise ValueError(f"{where}: unknown keys {sorted(unknown)}; use name, function, weight, params")
             params = dict(raw.get("params") or {})
             if raw.get("function"):
                 fn = _resolve(raw["function"], where)
-                name = raw.get("name") or getattr(
-                    fn, "__name__", raw["function"].rsplit(".", 1)[-1]
-                )
+                name = raw.get("name") or getattr(fn, "__name__", raw["function"].rsplit(".", 1)[-1])
                 tag = getattr(fn, "__reward__", None)  # @register_reward on a function outside components/reward/
                 reg = tag[1] if isinstance(tag, tuple) else next((r for r in known.values() if r.fn is fn), None)
             elif raw.get("name") in known:
@@ -142,18 +136,14 @@ class RewardSet:
             best = raw.get("full_marks", reg.full_marks(params) if reg else 1.0)
             weight = raw.get("weight", 1.0)
             if not isinstance(weight, Real) or not math.isfinite(weight):
-                raise ValueError(
-                    f"{where} ({name}): weight must be a finite number, got {weight!r}"
-                )
+                raise ValueError(f"{where} ({name}): weight must be a finite number, got {weight!r}")
             entries.append(_Entry(name, float(weight), fn, params, correctness, float(best)))
         if not entries:
             raise ValueError("reward_functions is empty; configure at least one reward function")
         names = [e.name for e in entries]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise ValueError(
-                f"reward names must be unique (TRL logs rewards/<name>); duplicated: {dupes}"
-            )
+            raise ValueError(f"reward names must be unique (TRL logs rewards/<name>); duplicated: {dupes}")
         self._entries = entries
         self.names = names
         self.weights = [e.weight for e in entries]
@@ -163,9 +153,7 @@ class RewardSet:
     def _bind(entry: _Entry) -> Callable[..., list[float | None]]:
         def reward(completions, **kwargs):
             verdicts = entry.verdicts(completions, _columns(kwargs, entry.params))
-            log_metric = kwargs.get(
-                "log_metric"
-            )  # TRL >= 1.x hands reward functions a metric logger
+            log_metric = kwargs.get("log_metric")  # TRL >= 1.x hands reward functions a metric logger
             if callable(log_metric) and verdicts and hasattr(entry.fn, "judge"):
                 unparseable = sum(v.status == UNPARSEABLE for v in verdicts) / len(verdicts)
                 log_metric(f"reward/{entry.name}/unparseable", unparseable)
@@ -186,8 +174,7 @@ class RewardSet:
         verdicts = self.verdicts(completions, **columns)
         per_function = {n: [v.score for v in vs] for n, vs in verdicts.items()}
         total = [
-            sum(e.weight * (per_function[e.name][i] or 0.0) for e in self._entries)
-            for i in range(len(completions))
+            sum(e.weight * (per_function[e.name][i] or 0.0) for e in self._entries) for i in range(len(completions))
         ]
         statuses = {n: [v.status for v in vs] for n, vs in verdicts.items()}
         return RewardScores(per_function, total, statuses)

@@ -105,14 +105,10 @@ def _install_guard(workdir: str) -> None:
         if event == "open":
             path, mode, flags = args
             if isinstance(path, (str, bytes)) and os.fsdecode(path).startswith("/proc/"):
-                raise PermissionError(
-                    "sandbox: /proc is not readable"
-                )  # /proc/self/mem holds the nonce
+                raise PermissionError("sandbox: /proc is not readable")  # /proc/self/mem holds the nonce
             writing = (mode and any(c in str(mode) for c in "wax+")) or (flags or 0) & _WRITE_FLAGS
             if writing and not inside(path):
-                raise PermissionError(
-                    f"sandbox: writing {path!r} outside the temp dir is not allowed"
-                )
+                raise PermissionError(f"sandbox: writing {path!r} outside the temp dir is not allowed")
         elif event in _PATH_EVENTS:
             for i in _PATH_EVENTS[event]:
                 if i < len(args) and not inside(args[i]):
@@ -133,9 +129,7 @@ def main() -> None:
     nonce = spec.pop("nonce")
     _limit(resource.RLIMIT_CPU, int(spec["cpu_s"]))
     _limit(resource.RLIMIT_AS, int(spec["memory_mb"]) << 20)
-    _limit(
-        resource.RLIMIT_FSIZE, int(spec["max_output_bytes"])
-    )  # stdout is a file: floods stop here
+    _limit(resource.RLIMIT_FSIZE, int(spec["max_output_bytes"]))  # stdout is a file: floods stop here
     _limit(resource.RLIMIT_NOFILE, 64)
     _limit(resource.RLIMIT_CORE, 0)
     _limit(resource.RLIMIT_NPROC, int(spec["max_procs"]))

@@ -14,8 +14,9 @@ from components.tools.trajectory import trajectory_stats
 
 @register_reward("tool_use", full_marks="call_reward")
 @verdict_reward
-def tool_use(completions, *, call_reward: float = 1.0, error_penalty: float = 0.0, malformed_penalty: float = 0.0,
-             **_) -> list[Verdict]:
+def tool_use(
+    completions, *, call_reward: float = 1.0, error_penalty: float = 0.0, malformed_penalty: float = 0.0, **_
+) -> list[Verdict]:
     """>>> call = {"role": "assistant", "content": "", "tool_calls": [{"type": "function",
     ...         "function": {"name": "calculator", "arguments": {"expression": "2*3"}}}]}
     >>> [v.score for v in tool_use([[call, {"role": "tool", "name": "calculator", "content": "6"},

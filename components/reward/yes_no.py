@@ -30,7 +30,7 @@ _VALUE = {"yes": "yes", "true": "yes", "no": "no", "false": "no"}
 
 
 def read_yes_no(text: str, answer_tag: str | None = None) -> str | None:
-    """"yes", "no" or None.
+    """ "yes", "no" or None.
 
     >>> [read_yes_no(t) for t in ["Yes, there is no doubt.", "False.", "The answer is: no", "maybe"]]
     ['yes', 'no', 'no', None]

@@ -23,8 +23,7 @@ log = logging.getLogger(__name__)
 
 
 class SweepSummaryCallback(Callback):
-    def __init__(self, metric: str = "accuracy_after", mode: str = "max",
-                 columns: list[str] | None = None) -> None:
+    def __init__(self, metric: str = "accuracy_after", mode: str = "max", columns: list[str] | None = None) -> None:
         if mode not in ("max", "min"):
             raise ValueError(f"hydra.callbacks.sweep_summary.mode={mode}: use max or min")
         self.metric, self.mode = metric, mode
@@ -34,8 +33,13 @@ class SweepSummaryCallback(Callback):
         sweep_dir = Path(config.hydra.sweep.dir)
         rows = summarize(sweep_dir, self.metric, self.mode, self.columns)
         if rows:
-            log.info("Sweep summary (%d runs, best %s=%s): %s", len(rows), self.metric,
-                     rows[0].get(self.metric), sweep_dir / "sweep_summary.md")
+            log.info(
+                "Sweep summary (%d runs, best %s=%s): %s",
+                len(rows),
+                self.metric,
+                rows[0].get(self.metric),
+                sweep_dir / "sweep_summary.md",
+            )
 
 
 def collect(sweep_dir: Path, metric: str, columns: list[str]) -> list[dict[str, Any]]:
@@ -46,8 +50,12 @@ def collect(sweep_dir: Path, metric: str, columns: list[str]) -> list[dict[str, 
         summary_file = job_dir / "summary.json"
         summary = json.loads(summary_file.read_text()) if summary_file.exists() else {}
         overrides = OmegaConf.to_container(OmegaConf.load(overrides_file)) or []
-        row = {"job": str(job_dir.relative_to(sweep_dir)), "status": "ok" if summary else "failed",
-               "overrides": " ".join(overrides), metric: summary.get(metric)}
+        row = {
+            "job": str(job_dir.relative_to(sweep_dir)),
+            "status": "ok" if summary else "failed",
+            "overrides": " ".join(overrides),
+            metric: summary.get(metric),
+        }
         row.update({key: summary.get(key) for key in columns if key != metric})
         rows.append(row)
     return rows
@@ -66,8 +74,9 @@ def rank(rows: list[dict[str, Any]], metric: str, mode: str) -> list[dict[str, A
     return ranked
 
 
-def summarize(sweep_dir: Path, metric: str = "accuracy_after", mode: str = "max",
-              columns: list[str] | None = None) -> list[dict[str, Any]]:
+def summarize(
+    sweep_dir: Path, metric: str = "accuracy_after", mode: str = "max", columns: list[str] | None = None
+) -> list[dict[str, Any]]:
     columns = list(columns or [])
     rows = rank(collect(sweep_dir, metric, columns), metric, mode)
     if not rows:
@@ -90,14 +99,18 @@ def _fmt(value: Any) -> str:
 
 
 def markdown(rows: list[dict[str, Any]], fields: list[str], metric: str, mode: str) -> str:
-    lines = [f"# Sweep summary: {len(rows)} runs ranked by {metric} ({mode})", "",
-             "| " + " | ".join(fields) + " |", "|" + "---|" * len(fields)]
+    lines = [
+        f"# Sweep summary: {len(rows)} runs ranked by {metric} ({mode})",
+        "",
+        "| " + " | ".join(fields) + " |",
+        "|" + "---|" * len(fields),
+    ]
     lines += ["| " + " | ".join(_fmt(row.get(f)) for f in fields) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
 
 def _short(label: str, width: int = 70) -> str:
-    return label if len(label) <= width else "..." + label[-(width - 3):]
+    return label if len(label) <= width else "..." + label[-(width - 3) :]
 
 
 def plot(rows: list[dict[str, Any]], metric: str, path: Path) -> None:

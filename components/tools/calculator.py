@@ -13,8 +13,15 @@ from collections.abc import Callable
 
 from components.tools.base import ToolError
 
-_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-           ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
+_BINARY = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
 _UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 
@@ -22,7 +29,9 @@ _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 class Calculator:
     def __init__(self, max_expression_chars: int = 200, max_exponent: int = 64, max_result_digits: int = 60) -> None:
         if min(max_expression_chars, max_exponent, max_result_digits) <= 0:
-            raise ValueError("tools.tools[calculator]: max_expression_chars, max_exponent and max_result_digits must be > 0")
+            raise ValueError(
+                "tools.tools[calculator]: max_expression_chars, max_exponent and max_result_digits must be > 0"
+            )
         self.max_expression_chars, self.max_exponent = max_expression_chars, max_exponent
         self.max_result_digits = max_result_digits
 

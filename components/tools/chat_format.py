@@ -35,7 +35,10 @@ _TOOL_LIST = (  # transformers renders with trim_blocks, so every newline is an 
     "{%- for t in tools %}{% set f = t['function'] if 'function' in t else t %}"
     "{{ '\\n- ' }}{{ f['name'] }}({{ (f['parameters']['properties'] | list) | join(', ') }}): {{ f['description'] }}"
     "{%- endfor %}{{ '\\n' }}"
-    "To call a tool, reply with " + CALL_OPEN + '{"name": "<tool>", "arguments": {<args>}}' + CALL_CLOSE
+    "To call a tool, reply with "
+    + CALL_OPEN
+    + '{"name": "<tool>", "arguments": {<args>}}'
+    + CALL_CLOSE
     + ". The result comes back in a tool turn; then give the final answer."
 )
 
@@ -50,9 +53,14 @@ def _template(open_: str, close: str) -> str:
         "{%- elif sys %}" + turn.replace("ROLE", "'system'") + "{{ messages[0]['content'] }}{{ '" + close + "' }}"
         "{%- endif %}"
         "{%- for m in messages %}{%- if not (loop.first and sys) %}"
-        + turn.replace("ROLE", "m['role']") + "{{ m['content'] if m['content'] is string else '' }}"
+        + turn.replace("ROLE", "m['role']")
+        + "{{ m['content'] if m['content'] is string else '' }}"
         "{%- for c in m.get('tool_calls') or [] %}{% set f = c['function'] if 'function' in c else c %}"
-        "{{ '" + CALL_OPEN + "' }}{{ {'name': f['name'], 'arguments': f['arguments']} | tojson }}{{ '" + CALL_CLOSE + "' }}"
+        "{{ '"
+        + CALL_OPEN
+        + "' }}{{ {'name': f['name'], 'arguments': f['arguments']} | tojson }}{{ '"
+        + CALL_CLOSE
+        + "' }}"
         "{%- endfor %}{{ '" + close + "' }}"
         "{%- endif %}{%- endfor %}"
         "{%- if add_generation_prompt %}" + turn.replace("ROLE", "'assistant'") + "{%- endif %}"
@@ -65,18 +73,29 @@ def _response_template(assistant_open: str, close_pattern: str) -> dict[str, Any
         "defaults": {"role": "assistant"},
         "start_anchor": assistant_open,
         "fields": {
-            "tool_calls": {"open": CALL_OPEN, "close_pattern": r"</tool_call>\s*", "repeats": True, "content": "json",
-                           "transform": {"type": "function", "function": "{content}"}},
+            "tool_calls": {
+                "open": CALL_OPEN,
+                "close_pattern": r"</tool_call>\s*",
+                "repeats": True,
+                "content": "json",
+                "transform": {"type": "function", "function": "{content}"},
+            },
             "content": {"close_pattern": close_pattern, "content": "text"},
         },
     }
 
 
 _FORMATS = {  # name: (chat template, response template, the token that must be in the vocabulary)
-    "chatml": (_template("<|im_start|>ROLE\\n", "<|im_end|>\\n"),
-               _response_template("<|im_start|>assistant\n", r"<\|im_end\|>\s*"), "<|im_start|>"),
-    "role_tags": (_template("<|ROLE|>", "<|eos|>"), _response_template("<|assistant|>", r"<\|eos\|>\s*"),
-                  "<|assistant|>"),
+    "chatml": (
+        _template("<|im_start|>ROLE\\n", "<|im_end|>\\n"),
+        _response_template("<|im_start|>assistant\n", r"<\|im_end\|>\s*"),
+        "<|im_start|>",
+    ),
+    "role_tags": (
+        _template("<|ROLE|>", "<|eos|>"),
+        _response_template("<|assistant|>", r"<\|eos\|>\s*"),
+        "<|assistant|>",
+    ),
 }
 
 
@@ -99,8 +118,10 @@ def resolve_format(tokenizer: Any, chat_format: str) -> str:
         raise ValueError(f"tools.chat_format={chat_format!r}: choose one of {', '.join(FORMATS)}")
     if chat_format == "model":
         if not _model_format_works(tokenizer):
-            raise ValueError("tools.chat_format=model: this model's chat template cannot render tool calls or TRL "
-                             "has no parser for it; use chatml or role_tags (or auto)")
+            raise ValueError(
+                "tools.chat_format=model: this model's chat template cannot render tool calls or TRL "
+                "has no parser for it; use chatml or role_tags (or auto)"
+            )
         return "model"
     if chat_format == "auto":
         if _model_format_works(tokenizer):
@@ -108,8 +129,10 @@ def resolve_format(tokenizer: Any, chat_format: str) -> str:
         vocab = tokenizer.get_vocab()
         found = next((name for name, (_, _, token) in _FORMATS.items() if token in vocab), None)
         if found is None:
-            raise ValueError("tools.chat_format=auto: the model's template cannot render tool calls and its vocabulary "
-                             "has neither <|im_start|> nor <|assistant|>; set tools.chat_format explicitly")
+            raise ValueError(
+                "tools.chat_format=auto: the model's template cannot render tool calls and its vocabulary "
+                "has neither <|im_start|> nor <|assistant|>; set tools.chat_format explicitly"
+            )
         return found
     return chat_format
 

@@ -24,8 +24,16 @@ def tokens(text: str) -> list[str]:
 
 
 class CorpusLookup:
-    def __init__(self, corpus: str, text_field: str = "text", title_field: str | None = "title", top_k: int = 1,
-                 max_passage_chars: int = 600, k1: float = 1.5, b: float = 0.75) -> None:
+    def __init__(
+        self,
+        corpus: str,
+        text_field: str = "text",
+        title_field: str | None = "title",
+        top_k: int = 1,
+        max_passage_chars: int = 600,
+        k1: float = 1.5,
+        b: float = 0.75,
+    ) -> None:
         from hydra.utils import to_absolute_path  # relative paths are relative to where the command was run
 
         path = Path(to_absolute_path(corpus)) if not Path(corpus).is_absolute() else Path(corpus)

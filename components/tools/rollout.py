@@ -21,8 +21,8 @@ from components.evaluation.generation import generate
 @dataclass(frozen=True)
 class Episodes:
     trajectories: list[list[dict]]  # the messages after the prompt: assistant turns and tool turns
-    completion_tokens: list[int]    # model-generated tokens, every turn
-    truncated: list[bool]           # a turn ran out of budget before it ended
+    completion_tokens: list[int]  # model-generated tokens, every turn
+    truncated: list[bool]  # a turn ran out of budget before it ended
     seconds: float
 
     @property
@@ -42,8 +42,9 @@ def render_trajectory(messages: list[dict]) -> str:
             parts.append(f"[{message.get('name', 'tool')} -> {message.get('content', '')}]")
             continue
         text = str(message.get("content") or "")
-        calls = "".join(f"<tool_call>{json.dumps(c.get('function', c))}</tool_call>"
-                        for c in message.get("tool_calls") or [])
+        calls = "".join(
+            f"<tool_call>{json.dumps(c.get('function', c))}</tool_call>" for c in message.get("tool_calls") or []
+        )
         parts.append((text + calls).strip())
     return "\n".join(p for p in parts if p)
 
@@ -59,9 +60,17 @@ def parse_turn(tokenizer: Any, text: str, rendered_prompt: str, tools: list) -> 
     return message
 
 
-def run_episodes(model: Any, tokenizer: Any, prompts: list[list[dict]], toolset: Any, batch_size: int,
-                 max_new_tokens: int, temperature: float = 0.0, top_p: float = 1.0,
-                 num_return_sequences: int = 1) -> Episodes:
+def run_episodes(
+    model: Any,
+    tokenizer: Any,
+    prompts: list[list[dict]],
+    toolset: Any,
+    batch_size: int,
+    max_new_tokens: int,
+    temperature: float = 0.0,
+    top_p: float = 1.0,
+    num_return_sequences: int = 1,
+) -> Episodes:
     """One episode per prompt (num_return_sequences each, grouped per prompt, in order)."""
     toolset.prepare(tokenizer)
     tools = toolset.functions()
@@ -76,8 +85,10 @@ def run_episodes(model: Any, tokenizer: Any, prompts: list[list[dict]], toolset:
         open_ = [i for i in open_ if tokens[i] < max_new_tokens]
         if not open_:
             break
-        rendered = [tokenizer.apply_chat_template(histories[i], tools=tools, tokenize=False, add_generation_prompt=True)
-                    for i in open_]
+        rendered = [
+            tokenizer.apply_chat_template(histories[i], tools=tools, tokenize=False, add_generation_prompt=True)
+            for i in open_
+        ]
         budget = max(max_new_tokens - min(tokens[i] for i in open_), 1)
         gen = generate(model, tokenizer, rendered, batch_size, budget, temperature=temperature, top_p=top_p)
         still_open = []

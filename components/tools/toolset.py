@@ -18,8 +18,13 @@ log = logging.getLogger(__name__)
 
 
 class ToolSet:
-    def __init__(self, tools: Mapping[str, Any] | None = None, max_turns: int = 3, chat_format: str = "auto",
-                 max_result_chars: int = 1000) -> None:
+    def __init__(
+        self,
+        tools: Mapping[str, Any] | None = None,
+        max_turns: int = 3,
+        chat_format: str = "auto",
+        max_result_chars: int = 1000,
+    ) -> None:
         """tools: name -> a tool object (components/tools/base.py), each built from its own `_target_`.
 
         max_turns: assistant turns per episode, the answer included (2 = one round of tool calls, then answer).
@@ -35,7 +40,9 @@ class ToolSet:
         self.tools = dict(tools or {})
         for key, tool in self.tools.items():
             if not callable(getattr(tool, "function", None)):
-                raise ValueError(f"tools.tools.{key}: {type(tool).__name__} has no function(); see components/tools/base.py")
+                raise ValueError(
+                    f"tools.tools.{key}: {type(tool).__name__} has no function(); see components/tools/base.py"
+                )
         self.max_turns, self.chat_format, self.max_result_chars = max_turns, chat_format, max_result_chars
         self._functions = [self._capped(tool.function()) for tool in self.tools.values()]
         names = [f.__name__ for f in self._functions]

@@ -39,9 +39,16 @@ def trainer_tools(toolset: Any, args: Any, tokenizer: Any, train_dataset: Any) -
         raise ValueError("tools need chat prompts (TRL's tool loop works on messages): set prompts.chat=true")
     toolset.prepare(tokenizer)
     if args.max_tool_calling_iterations not in (None, toolset.max_tool_calling_iterations):
-        log.warning("train.max_tool_calling_iterations=%s is replaced by tools.max_turns=%s (= %s rounds of calls)",
-                    args.max_tool_calling_iterations, toolset.max_turns, toolset.max_tool_calling_iterations)
+        log.warning(
+            "train.max_tool_calling_iterations=%s is replaced by tools.max_turns=%s (= %s rounds of calls)",
+            args.max_tool_calling_iterations,
+            toolset.max_turns,
+            toolset.max_tool_calling_iterations,
+        )
     args.max_tool_calling_iterations = toolset.max_tool_calling_iterations
-    log.info("tools: %s, up to %d turns per episode (TRL's multi-turn loop)",
-             ", ".join(f.__name__ for f in toolset.functions()), toolset.max_turns)
+    log.info(
+        "tools: %s, up to %d turns per episode (TRL's multi-turn loop)",
+        ", ".join(f.__name__ for f in toolset.functions()),
+        toolset.max_turns,
+    )
     return {"tools": toolset.functions()}

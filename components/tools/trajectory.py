@@ -16,12 +16,12 @@ from components.tools.chat_format import CALL_OPEN
 
 @dataclass(frozen=True)
 class TrajectoryStats:
-    turns: int          # assistant turns
-    tool_calls: int     # parsed calls, good or bad
-    tool_errors: int    # calls whose result is an error (unknown tool, bad arguments, tool failure, timeout)
-    timeouts: int       # of those, the ones that ran out of time
-    malformed: int      # assistant turns that opened a tool call the parser could not read
-    answered: bool      # the last turn is the model's own text, not a pending tool call
+    turns: int  # assistant turns
+    tool_calls: int  # parsed calls, good or bad
+    tool_errors: int  # calls whose result is an error (unknown tool, bad arguments, tool failure, timeout)
+    timeouts: int  # of those, the ones that ran out of time
+    malformed: int  # assistant turns that opened a tool call the parser could not read
+    answered: bool  # the last turn is the model's own text, not a pending tool call
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

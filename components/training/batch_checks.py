@@ -15,17 +15,22 @@ def check_batch_geometry(args: dict[str, Any], defaults: dict[str, Any], world_s
         if value is None or value <= 0:
             raise ValueError(f"train.{key} must be > 0, got {value}")
     if num_generations < 2:
-        raise ValueError(f"train.num_generations={num_generations}: GRPO needs >= 2 completions per prompt "
-                         "to compare them; use 2 or more")
+        raise ValueError(
+            f"train.num_generations={num_generations}: GRPO needs >= 2 completions per prompt "
+            "to compare them; use 2 or more"
+        )
     generation_batch = get("generation_batch_size")
     if generation_batch is None:
         steps = get("steps_per_generation") or get("gradient_accumulation_steps")
         generation_batch = per_device * world_size * steps
-        what = (f"train.per_device_train_batch_size={per_device} x world_size={world_size} "
-                f"x steps_per_generation={steps}")
+        what = (
+            f"train.per_device_train_batch_size={per_device} x world_size={world_size} x steps_per_generation={steps}"
+        )
     else:
         what = f"train.generation_batch_size={generation_batch}"
     if generation_batch % num_generations:
         fix = (generation_batch // num_generations + 1) * num_generations
-        raise ValueError(f"{what} = {generation_batch} completions per generation is not divisible by "
-                         f"train.num_generations={num_generations}; use {fix} (or change num_generations)")
+        raise ValueError(
+            f"{what} = {generation_batch} completions per generation is not divisible by "
+            f"train.num_generations={num_generations}; use {fix} (or change num_generations)"
+        )

@@ -47,12 +47,17 @@ def resolve_resume(value: object, run_dir: str | Path) -> Path | None:
     if value is True or str(value).strip().lower() in AUTO:
         found = latest_checkpoint(checkpoints_dir(run_dir))
         if found is None:
-            log.info("train.resume_from_checkpoint=auto: no checkpoint in %s yet; starting from step 0", checkpoints_dir(run_dir))
+            log.info(
+                "train.resume_from_checkpoint=auto: no checkpoint in %s yet; starting from step 0",
+                checkpoints_dir(run_dir),
+            )
         return found
     path = Path(str(value)).expanduser()
     if not is_checkpoint(path):
-        raise ValueError(f"train.resume_from_checkpoint={value}: not a checkpoint directory (no trainer_state.json); "
-                         "use auto or a <run_dir>/checkpoints/checkpoint-<step> path")
+        raise ValueError(
+            f"train.resume_from_checkpoint={value}: not a checkpoint directory (no trainer_state.json); "
+            "use auto or a <run_dir>/checkpoints/checkpoint-<step> path"
+        )
     return path
 
 

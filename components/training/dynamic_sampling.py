@@ -40,7 +40,7 @@ def merge_groups(outputs: list[dict], picks: list[tuple[int, int]], group: int, 
     for key, first in outputs[0].items():
         if not (torch.is_tensor(first) and first.dim() >= 1 and first.shape[0] == len(outputs[0]["advantages"])):
             continue
-        parts = [outputs[r][key][g * group:(g + 1) * group] for r, g in picks]
+        parts = [outputs[r][key][g * group : (g + 1) * group] for r, g in picks]
         if first.dim() >= 2:
             width = max(p.shape[1] for p in parts)
             fill = pad_id if key == "prompt_ids" else 0
@@ -91,4 +91,4 @@ class DynamicSampling:
 
 
 def _informative(output: dict, g: int, group: int) -> bool:
-    return bool(output["advantages"][g * group:(g + 1) * group].ne(0).any())
+    return bool(output["advantages"][g * group : (g + 1) * group].ne(0).any())

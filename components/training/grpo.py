@@ -44,16 +44,21 @@ def cpu_backend(grpo_args: dict, engine: str | None) -> None:
         # accelerate applies its FSDP plugin only to GPU-type launches (state.py: MULTI_GPU/XPU/NPU/...): with
         # use_cpu the launch becomes MULTI_CPU and the plugin is dropped, so the run would train unsharded (DDP)
         # under an FSDP config. torch's own FSDP2 runs on CPU with gloo; accelerate does not route to it.
-        raise ValueError(f"conf/accelerate/fsdp.yaml needs CUDA GPUs: accelerate {accelerate.__version__} drops its FSDP "
-                         "plugin on CPU (distributed_type MULTI_CPU) and would train unsharded; on CPU use "
-                         "conf/accelerate/cpu_2proc.yaml (DDP) or conf/accelerate/zero3.yaml (sharded, DeepSpeed)")
+        raise ValueError(
+            f"conf/accelerate/fsdp.yaml needs CUDA GPUs: accelerate {accelerate.__version__} drops its FSDP "
+            "plugin on CPU (distributed_type MULTI_CPU) and would train unsharded; on CPU use "
+            "conf/accelerate/cpu_2proc.yaml (DDP) or conf/accelerate/zero3.yaml (sharded, DeepSpeed)"
+        )
     if engine == "deepspeed":
         # accelerate drops DeepSpeed when told use_cpu (state.py: `if not cpu` guards it); DeepSpeed's own CPU
         # accelerator runs ZeRO over torch.distributed with the backend accelerate passes, so name gloo.
         grpo_args["use_cpu"] = False
         grpo_args["ddp_backend"] = grpo_args.get("ddp_backend") or "gloo"
-        log.info("WORLD_SIZE=%s, DeepSpeed, no CUDA: DeepSpeed's CPU accelerator over %s", world_size(),
-                 grpo_args["ddp_backend"])
+        log.info(
+            "WORLD_SIZE=%s, DeepSpeed, no CUDA: DeepSpeed's CPU accelerator over %s",
+            world_size(),
+            grpo_args["ddp_backend"],
+        )
     elif not grpo_args.get("use_cpu"):
         log.info("WORLD_SIZE=%s without CUDA: train.use_cpu=true (gloo)", world_size())
         grpo_args["use_cpu"] = True
@@ -63,13 +68,24 @@ class GRPOTrainingLoop:
     # `**grpo_args` are trl.GRPOConfig fields: config validation checks each `train.<field>` against TRL's type.
     extra_parameters = staticmethod(grpo_field_types)
 
-    def __init__(self, output_dir: str, save_final_model: bool = True, preflight: bool = True, preflight_steps: int = 3,
-                 preflight_max_truncated: float = 0.9, guards: GuardSettings | dict | None = None, prune_zero_signal: bool = True,
-                 merge_lora_for_generation: bool = True, truncated_reward_scale: float = 1.0,
-                 dynamic_sampling: bool = False, dynamic_sampling_min_informative: float = 1.0,
-                 dynamic_sampling_max_rounds: int = 4, power_check: PowerCheckSettings | dict | None = None,
-                 tools: Any = None,
-                 **grpo_args: Any) -> None:
+    def __init__(
+        self,
+        output_dir: str,
+        save_final_model: bool = True,
+        preflight: bool = True,
+        preflight_steps: int = 3,
+        preflight_max_truncated: float = 0.9,
+        guards: GuardSettings | dict | None = None,
+        prune_zero_signal: bool = True,
+        merge_lora_for_generation: bool = True,
+        truncated_reward_scale: float = 1.0,
+        dynamic_sampling: bool = False,
+        dynamic_sampling_min_informative: float = 1.0,
+        dynamic_sampling_max_rounds: int = 4,
+        power_check: PowerCheckSettings | dict | None = None,
+        tools: Any = None,
+        **grpo_args: Any,
+    ) -> None:
         from trl import GRPOConfig
 
         from components.training.export_grpo_fields import grpo_field_defaults
@@ -91,10 +107,15 @@ class GRPOTrainingLoop:
         self.output_dir = Path(output_dir)
         self.tools = tools  # a ToolSet (components/tools/) injected by the orchestrator; None or empty = single-turn
         self.save_final_model = save_final_model
-        self.preflight, self.preflight_steps, self.preflight_max_truncated = preflight, preflight_steps, preflight_max_truncated
+        self.preflight, self.preflight_steps, self.preflight_max_truncated = (
+            preflight,
+            preflight_steps,
+            preflight_max_truncated,
+        )
         self.guards = guards if isinstance(guards, GuardSettings) else GuardSettings(**(guards or {}))
-        self.power_check = (power_check if isinstance(power_check, PowerCheckSettings)
-                            else PowerCheckSettings(**(power_check or {})))
+        self.power_check = (
+            power_check if isinstance(power_check, PowerCheckSettings) else PowerCheckSettings(**(power_check or {}))
+        )
         # TRL takes a path or a bool; `auto` (the latest checkpoint of this run dir, if any) is resolved here.
         self.resume_from = resolve_resume(changed.pop("resume_from_checkpoint", None), self.output_dir)
         try:
@@ -107,14 +128,19 @@ class GRPOTrainingLoop:
             raise ValueError(f"train.truncated_reward_scale={truncated_reward_scale} must be in [0, 1] (1 = off)")
         self.truncated_reward_scale = truncated_reward_scale
         if dynamic_sampling and not 0.0 < dynamic_sampling_min_informative <= 1.0:
-            raise ValueError(f"train.dynamic_sampling_min_informative={dynamic_sampling_min_informative} must be in (0, 1]")
+            raise ValueError(
+                f"train.dynamic_sampling_min_informative={dynamic_sampling_min_informative} must be in (0, 1]"
+            )
         if dynamic_sampling and dynamic_sampling_max_rounds < 2:
             raise ValueError(f"train.dynamic_sampling_max_rounds={dynamic_sampling_max_rounds} must be >= 2")
         blocker = dynamic_blocker(self.args, world_size()) if dynamic_sampling else None
         if blocker:
             raise ValueError(f"train.dynamic_sampling=true cannot run here: {blocker}")
-        self.dynamic_sampling = {"min_informative": dynamic_sampling_min_informative,
-                                 "max_rounds": dynamic_sampling_max_rounds} if dynamic_sampling else None
+        self.dynamic_sampling = (
+            {"min_informative": dynamic_sampling_min_informative, "max_rounds": dynamic_sampling_max_rounds}
+            if dynamic_sampling
+            else None
+        )
 
     def fit(self, loaded: LoadedModel, train_dataset: Any, reward: Any, callbacks: list[Any]) -> TrainResult:
         trainer_class = self.trainer_class(loaded)
@@ -127,13 +153,23 @@ class GRPOTrainingLoop:
         if self.preflight:
             check_context(loaded.model, loaded.tokenizer, train_dataset, self.args.max_completion_length)
             if loaded.source == "tiny_random":  # the wiring check: any number of steps must run
-                log.info("preflight's learnability checks are off for tiny_random: random weights never stop and "
-                         "rarely earn a reward, which is what those checks would stop")
+                log.info(
+                    "preflight's learnability checks are off for tiny_random: random weights never stop and "
+                    "rarely earn a reward, which is what those checks would stop"
+                )
             else:
-                preflight = PreflightCallback(self.preflight_steps, self.preflight_max_truncated,
-                                              self.args.max_completion_length)
-        power = self.power_check.run(loaded, train_dataset, reward, self.args, self.output_dir,  # before any step
-                                     self.resume_from is not None, self.truncated_reward_scale)
+                preflight = PreflightCallback(
+                    self.preflight_steps, self.preflight_max_truncated, self.args.max_completion_length
+                )
+        power = self.power_check.run(
+            loaded,
+            train_dataset,
+            reward,
+            self.args,
+            self.output_dir,  # before any step
+            self.resume_from is not None,
+            self.truncated_reward_scale,
+        )
         callbacks = [guard, *([preflight] if preflight else []), *callbacks]
         tools = trainer_tools(self.tools, self.args, loaded.tokenizer, train_dataset)  # {} without tools
         trainer = trainer_class(
@@ -173,9 +209,13 @@ class GRPOTrainingLoop:
             if blocker:
                 log.warning("train.prune_zero_signal is off for this run: %s", blocker)
             prune = blocker is None
-        return grpo_trainer_class(prune, self.merge_lora_for_generation and not self._sharded(),
-                                  self.truncated_reward_scale, self.dynamic_sampling,
-                                  tool_metrics=bool(self.tools and self.tools.enabled))
+        return grpo_trainer_class(
+            prune,
+            self.merge_lora_for_generation and not self._sharded(),
+            self.truncated_reward_scale,
+            self.dynamic_sampling,
+            tool_metrics=bool(self.tools and self.tools.enabled),
+        )
 
     def _sharded(self) -> bool:
         # FSDP / DeepSpeed shard the weights a merged copy would need in full: generate unmerged there.

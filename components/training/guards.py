@@ -33,8 +33,12 @@ class TrainingStopped(Exception):
         return self.EXIT_CODES.get(self.status, 1)
 
     def summary(self) -> dict[str, Any]:
-        return {"status": self.status, "reason": str(self), "global_step": self.global_step,
-                "last_checkpoint": self.checkpoint}
+        return {
+            "status": self.status,
+            "reason": str(self),
+            "global_step": self.global_step,
+            "last_checkpoint": self.checkpoint,
+        }
 
 
 @dataclass(frozen=True)
@@ -42,12 +46,12 @@ class GuardSettings:
     """`train.guards.*`: when to stop and when to warn."""
 
     stop_on_non_finite: bool = True
-    length_blowup: float = 3.0     # warn when mean completion length exceeds this x its first-steps baseline
-    zero_std_frac: float = 0.9     # warn when this fraction of groups has identical rewards (no learning signal)
-    clipped_ratio: float = 0.5     # warn when this fraction of completions hits max_completion_length
-    patience: int = 5              # ... for this many logged steps in a row
-    eval_drop: float = 0.05        # warn when eval accuracy falls by this much while train reward rises
-    baseline_steps: int = 3        # logged steps that define the completion-length baseline
+    length_blowup: float = 3.0  # warn when mean completion length exceeds this x its first-steps baseline
+    zero_std_frac: float = 0.9  # warn when this fraction of groups has identical rewards (no learning signal)
+    clipped_ratio: float = 0.5  # warn when this fraction of completions hits max_completion_length
+    patience: int = 5  # ... for this many logged steps in a row
+    eval_drop: float = 0.05  # warn when eval accuracy falls by this much while train reward rises
+    baseline_steps: int = 3  # logged steps that define the completion-length baseline
 
     def __post_init__(self) -> None:
         for key in ("length_blowup", "patience", "baseline_steps"):
@@ -109,9 +113,17 @@ class TrainingGuard(TrainerCallback):
     def on_step_end(self, args, state, control, model=None, **kwargs):
         if self._interrupt.is_set() and self.stop is None:
             control.should_save, control.should_training_stop = True, True
-            self.stop = ("interrupted", f"interrupted by Ctrl-C at step {state.global_step}; resume with "
-                         "train.resume_from_checkpoint=auto and the same hydra.run.dir")
-        elif control.should_save and model is not None and self.settings.stop_on_non_finite and not parameters_finite(model):
+            self.stop = (
+                "interrupted",
+                f"interrupted by Ctrl-C at step {state.global_step}; resume with "
+                "train.resume_from_checkpoint=auto and the same hydra.run.dir",
+            )
+        elif (
+            control.should_save
+            and model is not None
+            and self.settings.stop_on_non_finite
+            and not parameters_finite(model)
+        ):
             self._stop_non_finite(control, state.global_step, "trainable parameters")
         return control
 
@@ -130,8 +142,11 @@ class TrainingGuard(TrainerCallback):
 
     def _stop_non_finite(self, control, step: int, what: str) -> None:
         control.should_save, control.should_training_stop = False, True  # never checkpoint the broken weights
-        self.stop = ("non_finite_loss", f"non-finite {what} at step {step}: stopped without saving it; lower "
-                     "train.learning_rate or set train.max_grad_norm, then resume from the last good checkpoint")
+        self.stop = (
+            "non_finite_loss",
+            f"non-finite {what} at step {step}: stopped without saving it; lower "
+            "train.learning_rate or set train.max_grad_norm, then resume from the last good checkpoint",
+        )
 
     def _signals(self, logs: dict[str, Any]) -> dict[str, float]:
         s, out = self.settings, {}
@@ -143,13 +158,24 @@ class TrainingGuard(TrainerCallback):
                 ratio = length / max(sum(self._lengths) / len(self._lengths), 1.0)
                 out["length_ratio"] = ratio
                 if ratio > s.length_blowup:
-                    self._warn("length_blowup", f"mean completion length {length:.0f} is {ratio:.1f}x its first-steps "
-                               "baseline: the policy may be padding answers to game a reward")
+                    self._warn(
+                        "length_blowup",
+                        f"mean completion length {length:.0f} is {ratio:.1f}x its first-steps "
+                        "baseline: the policy may be padding answers to game a reward",
+                    )
         for key, name, limit, why in (
-            ("frac_reward_zero_std", "zero_std", s.zero_std_frac,
-             "of groups have identical rewards, so GRPO gets no learning signal (task too easy or too hard?)"),
-            ("completions/clipped_ratio", "clipped", s.clipped_ratio,
-             "of completions hit train.max_completion_length (raise it, or reward shorter answers)"),
+            (
+                "frac_reward_zero_std",
+                "zero_std",
+                s.zero_std_frac,
+                "of groups have identical rewards, so GRPO gets no learning signal (task too easy or too hard?)",
+            ),
+            (
+                "completions/clipped_ratio",
+                "clipped",
+                s.clipped_ratio,
+                "of completions hit train.max_completion_length (raise it, or reward shorter answers)",
+            ),
         ):
             value = logs.get(key)
             if isinstance(value, (int, float)):
@@ -177,15 +203,20 @@ class TrainingGuard(TrainerCallback):
         s = self.settings
         if not self._rewards:
             return False
-        reward = sum(self._rewards[-s.patience:]) / len(self._rewards[-s.patience:])
+        reward = sum(self._rewards[-s.patience :]) / len(self._rewards[-s.patience :])
         fired = bool(self._eval and accuracy < self._eval[0] - s.eval_drop and reward > self._eval[1])
         if fired:
-            self._warn("reward_up_eval_down", f"train reward rose {self._eval[1]:.3f} -> {reward:.3f} while eval "
-                       f"accuracy fell {self._eval[0]:.3f} -> {accuracy:.3f}: likely reward hacking")
+            self._warn(
+                "reward_up_eval_down",
+                f"train reward rose {self._eval[1]:.3f} -> {reward:.3f} while eval "
+                f"accuracy fell {self._eval[0]:.3f} -> {accuracy:.3f}: likely reward hacking",
+            )
         self._eval = (accuracy, reward)
         return fired
 
     def _warn(self, name: str, message: str) -> None:
         count = self.warnings[name] = self.warnings.get(name, 0) + 1
-        if not self._quiet and (count == 1 or count % 10 == 0):  # the first time, then every 10th, so the log stays readable
+        if not self._quiet and (
+            count == 1 or count % 10 == 0
+        ):  # the first time, then every 10th, so the log stays readable
             log.warning("guard %s: %s", name, message)

@@ -106,9 +106,19 @@ def sharding(environ=os.environ) -> tuple[set[str], int]:
     return set(), 1
 
 
-def estimate(config: Any, *, dtype_bytes: int, load_in_4bit: bool, lora_r: int, lora_targets: Any,
-             gradient_checkpointing: bool, train_args: Any, device_total: float,
-             prompt_tokens: int = PROMPT_TOKENS, environ=os.environ) -> MemoryEstimate:
+def estimate(
+    config: Any,
+    *,
+    dtype_bytes: int,
+    load_in_4bit: bool,
+    lora_r: int,
+    lora_targets: Any,
+    gradient_checkpointing: bool,
+    train_args: Any,
+    device_total: float,
+    prompt_tokens: int = PROMPT_TOKENS,
+    environ=os.environ,
+) -> MemoryEstimate:
     counts = count_params(config, lora_r, lora_targets)
     if load_in_4bit:
         weights = counts.linear * BYTES_4BIT + (counts.total - counts.linear) * dtype_bytes
@@ -122,7 +132,9 @@ def estimate(config: Any, *, dtype_bytes: int, load_in_4bit: bool, lora_r: int, 
     seq = prompt_tokens + train_args.max_completion_length
     micro = train_args.per_device_train_batch_size
     per_token_layer = 2 if gradient_checkpointing else ACTIVATION_BYTES_16BIT
-    activations = micro * seq * hidden * layers * per_token_layer * dtype_bytes / 2 + micro * seq * config.vocab_size * 4
+    activations = (
+        micro * seq * hidden * layers * per_token_layer * dtype_bytes / 2 + micro * seq * config.vocab_size * 4
+    )
 
     vllm = kv_cache = 0.0
     if train_args.use_vllm:
@@ -134,8 +146,15 @@ def estimate(config: Any, *, dtype_bytes: int, load_in_4bit: bool, lora_r: int, 
         gen_batch = micro * (train_args.steps_per_generation or train_args.gradient_accumulation_steps)
         kv_cache = 2 * layers * kv_heads * head_dim * seq * gen_batch * dtype_bytes
 
-    terms = dict(weights=weights, gradients=trainable * state_bytes, optimizer=optimizer, reference=reference,
-                 activations=activations, kv_cache=kv_cache, vllm=vllm)
+    terms = dict(
+        weights=weights,
+        gradients=trainable * state_bytes,
+        optimizer=optimizer,
+        reference=reference,
+        activations=activations,
+        kv_cache=kv_cache,
+        vllm=vllm,
+    )
     sharded, n = sharding(environ)
     return MemoryEstimate(**{k: (v / n if k in sharded else v) for k, v in terms.items()})
 
@@ -165,16 +184,20 @@ def advice(est: MemoryEstimate, model_component: ModelComponent, train_args: Any
 
     tips = []
     if est.vllm:
-        tips.append(f"lower train.vllm_gpu_memory_utilization (now {train_args.vllm_gpu_memory_utilization}) or use "
-                    "train.vllm_mode=server on another GPU")
+        tips.append(
+            f"lower train.vllm_gpu_memory_utilization (now {train_args.vllm_gpu_memory_utilization}) or use "
+            "train.vllm_mode=server on another GPU"
+        )
     if not model_component.lora.enabled:
         tips.append("set model.lora.enabled=true")
     elif not model_component.load_in_4bit and torch.cuda.is_available():
         tips.append("set model.load_in_4bit=true (QLoRA)")
     if not model_component.gradient_checkpointing:
         tips.append("set model.gradient_checkpointing=true")
-    tips.append(f"lower train.per_device_train_batch_size (now {train_args.per_device_train_batch_size}) and raise "
-                "train.gradient_accumulation_steps")
+    tips.append(
+        f"lower train.per_device_train_batch_size (now {train_args.per_device_train_batch_size}) and raise "
+        "train.gradient_accumulation_steps"
+    )
     tips.append("shard across GPUs with accelerate launch --config_file conf/accelerate/zero3.yaml (docs/SCALING.md)")
     return "; ".join(tips)
 
@@ -188,14 +211,21 @@ def check_memory(model_component: ModelComponent, train_args: Any, enforce: bool
         return None
     free, total, where = available_memory()
     dtype = model_component.dtype
-    est = estimate(config, dtype_bytes=dtype.itemsize, load_in_4bit=model_component.load_in_4bit,
-                   lora_r=model_component.lora.r if model_component.lora.enabled else 0,
-                   lora_targets=model_component.lora.target_modules,
-                   gradient_checkpointing=model_component.gradient_checkpointing, train_args=train_args,
-                   device_total=total)
+    est = estimate(
+        config,
+        dtype_bytes=dtype.itemsize,
+        load_in_4bit=model_component.load_in_4bit,
+        lora_r=model_component.lora.r if model_component.lora.enabled else 0,
+        lora_targets=model_component.lora.target_modules,
+        gradient_checkpointing=model_component.gradient_checkpointing,
+        train_args=train_args,
+        device_total=total,
+    )
     log.info("Memory preflight: needs ~%s; %.2f GiB free on %s", est.describe(), free / GIB, where)
     if enforce and est.total > free:
-        raise ValueError(f"memory preflight: this run needs ~{est.total / GIB:.1f} GiB but {where} has "
-                         f"{free / GIB:.1f} GiB free. Try: {advice(est, model_component, train_args)} "
-                         "(or memory_check=false to run anyway)")
+        raise ValueError(
+            f"memory preflight: this run needs ~{est.total / GIB:.1f} GiB but {where} has "
+            f"{free / GIB:.1f} GiB free. Try: {advice(est, model_component, train_args)} "
+            "(or memory_check=false to run anyway)"
+        )
     return est

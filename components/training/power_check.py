@@ -43,8 +43,9 @@ def informative_share(p: float, group_size: int) -> float:
     return 1.0 - p**group_size - (1.0 - p) ** group_size
 
 
-def estimate(rewards: Sequence[Sequence[float]], correct: Sequence[Sequence[bool | None]],
-             group_size: int) -> dict[str, Any]:
+def estimate(
+    rewards: Sequence[Sequence[float]], correct: Sequence[Sequence[bool | None]], group_size: int
+) -> dict[str, Any]:
     """The power figures from K graded samples per prompt (rewards: totals as GRPO sees them).
 
     Binary rewards (at most two values over all samples): p per prompt = its share of samples at the higher
@@ -92,15 +93,20 @@ def advice(est: dict[str, Any], group_size: int, target: float, truncation_rate:
     share = est["informative_share"]
     if share >= target:
         return None
-    how = ("binomial estimate from each prompt's share of samples at the higher reward" if est["method"] == "binomial"
-           else f"observed share of prompts whose {est['k']} rewards differ, as the reward is not binary")
+    how = (
+        "binomial estimate from each prompt's share of samples at the higher reward"
+        if est["method"] == "binomial"
+        else f"observed share of prompts whose {est['k']} rewards differ, as the reward is not binary"
+    )
     fixes = []
     if truncation_rate >= 0.5:
-        fixes.append(f"{truncation_rate:.0%} of the samples hit train.max_completion_length: raise it or ask for "
-                     "shorter answers")
+        fixes.append(
+            f"{truncation_rate:.0%} of the samples hit train.max_completion_length: raise it or ask for shorter answers"
+        )
     if est["prompts_never_pass"] >= 0.5:
-        fixes.append("most prompts never pass: pick an easier subset, a stronger model, or a shaped reward with "
-                     "partial credit")
+        fixes.append(
+            "most prompts never pass: pick an easier subset, a stronger model, or a shaped reward with partial credit"
+        )
     if est["prompts_always_pass"] >= 0.5:
         fixes.append("most prompts always pass: pick a harder subset")
     if est["reward_high_rates"] is not None:
@@ -109,17 +115,33 @@ def advice(est: dict[str, Any], group_size: int, target: float, truncation_rate:
             fixes.append(f"train.num_generations={g} (with a batch divisible by it) would reach {target:.0%}")
     if not fixes:
         fixes.append("raise train.num_generations or train.temperature, or use a shaped reward")
-    return (f"power check: only {share:.0%} of GRPO groups of {group_size} are expected to carry any learning signal "
-            f"({how}; verifier pass rate {est['pass_rate']:.1%} over {est['k']} samples per prompt); " + "; ".join(fixes))
+    return (
+        f"power check: only {share:.0%} of GRPO groups of {group_size} are expected to carry any learning signal "
+        f"({how}; verifier pass rate {est['pass_rate']:.1%} over {est['k']} samples per prompt); " + "; ".join(fixes)
+    )
 
 
 def _per_prompt(values: Sequence[Any], samples: int) -> list[list[Any]]:
-    return [list(values[i:i + samples]) for i in range(0, len(values), samples)]
+    return [list(values[i : i + samples]) for i in range(0, len(values), samples)]
 
 
-def run_power_check(model: Any, tokenizer: Any, dataset: Any, reward: Any, *, prompts: int, samples: int,
-                    group_size: int, temperature: float, top_p: float, max_new_tokens: int, batch_size: int,
-                    truncated_reward_scale: float = 1.0, min_informative: float = 0.5, seed: int = 0) -> dict[str, Any]:
+def run_power_check(
+    model: Any,
+    tokenizer: Any,
+    dataset: Any,
+    reward: Any,
+    *,
+    prompts: int,
+    samples: int,
+    group_size: int,
+    temperature: float,
+    top_p: float,
+    max_new_tokens: int,
+    batch_size: int,
+    truncated_reward_scale: float = 1.0,
+    min_informative: float = 0.5,
+    seed: int = 0,
+) -> dict[str, Any]:
     """Sample, grade and estimate; returns summary.json's `power_check/*` keys (warning None when fine)."""
     from components.evaluation.evaluator import as_completions
     from components.evaluation.generation import generate
@@ -131,8 +153,16 @@ def run_power_check(model: Any, tokenizer: Any, dataset: Any, reward: Any, *, pr
     gpus = list(range(torch.cuda.device_count()))  # their RNG too: manual_seed below seeds every device
     with torch.random.fork_rng(devices=gpus):  # reproducible, and the training RNG stream is left untouched
         torch.manual_seed(seed)
-        gen = generate(model, tokenizer, texts, batch_size, max_new_tokens, temperature=temperature, top_p=top_p,
-                       num_return_sequences=samples)
+        gen = generate(
+            model,
+            tokenizer,
+            texts,
+            batch_size,
+            max_new_tokens,
+            temperature=temperature,
+            top_p=top_p,
+            num_return_sequences=samples,
+        )
     repeated = [p for p in texts for _ in range(samples)]
     columns = {key: [row[key] for row in rows for _ in range(samples)] for key in rows[0] if key != "prompt"}
     completions = as_completions(repeated, gen.completions)
@@ -146,13 +176,34 @@ def run_power_check(model: Any, tokenizer: Any, dataset: Any, reward: Any, *, pr
     if warning:
         log.warning("%s", warning)
     else:
-        log.info("power check: %.0f%% of groups expected informative (pass rate %.1f%%, %s)",
-                 100 * est["informative_share"], 100 * est["pass_rate"], est["method"])
-    out = {key: est[key] for key in ("informative_share", "method", "pass_rate", "pass_at_k", "k",
-                                     "prompts_never_pass", "prompts_always_pass")}
-    out.update(prompts=len(rows), samples_per_prompt=samples, group_size=group_size, truncation_rate=truncation,
-               mean_reward=sum(totals) / len(totals), min_informative=min_informative, warning=warning,
-               time_s=gen.seconds)
+        log.info(
+            "power check: %.0f%% of groups expected informative (pass rate %.1f%%, %s)",
+            100 * est["informative_share"],
+            100 * est["pass_rate"],
+            est["method"],
+        )
+    out = {
+        key: est[key]
+        for key in (
+            "informative_share",
+            "method",
+            "pass_rate",
+            "pass_at_k",
+            "k",
+            "prompts_never_pass",
+            "prompts_always_pass",
+        )
+    }
+    out.update(
+        prompts=len(rows),
+        samples_per_prompt=samples,
+        group_size=group_size,
+        truncation_rate=truncation,
+        mean_reward=sum(totals) / len(totals),
+        min_informative=min_informative,
+        warning=warning,
+        time_s=gen.seconds,
+    )
     return {f"power_check/{key}": value for key, value in out.items()}
 
 
@@ -161,26 +212,36 @@ class PowerCheckSettings:
     """`train.power_check.*` (conf/training_loop_component/grpo.yaml)."""
 
     enabled: bool = False
-    prompts: int = 8                  # the first N train prompts
-    samples: int | None = None        # completions per prompt; None = train.num_generations
-    batch_size: int | None = None     # sequences per generate() call; None = the trainer's generation batch
-    min_informative: float = 0.5      # warn below this expected share of informative groups
-    fatal: bool = False               # stop the run (status power_check_failed) instead of warning
+    prompts: int = 8  # the first N train prompts
+    samples: int | None = None  # completions per prompt; None = train.num_generations
+    batch_size: int | None = None  # sequences per generate() call; None = the trainer's generation batch
+    min_informative: float = 0.5  # warn below this expected share of informative groups
+    fatal: bool = False  # stop the run (status power_check_failed) instead of warning
 
     def __post_init__(self) -> None:
         if self.prompts < 1:
             raise ValueError(f"train.power_check.prompts={self.prompts} must be >= 1")
-        if self.samples is not None and (isinstance(self.samples, bool) or int(self.samples) != self.samples
-                                         or self.samples < 2):
-            raise ValueError(f"train.power_check.samples={self.samples!r} must be an integer >= 2 (or null = "
-                             "train.num_generations)")
+        if self.samples is not None and (
+            isinstance(self.samples, bool) or int(self.samples) != self.samples or self.samples < 2
+        ):
+            raise ValueError(
+                f"train.power_check.samples={self.samples!r} must be an integer >= 2 (or null = train.num_generations)"
+            )
         if self.batch_size is not None and self.batch_size < 1:
             raise ValueError(f"train.power_check.batch_size={self.batch_size} must be >= 1 (or null)")
         if not 0.0 < self.min_informative <= 1.0:
             raise ValueError(f"train.power_check.min_informative={self.min_informative} must be in (0, 1]")
 
-    def run(self, loaded: Any, dataset: Any, reward: Any, args: Any, run_dir: Path, resuming: bool,
-            truncated_reward_scale: float = 1.0) -> dict[str, Any]:
+    def run(
+        self,
+        loaded: Any,
+        dataset: Any,
+        reward: Any,
+        args: Any,
+        run_dir: Path,
+        resuming: bool,
+        truncated_reward_scale: float = 1.0,
+    ) -> dict[str, Any]:
         """summary.json's power_check/* keys: measured now and kept in <run_dir>/power_check.json, or read
         back from it when the run resumes ({} when off, or when a resumed run never ran it)."""
         from components.runtime import write_json
@@ -193,12 +254,28 @@ class PowerCheckSettings:
             return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
         samples = int(self.samples or args.num_generations)
         result = run_power_check(
-            loaded.model, loaded.tokenizer, dataset, reward, prompts=int(self.prompts), samples=samples,
-            group_size=args.num_generations, temperature=args.temperature, top_p=args.top_p,
-            max_new_tokens=args.max_completion_length, batch_size=int(self.batch_size or max(args.generation_batch_size or 1, samples)),
-            truncated_reward_scale=truncated_reward_scale, min_informative=self.min_informative, seed=args.seed)
+            loaded.model,
+            loaded.tokenizer,
+            dataset,
+            reward,
+            prompts=int(self.prompts),
+            samples=samples,
+            group_size=args.num_generations,
+            temperature=args.temperature,
+            top_p=args.top_p,
+            max_new_tokens=args.max_completion_length,
+            batch_size=int(self.batch_size or max(args.generation_batch_size or 1, samples)),
+            truncated_reward_scale=truncated_reward_scale,
+            min_informative=self.min_informative,
+            seed=args.seed,
+        )
         write_json(path, result)
         if self.fatal and result["power_check/warning"]:
-            raise TrainingStopped("power_check_failed", result["power_check/warning"] + " (train.power_check.fatal"
-                                  "=true stopped the run; set it false to train anyway)", 0, None)
+            raise TrainingStopped(
+                "power_check_failed",
+                result["power_check/warning"] + " (train.power_check.fatal"
+                "=true stopped the run; set it false to train anyway)",
+                0,
+                None,
+            )
         return result

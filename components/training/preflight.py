@@ -46,7 +46,8 @@ def check_context(model: Any, tokenizer: Any, dataset: Any, max_completion_lengt
         raise ValueError(
             f"train.max_completion_length={max_completion_length} + the longest prompt ({longest} tokens) exceeds the "
             f"model's context of {limit} positions; use train.max_completion_length<={max(limit - longest, 0)} "
-            "or shorter prompts")
+            "or shorter prompts"
+        )
 
 
 class PreflightCallback(TrainerCallback):
@@ -89,12 +90,16 @@ class PreflightCallback(TrainerCallback):
         if self.clipped and sum(self.clipped) / len(self.clipped) >= self.max_truncated:
             share = sum(self.clipped) / len(self.clipped)
             limit = f"={self.max_completion_length}" if self.max_completion_length else ""
-            return (f"preflight: {share:.0%} of completions in the first {len(self.clipped)} steps hit "
-                    f"train.max_completion_length{limit}; raise it, ask for shorter answers in the prompt, or "
-                    "set train.preflight=false to train anyway")
+            return (
+                f"preflight: {share:.0%} of completions in the first {len(self.clipped)} steps hit "
+                f"train.max_completion_length{limit}; raise it, ask for shorter answers in the prompt, or "
+                "set train.preflight=false to train anyway"
+            )
         if self.zero_std and min(self.zero_std) >= 1.0:
-            return (f"preflight: in the first {len(self.zero_std)} steps every group of completions got identical "
-                    "rewards, so GRPO has nothing to learn from; check the reward on gold answers "
-                    "(mode=check_rewards), raise train.temperature or train.num_generations, pick an easier task, "
-                    "or set train.preflight=false to train anyway")
+            return (
+                f"preflight: in the first {len(self.zero_std)} steps every group of completions got identical "
+                "rewards, so GRPO has nothing to learn from; check the reward on gold answers "
+                "(mode=check_rewards), raise train.temperature or train.num_generations, pick an easier task, "
+                "or set train.preflight=false to train anyway"
+            )
         return None

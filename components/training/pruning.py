@@ -36,8 +36,10 @@ def forward_dropout(model: Any, peft_config: Any = None) -> float:
     """The largest dropout probability a training forward pass of this model (plus its LoRA adapters) applies."""
     config = getattr(model, "config", None)
     rates = [getattr(peft_config, "lora_dropout", 0.0) or 0.0]
-    rates += [getattr(config, key, 0.0) or 0.0 for key in ("attention_dropout", "hidden_dropout", "resid_pdrop",
-                                                             "embd_pdrop", "attn_pdrop", "dropout")]
+    rates += [
+        getattr(config, key, 0.0) or 0.0
+        for key in ("attention_dropout", "hidden_dropout", "resid_pdrop", "embd_pdrop", "attn_pdrop", "dropout")
+    ]
     rates += [m.p for m in model.modules() if isinstance(m, torch.nn.Dropout)]
     return max(float(r) for r in rates if isinstance(r, (int, float)))
 
@@ -53,8 +55,10 @@ def pruning_blocker(args: Any, world_size: int, dropout: float = 0.0) -> str | N
     if world_size > 1:
         return f"WORLD_SIZE={world_size}: every rank must run the same backward for DDP's all-reduce"
     if dropout > 0:
-        return (f"dropout {dropout} in the forward pass (e.g. model.lora.dropout): pruned forwards draw different "
-                "dropout masks, so the update would match TRL's only in expectation; set it to 0 for exact pruning")
+        return (
+            f"dropout {dropout} in the forward pass (e.g. model.lora.dropout): pruned forwards draw different "
+            "dropout masks, so the update would match TRL's only in expectation; set it to 0 for exact pruning"
+        )
     return None
 
 

@@ -42,9 +42,13 @@ class TruncatedCredit:
         return rewards
 
 
-def grpo_trainer_class(prune_zero_signal: bool = False, merge_lora_for_generation: bool = False,
-                       truncated_reward_scale: float = 1.0, dynamic_sampling: dict | None = None,
-                       tool_metrics: bool = False) -> type:
+def grpo_trainer_class(
+    prune_zero_signal: bool = False,
+    merge_lora_for_generation: bool = False,
+    truncated_reward_scale: float = 1.0,
+    dynamic_sampling: dict | None = None,
+    tool_metrics: bool = False,
+) -> type:
     """dynamic_sampling: None = off, else {"min_informative": share of groups, "max_rounds": n} (opt-in).
 
     tool_metrics: per-rollout tools/* metrics when the run trains with tools (components/tools/training.py).
@@ -55,10 +59,17 @@ def grpo_trainer_class(prune_zero_signal: bool = False, merge_lora_for_generatio
     from components.training.dynamic_sampling import DynamicSampling
     from components.training.pruning import ZeroSignalPruning
 
-    mixins = [m for m, on in ((ZeroSignalPruning, prune_zero_signal), (DynamicSampling, dynamic_sampling),
-                              (MergedLoraGeneration, merge_lora_for_generation),
-                              (TruncatedCredit, truncated_reward_scale != 1.0),
-                              (ToolTrajectoryMetrics, tool_metrics)) if on]
+    mixins = [
+        m
+        for m, on in (
+            (ZeroSignalPruning, prune_zero_signal),
+            (DynamicSampling, dynamic_sampling),
+            (MergedLoraGeneration, merge_lora_for_generation),
+            (TruncatedCredit, truncated_reward_scale != 1.0),
+            (ToolTrajectoryMetrics, tool_metrics),
+        )
+        if on
+    ]
     if not mixins:
         return GRPOTrainer
     settings = {"__module__": __name__, "truncated_reward_scale": truncated_reward_scale}

@@ -20,5 +20,7 @@ def check_vllm(use_vllm: bool, vllm_mode: str) -> None:
     if vllm_mode not in VLLM_MODES:
         raise ValueError(f"train.vllm_mode={vllm_mode}: choose one of {', '.join(VLLM_MODES)}")
     if importlib.util.find_spec("vllm") is None:
-        raise ValueError("train.use_vllm=true but vllm is not installed: on a CUDA machine run `make vllm` and use "
-                         ".venv-vllm/bin/python (or set train.use_vllm=false)")
+        raise ValueError(
+            "train.use_vllm=true but vllm is not installed: on a CUDA machine run `make vllm` and use "
+            ".venv-vllm/bin/python (or set train.use_vllm=false)"
+        )

@@ -9,10 +9,14 @@ from tests.conftest import run_pipeline
 CASES = [
     (["data_component=nope"], "data_component"),
     (["train.not_a_field=1"], "train.not_a_field"),
-    (["model_component=tiny_random", "train.num_generations=3", "train.per_device_train_batch_size=8"],
-     "train.num_generations=3"),
-    (["model_component=tiny_random", "train.num_generations=1", "train.per_device_train_batch_size=8"],
-     "train.num_generations=1"),
+    (
+        ["model_component=tiny_random", "train.num_generations=3", "train.per_device_train_batch_size=8"],
+        "train.num_generations=3",
+    ),
+    (
+        ["model_component=tiny_random", "train.num_generations=1", "train.per_device_train_batch_size=8"],
+        "train.num_generations=1",
+    ),
     (["reward.reward_functions[0].name=no_such_reward"], "no_such_reward"),
     (["data.operations=[^]"], "data.operations"),
     (["model.model_name_or_path=./no/such/dir"], "model.model_name_or_path"),

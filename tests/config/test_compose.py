@@ -47,7 +47,9 @@ def _check_binds(node, where: str) -> None:
         if not takes_kwargs:
             unknown = keys - set(params)
             assert not unknown, f"{where}: {sorted(unknown)} are not parameters of {node._target_}"
-        required = {n for n, p in params.items() if p.default is p.empty and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+        required = {
+            n for n, p in params.items() if p.default is p.empty and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+        }
         runtime = {"output_dir", "run_dir"}  # injected by the orchestrator at the call
         missing = required - keys - runtime
         assert not missing, f"{where}: {node._target_} needs {sorted(missing)}"
@@ -76,7 +78,9 @@ def test_every_yaml_starts_with_package_and_run_command() -> None:
         for path in (CONF_DIR / group).glob("*.yaml"):
             head = path.read_text().splitlines()[:6]
             assert head[0] == f"# @package {GROUPS[group]}", f"{path}: first line must be '# @package {GROUPS[group]}'"
-            assert any("run_pipeline.py" in line or "python -m" in line for line in head), f"{path}: header lacks its run command"
+            assert any("run_pipeline.py" in line or "python -m" in line for line in head), (
+                f"{path}: header lacks its run command"
+            )
 
 
 def test_grpo_fields_yaml_matches_installed_trl() -> None:
@@ -84,7 +88,9 @@ def test_grpo_fields_yaml_matches_installed_trl() -> None:
 
     listed = OmegaConf.to_container(OmegaConf.load(CONF_DIR / "trl" / "grpo_config.yaml"))
     expected = grpo_field_defaults()
-    assert listed == expected, "conf/trl/grpo_config.yaml is stale: run python -m components.training.export_grpo_fields"
+    assert listed == expected, (
+        "conf/trl/grpo_config.yaml is stale: run python -m components.training.export_grpo_fields"
+    )
 
 
 def test_every_grpo_field_is_reachable_as_train_key() -> None:

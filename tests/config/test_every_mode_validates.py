@@ -36,8 +36,14 @@ PER_MODE = {  # mode -> [(overrides, the key the one line must name)]
         ([f"score.input={NO_FILE}", "score.output=out.jsonl"], "score.input"),
         (["score.input=pyproject.toml", "score.output=pyproject.toml"], "score.output"),
         (["score.input=[a]", "score.output=out.jsonl"], "score.input"),
-        (["score.input=pyproject.toml", "score.output=out.jsonl", "reward.reward_functions[0].params.correct_reward=abc"],
-         "correct_reward"),
+        (
+            [
+                "score.input=pyproject.toml",
+                "score.output=out.jsonl",
+                "reward.reward_functions[0].params.correct_reward=abc",
+            ],
+            "correct_reward",
+        ),
     ],
     "check_rewards": [
         (["check_rewards.max_samples=-4"], "check_rewards.max_samples=-4"),
@@ -90,10 +96,18 @@ def test_entry_point_exits_2_in_every_mode(overrides: list[str], key: str, tmp_p
 
 
 def test_server_rejects_bad_config_with_one_line() -> None:
-    for overrides, key in [(["serve.port=http"], "serve.port"), (["model.lora.r=2.5"], "model.lora.r"),
-                           (["+serve.bogus=1"], "serve.bogus")]:
-        out = subprocess.run([sys.executable, "-m", "serve", "model_component=tiny_random", *overrides], cwd=REPO,
-                             capture_output=True, text=True, timeout=180)
+    for overrides, key in [
+        (["serve.port=http"], "serve.port"),
+        (["model.lora.r=2.5"], "model.lora.r"),
+        (["+serve.bogus=1"], "serve.bogus"),
+    ]:
+        out = subprocess.run(
+            [sys.executable, "-m", "serve", "model_component=tiny_random", *overrides],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         assert out.returncode == 2, out.stderr[-2000:]
         errors = [line for line in out.stderr.splitlines() if line.startswith("error:")]
         assert len(errors) == 1 and key in errors[0], out.stderr[-2000:]

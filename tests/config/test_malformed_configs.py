@@ -56,7 +56,10 @@ CASES = [  # (overrides, the key the one-line message must name)
     (["data.operations=5"], "data.operations"),
     (["data_component=jsonl"], "data.train_file"),
     (["data_component=jsonl", "data.train_file=/no/such/file.jsonl"], "data.train_file"),
-    (["data_component=jsonl", f"data.train_file={REPO / 'pyproject.toml'}", "data.eval_fraction=1.5"], "data.eval_fraction"),
+    (
+        ["data_component=jsonl", f"data.train_file={REPO / 'pyproject.toml'}", "data.eval_fraction=1.5"],
+        "data.eval_fraction",
+    ),
     (["reward.reward_functions[0].name=no_such_reward"], "reward.reward_functions[0].name"),
     (["eval.batch_size=0"], "eval.batch_size"),
     (["eval.max_samples=0"], "eval.max_samples"),
@@ -104,20 +107,32 @@ def test_4bit_without_a_capable_backend(monkeypatch) -> None:
     assert "bitsandbytes>=0.45" in rejected(["model_component=qwen2_5_0_5b"])[0]
 
 
-@pytest.mark.parametrize("overrides", [[], [TINY], ["experiment=smoke"], ["experiment=cpu_arithmetic"],
-                                       ["model_component=gemma3_1b"], ["train.warmup_steps=0.1"],
-                                       ["train.resume_from_checkpoint=auto"],
-                                       ["evaluation_component=sampled"],  # extends greedy via its defaults list
-                                       ["data_component=finqa"], ["data_component=gsm8k"]])  # hub ids, not files
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        [],
+        [TINY],
+        ["experiment=smoke"],
+        ["experiment=cpu_arithmetic"],
+        ["model_component=gemma3_1b"],
+        ["train.warmup_steps=0.1"],
+        ["train.resume_from_checkpoint=auto"],
+        ["evaluation_component=sampled"],  # extends greedy via its defaults list
+        ["data_component=finqa"],
+        ["data_component=gsm8k"],
+    ],
+)  # hub ids, not files
 def test_valid_configs_pass(overrides: list[str]) -> None:
     validation.validate(composed(overrides))
 
 
 def test_validation_imports_no_heavy_library() -> None:
     # run_pipeline itself too: its imports run before validate(), so a bad config must not wait for torch.
-    code = ("import sys; import components.validation, components.config_schema, components.runtime, run_pipeline; "
-            "heavy = [m for m in ('torch', 'transformers', 'trl', 'datasets') if m in sys.modules]; "
-            "assert not heavy, heavy")
+    code = (
+        "import sys; import components.validation, components.config_schema, components.runtime, run_pipeline; "
+        "heavy = [m for m in ('torch', 'transformers', 'trl', 'datasets') if m in sys.modules]; "
+        "assert not heavy, heavy"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr[-2000:]
 

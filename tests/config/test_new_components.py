@@ -168,12 +168,29 @@ def test_new_model_reward_evaluator_observer_need_only_their_files(tmp_path) -> 
         path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
     run = tmp_path / "run"
     env = dict(os.environ, PYTHONPATH=f"{tmp_path}{os.pathsep}{REPO}", HYDRA_FULL_ERROR="1", WANDB_MODE="offline")
-    args = ["model_component=small_llama", "reward_component=digit_first", "evaluation_component=first_rows",
-            "observer_component=seen", f"hydra.searchpath=[file://{tmp_path / 'conf'}]", f"hydra.run.dir={run}",
-            "train.max_steps=1", "train.per_device_train_batch_size=4", "train.num_generations=4",
-            "train.max_completion_length=8", "train.preflight=false", "data.num_train=16", "data.num_eval=4"]
-    out = subprocess.run([sys.executable, str(REPO / "run_pipeline.py"), *args], cwd=REPO, env=env,
-                         capture_output=True, text=True, timeout=600)
+    args = [
+        "model_component=small_llama",
+        "reward_component=digit_first",
+        "evaluation_component=first_rows",
+        "observer_component=seen",
+        f"hydra.searchpath=[file://{tmp_path / 'conf'}]",
+        f"hydra.run.dir={run}",
+        "train.max_steps=1",
+        "train.per_device_train_batch_size=4",
+        "train.num_generations=4",
+        "train.max_completion_length=8",
+        "train.preflight=false",
+        "data.num_train=16",
+        "data.num_eval=4",
+    ]
+    out = subprocess.run(
+        [sys.executable, str(REPO / "run_pipeline.py"), *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     summary = json.loads((run / "summary.json").read_text())
     assert summary["global_step"] == 1 and summary["grader"] == "every reward at full marks"
@@ -181,6 +198,12 @@ def test_new_model_reward_evaluator_observer_need_only_their_files(tmp_path) -> 
     assert any("eval/accuracy" in row for row in seen) and any("eval_before/accuracy" in row for row in seen)
 
     # A bad value for the new model's own parameter is refused like any other: its signature types it.
-    bad = subprocess.run([sys.executable, str(REPO / "run_pipeline.py"), *args, "model.hidden_size=3.5"], cwd=REPO,
-                         env=dict(env, HYDRA_FULL_ERROR="0"), capture_output=True, text=True, timeout=300)
+    bad = subprocess.run(
+        [sys.executable, str(REPO / "run_pipeline.py"), *args, "model.hidden_size=3.5"],
+        cwd=REPO,
+        env=dict(env, HYDRA_FULL_ERROR="0"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert bad.returncode == 2 and "model.hidden_size=3.5: expected an integer" in bad.stderr, bad.stderr[-2000:]

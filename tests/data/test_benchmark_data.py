@@ -91,12 +91,18 @@ def test_finqa_reads_both_shipped_formats_and_trains_on_dev_only() -> None:
 
 
 def test_finqa_original_layout_with_qa_block(tmp_path) -> None:
-    record = {"pre_text": ["Revenue grew."], "post_text": [], "table": [["", "2019"], ["revenue", "$ 120"]],
-              "qa": {"question": "what was revenue?", "exe_ans": 120.0}}
+    record = {
+        "pre_text": ["Revenue grew."],
+        "post_text": [],
+        "table": [["", "2019"], ["revenue", "$ 120"]],
+        "qa": {"question": "what was revenue?", "exe_ans": 120.0},
+    }
     (tmp_path / "a.json").write_text(json.dumps([record]))
     (tmp_path / "b.json").write_text(json.dumps([dict(record, qa={"question": "q2", "exe_ans": 0.2})]))
     splits = FinQAData(local_path=str(tmp_path), train_files=["a.json"], eval_files=["b.json"]).load(PROMPTS)
-    assert splits.train[0]["question"] == "Context: Revenue grew.\n||2019|\n|revenue|$ 120|\nQuestion: what was revenue?"
+    assert (
+        splits.train[0]["question"] == "Context: Revenue grew.\n||2019|\n|revenue|$ 120|\nQuestion: what was revenue?"
+    )
     assert splits.train[0]["answer"] == "120" and splits.eval[0]["answer"] == "0.2"
     (tmp_path / "bad.json").write_text(json.dumps([dict(record, qa={"question": "q"})]))
     with pytest.raises(ValueError, match=r"bad.json: row 1 has no 'exe_ans/final_result/answer' field"):
@@ -117,8 +123,7 @@ def test_yaml_defaults_read_the_shared_copy(name: str, monkeypatch) -> None:
 
     shared_data(name)
     monkeypatch.chdir(REPO)  # local_path is relative to the directory you run from
-    data = instantiate(compose([f"data_component={name}", "data.max_eval_samples=4",
-                                "data.max_train_samples=4"]).data)
+    data = instantiate(compose([f"data_component={name}", "data.max_eval_samples=4", "data.max_train_samples=4"]).data)
     splits = data.load(PROMPTS)
     assert len(splits.train) == 4 and 1 <= len(splits.eval) <= 4
 
@@ -132,6 +137,7 @@ def test_gsm8k_easier_subset_by_solution_steps() -> None:
 
 
 def test_finqa_short_context_subset() -> None:
-    splits = FinQAData(local_path=str(shared_data("finqa")), max_question_chars=2500,
-                       max_eval_samples=None).load(PROMPTS)
+    splits = FinQAData(local_path=str(shared_data("finqa")), max_question_chars=2500, max_eval_samples=None).load(
+        PROMPTS
+    )
     assert 0 < len(splits.eval) < 500 and all(len(q) <= 2500 for q in splits.eval["question"])

@@ -25,12 +25,16 @@ def test_arithmetic_is_seeded_correct_and_held_out() -> None:
     for row in a.eval:
         lhs = row["question"].removeprefix("What is ").rstrip("?")
         assert str(eval(lhs)) == row["answer"]  # noqa: S307  (our own generated arithmetic)
-        assert row["prompt"] == [{"role": "system", "content": "Be brief."},
-                                 {"role": "user", "content": f"Q: {row['question']}"}]
+        assert row["prompt"] == [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": f"Q: {row['question']}"},
+        ]
 
 
 def test_arithmetic_word_problems_and_difficulty() -> None:
-    rows = ArithmeticData(num_train=50, num_eval=5, min_digits=3, max_digits=3, word_problems=True, seed=1).generate()[0]
+    rows = ArithmeticData(num_train=50, num_eval=5, min_digits=3, max_digits=3, word_problems=True, seed=1).generate()[
+        0
+    ]
     assert all("apples" in r["question"] for r in rows)
     assert all(int(r["answer"]) >= 200 for r in rows)
 
@@ -45,8 +49,9 @@ def test_gsm8k_reads_shared_files_and_strips_commas() -> None:
 
 
 def test_gsm8k_missing_answer_names_file_row_and_field(tmp_path) -> None:
-    (tmp_path / "train.jsonl").write_text(json.dumps({"question": "q", "answer": "x #### 1"}) + "\n"
-                                          + json.dumps({"question": "q2"}) + "\n")
+    (tmp_path / "train.jsonl").write_text(
+        json.dumps({"question": "q", "answer": "x #### 1"}) + "\n" + json.dumps({"question": "q2"}) + "\n"
+    )
     (tmp_path / "test.jsonl").write_text(json.dumps({"question": "q", "answer": "#### 2"}) + "\n")
     with pytest.raises(ValueError, match=r"train.jsonl: row 2 has no 'answer' field"):
         GSM8KData(path=str(tmp_path)).load(PROMPTS)
@@ -58,7 +63,8 @@ def test_gsm8k_hub_path_fails_with_one_line_offline() -> None:
 
 
 FINQA_ORIGINAL = {
-    "pre_text": ["Revenue grew in 2019."], "post_text": ["All figures in millions."],
+    "pre_text": ["Revenue grew in 2019."],
+    "post_text": ["All figures in millions."],
     "table": [["", "2019", "2018"], ["revenue", "$ 120", "$ 100"]],
     "qa": {"question": "what was the growth rate of revenue?", "exe_ans": 0.2, "program": "divide(20, 100)"},
 }
@@ -81,8 +87,13 @@ def test_finqa_reads_original_and_flat_layouts(tmp_path) -> None:
 def test_jsonl_and_csv_with_custom_fields(tmp_path) -> None:
     rows = [{"q": f"question {i}", "a": str(i), "topic": "t"} for i in range(20)]
     (tmp_path / "d.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
-    splits = JsonlData(train_file=str(tmp_path / "d.jsonl"), question_field="q", answer_field="a",
-                       extra_fields=["topic"], eval_fraction=0.25).load(PROMPTS)
+    splits = JsonlData(
+        train_file=str(tmp_path / "d.jsonl"),
+        question_field="q",
+        answer_field="a",
+        extra_fields=["topic"],
+        eval_fraction=0.25,
+    ).load(PROMPTS)
     assert len(splits.train) == 15 and len(splits.eval) == 5 and splits.eval[0]["topic"] == "t"
     (tmp_path / "d.csv").write_text("q,a\nhello,1\nworld,\n")
     with pytest.raises(ValueError, match=r"d.csv: row 2 has no 'a' field"):

@@ -31,9 +31,9 @@ def _validated(path: Path):
 
 def _run_command(path: Path) -> list[str]:
     line = next(line for line in path.read_text().splitlines() if line.startswith("# Run: "))
-    argv = shlex.split(line[len("# Run: "):])
+    argv = shlex.split(line[len("# Run: ") :])
     assert argv[:3] == ["accelerate", "launch", "--config_file"] and argv[3] == f"conf/accelerate/{path.name}"
-    return argv[argv.index("run_pipeline.py") + 1:]
+    return argv[argv.index("run_pipeline.py") + 1 :]
 
 
 def test_every_strategy_has_a_config() -> None:

@@ -31,8 +31,9 @@ CONFIGS = ["cpu_2proc", "ddp", "zero2", "zero3", "zero3_offload"]
 DEEPSPEED = {"zero2", "zero3", "zero3_offload"}
 
 
-def launch(config: str, run_dir: Path, *args: str, script: str = "run_pipeline.py",
-           kill_step: int | None = None) -> subprocess.CompletedProcess:
+def launch(
+    config: str, run_dir: Path, *args: str, script: str = "run_pipeline.py", kill_step: int | None = None
+) -> subprocess.CompletedProcess:
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore", HYDRA_FULL_ERROR="0")
     # DeepSpeed JIT-compiles its ops through torch's cpp_extension, which runs `ninja` from PATH: the venv's own
     # (the locked ninja package) is found even when the venv is not activated
@@ -40,9 +41,22 @@ def launch(config: str, run_dir: Path, *args: str, script: str = "run_pipeline.p
     env.pop("RLVR_RUN_DIR", None)
     if kill_step is not None:
         env["RLVR_KILL_AFTER_STEP"] = str(kill_step)
-    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(CONF_DIR / "accelerate" / f"{config}.yaml"),
-           "--num_processes", "2", "--mixed_precision", "no", "--main_process_port", str(free_port()),
-           str(REPO / script), *args, f"hydra.run.dir={run_dir}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--config_file",
+        str(CONF_DIR / "accelerate" / f"{config}.yaml"),
+        "--num_processes",
+        "2",
+        "--mixed_precision",
+        "no",
+        "--main_process_port",
+        str(free_port()),
+        str(REPO / script),
+        *args,
+        f"hydra.run.dir={run_dir}",
+    ]
     return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
 
 
@@ -136,13 +150,21 @@ raise SystemExit(0 if acc.distributed_type == DistributedType.FSDP else 3)
 """
 
 
-@pytest.mark.xfail(strict=True, reason="accelerate 1.15 applies the FSDP plugin only to GPU-type distributed types; "
-                   "on CPU it returns DistributedType.MULTI_CPU and FSDP is silently dropped (torch's own FSDP2 "
-                   "runs on CPU with gloo, accelerate does not route to it)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="accelerate 1.15 applies the FSDP plugin only to GPU-type distributed types; "
+    "on CPU it returns DistributedType.MULTI_CPU and FSDP is silently dropped (torch's own FSDP2 "
+    "runs on CPU with gloo, accelerate does not route to it)",
+)
 def test_accelerate_applies_fsdp_on_two_cpu_processes(tmp_path: Path) -> None:
     script = tmp_path / "fsdp_on_cpu.py"
     script.write_text(ACCELERATE_FSDP_ON_CPU)
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
-    out = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                          str(script)], env=env, capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stdout[-1000:]

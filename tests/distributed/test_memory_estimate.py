@@ -32,11 +32,27 @@ def test_meta_device_counts_match_the_loaded_model() -> None:
 
 
 def _est(config, **kw):
-    args = SimpleNamespace(optim="adamw_torch", beta=0.0, max_completion_length=256, per_device_train_batch_size=8,
-                           use_vllm=False, vllm_mode="colocate", vllm_gpu_memory_utilization=0.3,
-                           steps_per_generation=None, gradient_accumulation_steps=1)
-    base = dict(dtype_bytes=2, load_in_4bit=False, lora_r=0, lora_targets="all-linear",
-                gradient_checkpointing=False, train_args=args, device_total=80 * GIB, environ={})
+    args = SimpleNamespace(
+        optim="adamw_torch",
+        beta=0.0,
+        max_completion_length=256,
+        per_device_train_batch_size=8,
+        use_vllm=False,
+        vllm_mode="colocate",
+        vllm_gpu_memory_utilization=0.3,
+        steps_per_generation=None,
+        gradient_accumulation_steps=1,
+    )
+    base = dict(
+        dtype_bytes=2,
+        load_in_4bit=False,
+        lora_r=0,
+        lora_targets="all-linear",
+        gradient_checkpointing=False,
+        train_args=args,
+        device_total=80 * GIB,
+        environ={},
+    )
     for key in list(kw):
         if hasattr(args, key):
             setattr(args, key, kw.pop(key))
@@ -56,8 +72,9 @@ def test_lora_4bit_checkpointing_and_vllm_move_the_estimate_the_right_way() -> N
     assert colocate.vllm == pytest.approx(0.3 * 80 * GIB) and colocate.kv_cache == 0
     assert _est(config, use_vllm=True, vllm_mode="server").vllm == 0
     assert _est(config, beta=0.04).reference == full.weights  # no LoRA: a frozen reference copy
-    zero3 = _est(config, environ={"WORLD_SIZE": "4", "ACCELERATE_USE_DEEPSPEED": "true",
-                                  "ACCELERATE_DEEPSPEED_ZERO_STAGE": "3"})
+    zero3 = _est(
+        config, environ={"WORLD_SIZE": "4", "ACCELERATE_USE_DEEPSPEED": "true", "ACCELERATE_DEEPSPEED_ZERO_STAGE": "3"}
+    )
     assert zero3.weights == pytest.approx(full.weights / 4) and zero3.activations == full.activations
 
 

@@ -24,10 +24,22 @@ SBATCH = REPO / "examples" / "slurm" / "grpo_multinode.sbatch"
 
 
 def sbatch(tmp_path, port: int, *args: str, script: str = "run_pipeline.py", kill_step: int | None = None):
-    env = dict(os.environ, PATH=f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}", SLURM_JOB_ID="4242",
-               SLURM_JOB_NODELIST="node[0-1]", SLURM_NNODES="2", GPUS_PER_NODE="1", RDZV_PORT=str(port),
-               EXPERIMENT="", TORCHRUN=str(tmp_path / "bin" / "torchrun"), SCRIPT=script,
-               RLVR_RUN_DIR=str(tmp_path / "run"), OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore", HYDRA_FULL_ERROR="0")
+    env = dict(
+        os.environ,
+        PATH=f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}",
+        SLURM_JOB_ID="4242",
+        SLURM_JOB_NODELIST="node[0-1]",
+        SLURM_NNODES="2",
+        GPUS_PER_NODE="1",
+        RDZV_PORT=str(port),
+        EXPERIMENT="",
+        TORCHRUN=str(tmp_path / "bin" / "torchrun"),
+        SCRIPT=script,
+        RLVR_RUN_DIR=str(tmp_path / "run"),
+        OMP_NUM_THREADS="1",
+        PYTHONWARNINGS="ignore",
+        HYDRA_FULL_ERROR="0",
+    )
     if kill_step is not None:
         env["RLVR_KILL_AFTER_STEP"] = str(kill_step)
     return subprocess.run(["bash", str(SBATCH), *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
@@ -35,8 +47,11 @@ def sbatch(tmp_path, port: int, *args: str, script: str = "run_pipeline.py", kil
 
 def launch_lines(port: int, *command: str) -> list[str]:
     """What each node's torchrun must receive: the loopback twin of the module docstring's command."""
-    return [f"--nnodes 2 --nproc-per-node 1 --node-rank {node} --rdzv-backend c10d --rdzv-endpoint 127.0.0.1:{port} "
-            f"--rdzv-id 4242 {' '.join(command)}" for node in (0, 1)]
+    return [
+        f"--nnodes 2 --nproc-per-node 1 --node-rank {node} --rdzv-backend c10d --rdzv-endpoint 127.0.0.1:{port} "
+        f"--rdzv-id 4242 {' '.join(command)}"
+        for node in (0, 1)
+    ]
 
 
 @pytest.mark.slow

@@ -75,12 +75,23 @@ def test_store_broadcast_gives_every_rank_rank_zeros_dir(tmp_path) -> None:
     from torch.distributed import TCPStore
 
     store = TCPStore("127.0.0.1", 0, is_master=True, wait_for_workers=False)
-    code = ("import sys; from components.distributed import agree_on_run_dir; "
-            "print([a for a in agree_on_run_dir(['x']) if a.startswith('hydra.run.dir=')][0])")
+    code = (
+        "import sys; from components.distributed import agree_on_run_dir; "
+        "print([a for a in agree_on_run_dir(['x']) if a.startswith('hydra.run.dir=')][0])"
+    )
     procs = []
     for rank in ("1", "0"):  # rank 1 asks first and must wait for rank 0's answer
-        env = {"WORLD_SIZE": "2", "RANK": rank, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(store.port),
-               "TORCHELASTIC_USE_AGENT_STORE": "True", "TORCHELASTIC_RUN_ID": "t1", "PATH": "/usr/bin:/bin"}
-        procs.append(subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True, cwd=REPO))
+        env = {
+            "WORLD_SIZE": "2",
+            "RANK": rank,
+            "MASTER_ADDR": "127.0.0.1",
+            "MASTER_PORT": str(store.port),
+            "TORCHELASTIC_USE_AGENT_STORE": "True",
+            "TORCHELASTIC_RUN_ID": "t1",
+            "PATH": "/usr/bin:/bin",
+        }
+        procs.append(
+            subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True, cwd=REPO)
+        )
     outs = [p.communicate(timeout=120)[0].strip() for p in procs]
     assert outs[0] == outs[1] and outs[0].startswith("hydra.run.dir=outputs/")

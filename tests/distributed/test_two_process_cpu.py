@@ -20,8 +20,16 @@ from tests.conftest import REPO, TINY_TRAIN
 def test_two_cpu_processes_train_together_into_one_run_dir(tmp_path) -> None:
     env = dict(os.environ, HYDRA_FULL_ERROR="0", PYTHONWARNINGS="ignore", OMP_NUM_THREADS="1")
     env.pop("RLVR_RUN_DIR", None)
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           str(REPO / "run_pipeline.py"), *TINY_TRAIN]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        str(REPO / "run_pipeline.py"),
+        *TINY_TRAIN,
+    ]
     result = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]  # torchrun: 0 only if both ranks exit 0
 

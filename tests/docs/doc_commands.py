@@ -26,8 +26,27 @@ SKIP_DIRS = {"site", "outputs", "multirun", "node_modules", "__pycache__"}  # bu
 SHELL_LANGS = {"bash", "sh", "shell", "console", "zsh"}
 LOOSE_LANGS = {"", "text", "txt"}  # checked line by line for lines that start with a program
 PYTHONS = {"python", "python3", ".venv/bin/python"}
-PROGRAMS = PYTHONS | {"make", "torchrun", "accelerate", "uvicorn", "docker", "kubectl", "pip", "poetry", "pytest",
-                      "mkdocs", "curl", "helm", "bash", "sh", ".", "source", "export", "uptime", "git"}
+PROGRAMS = PYTHONS | {
+    "make",
+    "torchrun",
+    "accelerate",
+    "uvicorn",
+    "docker",
+    "kubectl",
+    "pip",
+    "poetry",
+    "pytest",
+    "mkdocs",
+    "curl",
+    "helm",
+    "bash",
+    "sh",
+    ".",
+    "source",
+    "export",
+    "uptime",
+    "git",
+}
 FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*([\w+-]*)")
 INLINE = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
 ENV_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
@@ -36,10 +55,10 @@ SEPARATORS = {";", "&&", "||", "|", "&"}
 
 @dataclass(frozen=True)
 class Command:
-    where: str                    # file:line
+    where: str  # file:line
     env: tuple[tuple[str, str], ...]
     argv: tuple[str, ...]
-    redirect: str | None = None   # `> file`
+    redirect: str | None = None  # `> file`
     inline: bool = field(default=False, compare=False)
 
     @property
@@ -68,8 +87,11 @@ def _split(line: str, where: str, inline: bool) -> list[Command]:
     """One shell line -> its commands (env prefix, argv, redirect); [] when it is not a command."""
     choice = ALTERNATIVES.search(line)
     if choice:
-        return [cmd for option in choice.group(1).split("|")
-                for cmd in _split(line[:choice.start()] + option + line[choice.end():], where, inline)]
+        return [
+            cmd
+            for option in choice.group(1).split("|")
+            for cmd in _split(line[: choice.start()] + option + line[choice.end() :], where, inline)
+        ]
     lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|")
     lexer.whitespace_split = True
     tokens = list(lexer)  # raises ValueError on unbalanced quotes
@@ -85,7 +107,7 @@ def _split(line: str, where: str, inline: bool) -> list[Command]:
         redirect = None
         if ">" in current:
             at = current.index(">")
-            current, redirect = current[:at], " ".join(current[at + 1:])
+            current, redirect = current[:at], " ".join(current[at + 1 :])
         if current:
             out.append(Command(where, tuple(env), tuple(current), redirect, inline))
         current = []
@@ -116,8 +138,12 @@ def markdown_lines(path: Path) -> list[str]:
     if path.suffix != ".ipynb":
         return text.splitlines()
     cells = json.loads(text).get("cells", [])
-    return [line for cell in cells if cell.get("cell_type") == "markdown"
-            for line in "".join(cell.get("source", "")).splitlines() + [""]]
+    return [
+        line
+        for cell in cells
+        if cell.get("cell_type") == "markdown"
+        for line in "".join(cell.get("source", "")).splitlines() + [""]
+    ]
 
 
 def commands_in(path: Path) -> list[Command]:
@@ -144,7 +170,7 @@ def commands_in(path: Path) -> list[Command]:
         while end < len(lines) and not lines[end].strip().startswith(marker):
             end += 1
         if lang in SHELL_LANGS | LOOSE_LANGS:
-            for number, text in _logical_lines(lines[i + 1:end], i + 2):
+            for number, text in _logical_lines(lines[i + 1 : end], i + 2):
                 words = text.split()
                 first = next((w for w in words if not ENV_ASSIGN.match(w)), "")
                 if lang in LOOSE_LANGS and not _is_program(first):

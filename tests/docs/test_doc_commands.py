@@ -54,24 +54,22 @@ ALLOWED = {  # pattern (re.search on Command.text) -> why the command is not run
     r"^docker (build|run) ": "needs a Docker daemon (CI has none); tests/serve/test_deploy.py checks both Dockerfiles",
     r"^kubectl ": "needs a Kubernetes cluster; tests/serve/test_deploy.py validates deploy/k8s/ against the schema",
     r"^(pip|poetry) ": "a step scripts/install.sh or scripts/lock.sh runs (docs/INSTALL.md explains them): PyPI "
-                       "access, rewrites .venv; CI runs them through `make test`, never inside a test",
+    "access, rewrites .venv; CI runs them through `make test`, never inside a test",
     r"^scripts/install\.sh": "installs .venv from poetry.lock (PyPI); every `make run` / `make test` runs it, CI too",
-    r"^(POETRY_LOCK_ARGS=\S+ )?scripts/lock\.sh$|^python scripts/poetry_compat\.py lock$":
-        "re-resolves poetry.lock against PyPI (network, minutes); `scripts/lock.sh --check` is executed instead",
+    r"^(POETRY_LOCK_ARGS=\S+ )?scripts/lock\.sh$|^python scripts/poetry_compat\.py lock$": "re-resolves poetry.lock against PyPI (network, minutes); `scripts/lock.sh --check` is executed instead",
     r"^STEPS=\d+ bash examples/bench/gpu_grpo\.sh ": "a CUDA GPU benchmark run (BENCHMARKS.md, GPU section)",
     r"python (-u )?/tmp/recipe/": "RECIPE_NOTES.md's record of the throwaway search scripts behind the recipe (never "
-                                  "in the repo); the recipe's own `python run_pipeline.py ...` lines are validated",
+    "in the repo); the recipe's own `python run_pipeline.py ...` lines are validated",
     r"^(\.venv/bin/)?python -m pytest |^pytest ": "runs part of this test suite, which `make test` (CI) runs whole; "
-                                                "the file it names is checked to exist",
+    "the file it names is checked to exist",
     r"^(\.venv/bin/)?mkdocs serve$": "a preview server that runs until stopped; the site it serves is built --strict by "
-                                     "tests/docs/test_docs_build.py",
+    "tests/docs/test_docs_build.py",
     r"^python -I -S$": "the flags the code sandbox starts its child interpreter with, not a command to type",
     r"^git archive$": "names the git command a benchmark copied the tree with, not a command to type",
     r"^accelerate launch( --config_file)?$|^torchrun --nproc_per_node 2$|^accelerate launch --cpu --num_processes 2 "
     r"\.\.\.$": "a fragment of a sentence (the full launch commands beside it are validated)",
-    r"^accelerate launch --config_file conf/accelerate/zero2\.yaml$":
-        "a fragment of the cheat-sheet row (its other words follow in the next span); the ZeRO configs run on CPU in "
-        "tests/distributed/test_launch_runs.py",
+    r"^accelerate launch --config_file conf/accelerate/zero2\.yaml$": "a fragment of the cheat-sheet row (its other words follow in the next span); the ZeRO configs run on CPU in "
+    "tests/distributed/test_launch_runs.py",
 }
 REPO_PATH = re.compile(r"^(conf|deploy|scripts|bench|examples|docs|components|serve|tests)/")
 
@@ -103,6 +101,7 @@ def kind(cmd: Command) -> str:
 
 # ---------------------------------------------------------------- helpers
 
+
 def substitute(args: tuple[str, ...], run_dir: Path) -> list[str]:
     out = []
     for arg in args:
@@ -116,14 +115,22 @@ def substitute(args: tuple[str, ...], run_dir: Path) -> list[str]:
             arg = arg.replace(placeholder, str(run_dir))
         for placeholder, value in NUMBER_PLACEHOLDERS.items():
             arg = arg.replace(placeholder, value)
-        assert not re.search(r"<[\w ]+>", arg), f"unknown placeholder in {arg!r}: add it to RUN_DIR_PLACEHOLDERS/DROPPED"
+        assert not re.search(r"<[\w ]+>", arg), (
+            f"unknown placeholder in {arg!r}: add it to RUN_DIR_PLACEHOLDERS/DROPPED"
+        )
         out.append(arg)
     return out
 
 
 def env_for(cmd: Command) -> dict[str, str]:
-    return dict(os.environ, WANDB_MODE="offline", HF_HUB_OFFLINE="1", HYDRA_FULL_ERROR="0",
-                PYTHONWARNINGS="ignore", **dict(cmd.env))
+    return dict(
+        os.environ,
+        WANDB_MODE="offline",
+        HF_HUB_OFFLINE="1",
+        HYDRA_FULL_ERROR="0",
+        PYTHONWARNINGS="ignore",
+        **dict(cmd.env),
+    )
 
 
 def run(argv: list[str], cmd: Command, cwd: Path = REPO, timeout: int = 240) -> str:
@@ -140,7 +147,7 @@ def pipeline_flags(args: list[str]) -> tuple[list[str], list[str], bool]:
         if args[i] in ("-m", "--multirun"):
             multirun = True
         elif args[i] in ("--cfg", "-c", "--info", "-i", "--package", "-p"):
-            flags += args[i:i + 2]
+            flags += args[i : i + 2]
             i += 1
         elif args[i].startswith("-"):
             flags.append(args[i])
@@ -180,6 +187,7 @@ def validate_pipeline(overrides: list[str], monkeypatch, world_size: int = 1) ->
 
 def world_size(launcher: list[str]) -> int:
     """Processes a torchrun / accelerate launch line starts in all (torchrun: per node x --nnodes)."""
+
     def value(*names: str) -> str | None:
         return next((launcher[i + 1] for i, a in enumerate(launcher[:-1]) if a in names), None)
 
@@ -204,12 +212,13 @@ def serve_until_ready(argv: list[str], cmd: Command, log: Path, timeout: float =
     argv = [a for a in argv if not a.startswith("serve.port=")]
     if argv[0] == "uvicorn":
         at = argv.index("--port") if "--port" in argv else None
-        argv = [sys.executable, "-m", *(argv[:at] + argv[at + 2:] if at is not None else argv), "--port", str(port)]
+        argv = [sys.executable, "-m", *(argv[:at] + argv[at + 2 :] if at is not None else argv), "--port", str(port)]
     else:
         argv = [sys.executable if a in PYTHONS else a for a in argv] + [f"serve.port={port}"]
     with open(log, "w") as out:
-        proc = subprocess.Popen(argv, cwd=REPO, env=env_for(cmd), stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)  # its own group: the engine child process ends with it
+        proc = subprocess.Popen(
+            argv, cwd=REPO, env=env_for(cmd), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )  # its own group: the engine child process ends with it
     try:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and proc.poll() is None:
@@ -231,6 +240,7 @@ def serve_until_ready(argv: list[str], cmd: Command, log: Path, timeout: float =
 
 
 # ---------------------------------------------------------------- fixtures
+
 
 @pytest.fixture(scope="module")
 def work(tmp_path_factory) -> Path:
@@ -255,8 +265,10 @@ def done() -> dict[tuple, str]:
 
 
 TINY_RUN = "python run_pipeline.py model_component=tiny_random train.max_steps=2"
-SCORE_ROWS = ('{"completion": "The answer is 81", "answer": "81"}\n{"completion": "80", "answer": "81"}\n'
-              '{"completion": "no idea", "answer": "81"}\n')
+SCORE_ROWS = (
+    '{"completion": "The answer is 81", "answer": "81"}\n{"completion": "80", "answer": "81"}\n'
+    '{"completion": "no idea", "answer": "81"}\n'
+)
 # Pipeline and server commands run for real (the rest are validated). What each run shows beyond exit code 0:
 EXECUTED = {
     TINY_RUN: "summary.json",
@@ -277,6 +289,7 @@ MODULES = ("components.report.writer", "components.sweep.summary", "components.t
 
 # ---------------------------------------------------------------- tests
 
+
 def test_commands_are_found():
     texts = set(COMMANDS)
     assert TINY_RUN in texts and len(texts) > 50, "the extractor lost the README's commands"
@@ -284,8 +297,10 @@ def test_commands_are_found():
 
 def test_every_command_has_a_class():
     unknown = [f"{cmds[0].where}: {text}" for text, cmds in COMMANDS.items() if kind(cmds[0]) == "unknown"]
-    assert not unknown, ("commands in the docs that no test runs or validates; give each a class in "
-                         "tests/docs/test_doc_commands.py (or an ALLOWED entry with its reason):\n" + "\n".join(unknown))
+    assert not unknown, (
+        "commands in the docs that no test runs or validates; give each a class in "
+        "tests/docs/test_doc_commands.py (or an ALLOWED entry with its reason):\n" + "\n".join(unknown)
+    )
 
 
 def test_allow_list_has_no_stale_entry():
@@ -294,8 +309,12 @@ def test_allow_list_has_no_stale_entry():
 
 
 def test_repo_paths_in_commands_exist():
-    missing = [f"{cmds[0].where}: {arg}" for text, cmds in COMMANDS.items() for arg in cmds[0].argv
-               if REPO_PATH.match(arg) and "<" not in arg and not (REPO / arg.split("=")[-1]).exists()]
+    missing = [
+        f"{cmds[0].where}: {arg}"
+        for text, cmds in COMMANDS.items()
+        for arg in cmds[0].argv
+        if REPO_PATH.match(arg) and "<" not in arg and not (REPO / arg.split("=")[-1]).exists()
+    ]
     assert not missing, "commands in the docs name files that do not exist:\n" + "\n".join(missing)
 
 
@@ -317,7 +336,7 @@ def test_doc_command(text, tiny_run, work, done, monkeypatch):
             validate_pipeline(overrides, monkeypatch)
     elif what == "launch":
         at = args.index("run_pipeline.py")
-        validate_pipeline(pipeline_flags(args[at + 1:])[1], monkeypatch, world_size=world_size(args[:at]))
+        validate_pipeline(pipeline_flags(args[at + 1 :])[1], monkeypatch, world_size=world_size(args[:at]))
     elif what == "serve":
         if text in EXECUTED:
             if key not in done:
@@ -379,7 +398,7 @@ def check_bench(cmd: Command, args: list[str], monkeypatch) -> None:
         if arg == "--overrides":
             from serve.config import compose_config, settings_from
 
-            tail = list(itertools.takewhile(lambda a: not a.startswith("--"), shown[i + 1:]))
+            tail = list(itertools.takewhile(lambda a: not a.startswith("--"), shown[i + 1 :]))
             settings_from(compose_config(tail).serve)
 
 
@@ -388,7 +407,9 @@ def check_module(cmd: Command, args: list[str], work: Path) -> None:
     if module == "components.training.export_grpo_fields":
         out = subprocess.run([sys.executable, "-m", module], cwd=REPO, capture_output=True, text=True, timeout=120)
         assert out.returncode == 0, out.stderr[-2000:]
-        assert out.stdout == (REPO / cmd.redirect).read_text(encoding="utf-8"), f"{cmd.redirect} is stale: rerun {cmd.text}"
+        assert out.stdout == (REPO / cmd.redirect).read_text(encoding="utf-8"), (
+            f"{cmd.redirect} is stale: rerun {cmd.text}"
+        )
     elif module == "components.report.writer":
         run(args, cmd)
         assert (Path(args[3]) / "report.html").is_file()

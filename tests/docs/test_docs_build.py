@@ -31,8 +31,14 @@ def site(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("site")
     # not -q: strict mode counts the warnings that are logged, and -q would silence (and so pass) them
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1", DISABLE_MKDOCS_2_WARNING="true")
-    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(out)],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(out)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
     return out
 
@@ -60,8 +66,16 @@ def test_api_index_lists_every_component_option(site):
 
 
 def test_every_config_option_has_a_section(site):
-    for group in ("data_component", "model_component", "reward_component", "evaluation_component",
-                  "observer_component", "experiment", "prompts", "accelerate"):
+    for group in (
+        "data_component",
+        "model_component",
+        "reward_component",
+        "evaluation_component",
+        "observer_component",
+        "experiment",
+        "prompts",
+        "accelerate",
+    ):
         page = (site / "reference" / "config" / group / "index.html").read_text(encoding="utf-8")
         for yaml_file in (REPO / "conf" / group).glob("*.yaml"):
             assert f"conf/{group}/{yaml_file.name}" in page, yaml_file
@@ -71,9 +85,15 @@ def test_every_config_option_has_a_section(site):
 
 
 def test_guides_and_tutorials_are_pages(site):
-    for page in ("index.html", "guides/architecture/index.html", "guides/configuration/index.html",
-                 "deployment/index.html", "best_practices/index.html", "tutorials/01_first_run/index.html",
-                 "tutorials/03_sweeps/index.html"):
+    for page in (
+        "index.html",
+        "guides/architecture/index.html",
+        "guides/configuration/index.html",
+        "deployment/index.html",
+        "best_practices/index.html",
+        "tutorials/01_first_run/index.html",
+        "tutorials/03_sweeps/index.html",
+    ):
         assert (site / page).is_file(), page
     # the stored notebook outputs (plots) are part of the rendered tutorial
     assert "data:image/png;base64" in (site / "tutorials/01_first_run/index.html").read_text(encoding="utf-8")

@@ -20,8 +20,9 @@ MIN_IMAGES = {"01_first_run.ipynb": 4, "02_custom_reward.ipynb": 1, "03_sweeps.i
 
 
 def images(nb) -> int:
-    return sum("image/png" in out.get("data", {}) for cell in nb.cells if cell.cell_type == "code"
-               for out in cell.outputs)
+    return sum(
+        "image/png" in out.get("data", {}) for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
+    )
 
 
 def test_there_are_three_tutorials():
@@ -39,7 +40,8 @@ def test_notebook_executes(path, tmp_path, monkeypatch):
     monkeypatch.setenv("RLVR_TUTORIAL_OUT", str(tmp_path))  # the kernel inherits it: outputs stay in tmp
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     nb = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
-                                     resources={"metadata": {"path": str(TUTORIALS)}})
+    client = nbclient.NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(TUTORIALS)}}
+    )
     client.execute()  # raises CellExecutionError naming the cell on any error
     assert images(nb) >= MIN_IMAGES[path.name]

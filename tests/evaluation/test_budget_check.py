@@ -71,11 +71,19 @@ def test_the_report_leads_with_budget_grader_truncation_and_the_warning(tmp_path
 
     before = {"accuracy": 0.25, "truncation_rate": 0.02, "max_new_tokens": 128}
     after = {"accuracy": 0.5, "truncation_rate": 0.0, "max_new_tokens": 128}
-    summary = {"eval_max_new_tokens": 128, "grader": "gsm8k", "budget_check/larger_budget": 256,
-               "budget_check/problems": 16, "budget_check/accuracy": 0.5, "budget_check/accuracy_larger": 0.1,
-               "budget_check/warning": "accuracy falls from 50.0% at 128 new tokens to 10.0% at 256"}
+    summary = {
+        "eval_max_new_tokens": 128,
+        "grader": "gsm8k",
+        "budget_check/larger_budget": 256,
+        "budget_check/problems": 16,
+        "budget_check/accuracy": 0.5,
+        "budget_check/accuracy_larger": 0.1,
+        "budget_check/warning": "accuracy falls from 50.0% at 128 new tokens to 10.0% at 256",
+    }
     for name, body in (("eval_before.json", before), ("eval_after.json", after), ("summary.json", summary)):
         (tmp_path / name).write_text(json.dumps(body))
     text = to_markdown(build_blocks(tmp_path))
-    assert "at 128 new tokens, graded by `gsm8k`: 25.0% before -> 50.0% after; truncated 2.0% before, 0.0% after" in text
+    assert (
+        "at 128 new tokens, graded by `gsm8k`: 25.0% before -> 50.0% after; truncated 2.0% before, 0.0% after" in text
+    )
     assert "WARNING (budget check): accuracy falls from 50.0%" in text

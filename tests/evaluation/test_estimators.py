@@ -8,14 +8,17 @@ from components.evaluation.estimators import any_correct_of_k, best_of_k, maj_at
 from components.evaluation.stats import compare, mcnemar_exact, paired_bootstrap_ci
 
 
-@pytest.mark.parametrize("n,c,k,expected", [
-    (4, 1, 1, 1 / 4),            # one correct of four, one draw
-    (4, 1, 2, 1 - 3 / 6),        # 1 - C(3,2)/C(4,2) = 1 - 3/6
-    (5, 2, 3, 1 - 1 / 10),       # 1 - C(3,3)/C(5,3)
-    (10, 3, 5, 1 - 21 / 252),    # 1 - C(7,5)/C(10,5)
-    (4, 0, 4, 0.0),              # nothing correct
-    (4, 3, 2, 1.0),              # fewer wrong samples than k: a draw of k always holds a correct one
-])
+@pytest.mark.parametrize(
+    "n,c,k,expected",
+    [
+        (4, 1, 1, 1 / 4),  # one correct of four, one draw
+        (4, 1, 2, 1 - 3 / 6),  # 1 - C(3,2)/C(4,2) = 1 - 3/6
+        (5, 2, 3, 1 - 1 / 10),  # 1 - C(3,3)/C(5,3)
+        (10, 3, 5, 1 - 21 / 252),  # 1 - C(7,5)/C(10,5)
+        (4, 0, 4, 0.0),  # nothing correct
+        (4, 3, 2, 1.0),  # fewer wrong samples than k: a draw of k always holds a correct one
+    ],
+)
 def test_pass_at_k_matches_hand_computed_values(n, c, k, expected) -> None:
     assert pass_at_k(n, c, k) == pytest.approx(expected)
 

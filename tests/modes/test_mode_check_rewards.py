@@ -41,9 +41,7 @@ def test_humaneval_gold_is_100_percent():
 def test_default_path_and_max_samples():
     shared_data("gsm8k/test.jsonl")
     summary = check_rewards.run(_cfg("gsm8k", "gsm8k", max_samples=10))
-    assert (
-        summary["check_rewards/rows"] == 10 and summary["check_rewards/full_marks_fraction"] == 1.0
-    )
+    assert summary["check_rewards/rows"] == 10 and summary["check_rewards/full_marks_fraction"] == 1.0
 
 
 def test_bad_dataset_and_rows(tmp_path):

@@ -52,7 +52,14 @@ def test_mlflow_sqlite_store_holds_params_metrics_and_artifacts(run_dir: Path) -
     assert [m.step for m in client.get_metric_history(run.info.run_id, "train/loss")] == [1]
     assert run.data.metrics["summary/cost/tokens_generated"] > 0
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
-    assert {"config_resolved.yaml", "overrides.yaml", "provenance.json", "summary.json", "report.md", "model"} <= artifacts
+    assert {
+        "config_resolved.yaml",
+        "overrides.yaml",
+        "provenance.json",
+        "summary.json",
+        "report.md",
+        "model",
+    } <= artifacts
     adapter = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "model")}
     assert "adapter_config.json" in adapter
 
@@ -69,9 +76,17 @@ def test_tensorboard_events_hold_metrics(run_dir: Path) -> None:
 
 def test_summary_and_provenance_are_in_the_run_dir(run_dir: Path) -> None:
     summary = json.loads((run_dir / "summary.json").read_text())
-    for key in ("cost/tokens_generated", "cost/tokens_trained", "cost/generation_s", "cost/reward_s",
-                "cost/optimisation_s", "cost/evaluation_s", "cost/accelerator_hours", "cost/usd",
-                "cost/usd_per_accuracy_point"):
+    for key in (
+        "cost/tokens_generated",
+        "cost/tokens_trained",
+        "cost/generation_s",
+        "cost/reward_s",
+        "cost/optimisation_s",
+        "cost/evaluation_s",
+        "cost/accelerator_hours",
+        "cost/usd",
+        "cost/usd_per_accuracy_point",
+    ):
         assert key in summary, key
     assert summary["cost/tokens_generated"] > 0 and summary["cost/tokens_trained"] > 0
     assert summary["cost/usd"] == pytest.approx(summary["cost/accelerator_hours"] * summary["cost/usd_per_hour"])

@@ -10,8 +10,15 @@ from safetensors.torch import load_file
 
 from tests.conftest import TINY_TRAIN, run_pipeline
 
-RUN_FILES = ["metrics.jsonl", "eval_before.json", "eval_after.json", "summary.json", ".hydra/config.yaml",
-             "model/adapter_model.safetensors", "model/tokenizer.json"]
+RUN_FILES = [
+    "metrics.jsonl",
+    "eval_before.json",
+    "eval_after.json",
+    "summary.json",
+    ".hydra/config.yaml",
+    "model/adapter_model.safetensors",
+    "model/tokenizer.json",
+]
 
 
 def test_two_grpo_steps_train_and_write_the_run_dir(tmp_path) -> None:

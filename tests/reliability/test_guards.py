@@ -54,7 +54,12 @@ def test_reward_hacking_signals_are_logged_and_warned(caplog) -> None:
     guard = TrainingGuard(GuardSettings(patience=2, baseline_steps=2))
     for step in (1, 2):
         log(guard, step, **{"completions/mean_length": 20.0, "reward": 0.1})
-    logs = {"completions/mean_length": 100.0, "frac_reward_zero_std": 0.95, "completions/clipped_ratio": 0.8, "reward": 0.5}
+    logs = {
+        "completions/mean_length": 100.0,
+        "frac_reward_zero_std": 0.95,
+        "completions/clipped_ratio": 0.8,
+        "reward": 0.5,
+    }
     for step in (3, 4):
         control = TrainerControl()
         guard.on_log(None, state(step), control, logs=logs)
@@ -135,8 +140,16 @@ def test_preflight_context_check() -> None:
     from components.model.tiny_random import build_tokenizer
 
     tokenizer = build_tokenizer(512)
-    model = LlamaForCausalLM(LlamaConfig(vocab_size=512, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                                         intermediate_size=32, max_position_embeddings=64))
+    model = LlamaForCausalLM(
+        LlamaConfig(
+            vocab_size=512,
+            hidden_size=16,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=32,
+            max_position_embeddings=64,
+        )
+    )
     data = Dataset.from_dict({"prompt": ["What is 1 + 2?" * 10]})
     check_context(model, tokenizer, data, max_completion_length=4)
     with pytest.raises(ValueError, match="train.max_completion_length=60"):

@@ -32,7 +32,9 @@ def train_rows(run_dir: Path) -> dict[int, dict]:
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     steps = [r["step"] for r in rows if "train/loss" in r]
     assert len(steps) == len(set(steps)), f"duplicated steps in metrics.jsonl: {steps}"
-    return {r["step"]: {k: v for k, v in r.items() if not any(x in k for x in VOLATILE)} for r in rows if "train/loss" in r}
+    return {
+        r["step"]: {k: v for k, v in r.items() if not any(x in k for x in VOLATILE)} for r in rows if "train/loss" in r
+    }
 
 
 def adapter(run_dir: Path):
@@ -49,7 +51,9 @@ def test_killed_and_resumed_run_matches_a_straight_run(tmp_path: Path) -> None:
 
     os.environ["RLVR_KILL_AFTER_STEP"] = str(KILL_AT)
     try:
-        out = run_pipeline(*ARGS, f"hydra.run.dir={resumed}", timeout=600, script="tests/reliability/kill_after_save.py")
+        out = run_pipeline(
+            *ARGS, f"hydra.run.dir={resumed}", timeout=600, script="tests/reliability/kill_after_save.py"
+        )
     finally:
         del os.environ["RLVR_KILL_AFTER_STEP"]
     assert out.returncode == -signal.SIGKILL, out.stderr[-3000:]
@@ -74,5 +78,7 @@ def test_killed_and_resumed_run_matches_a_straight_run(tmp_path: Path) -> None:
         assert (wa[name] - wb[name]).abs().max().item() < 1e-5, name
     summary = json.loads((resumed / "summary.json").read_text())
     assert summary["global_step"] == STEPS
-    eval_before = [r for r in map(json.loads, (resumed / "metrics.jsonl").read_text().splitlines()) if "eval_before/accuracy" in r]
+    eval_before = [
+        r for r in map(json.loads, (resumed / "metrics.jsonl").read_text().splitlines()) if "eval_before/accuracy" in r
+    ]
     assert len(eval_before) == 1  # reused on resume, not logged twice

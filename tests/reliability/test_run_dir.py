@@ -53,7 +53,9 @@ def test_a_finished_run_is_not_resumed(run_dir: Path) -> None:
 
 
 def test_stopped_run_writes_its_summary_and_exits_non_zero(run_dir: Path) -> None:
-    stop = TrainingStopped("non_finite_loss", "non-finite loss=nan at step 4", 4, str(run_dir / "checkpoints/checkpoint-2"))
+    stop = TrainingStopped(
+        "non_finite_loss", "non-finite loss=nan at step 4", 4, str(run_dir / "checkpoints/checkpoint-2")
+    )
     with pytest.raises(SystemExit) as exit_:
         runtime.finish_stopped(run_dir, stop)
     assert exit_.value.code == 3

@@ -12,8 +12,18 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def _sample(i: int, completion: str, extracted: str | None, reward: float, correct: bool | None) -> dict:
-    return {"index": i, "prompt": "p", "question": f"What is {i} + 1?", "answer": str(i + 1), "completion": completion,
-            "extracted": extracted, "reward": reward, "correct": correct, "completion_tokens": 3, "truncated": False}
+    return {
+        "index": i,
+        "prompt": "p",
+        "question": f"What is {i} + 1?",
+        "answer": str(i + 1),
+        "completion": completion,
+        "extracted": extracted,
+        "reward": reward,
+        "correct": correct,
+        "completion_tokens": 3,
+        "truncated": False,
+    }
 
 
 def _metrics(acc: float) -> dict:
@@ -22,16 +32,28 @@ def _metrics(acc: float) -> dict:
 
 def make_train_run(run_dir: Path) -> None:
     run_dir.mkdir()
-    rows = [{"step": s, "reward": 0.1 * s, "reward/gsm8k": 0.1 * s, "train/completions/mean_length": 20 - s,
-             "train/completions/max_length": 30} for s in (1, 2, 3, 4)]
+    rows = [
+        {
+            "step": s,
+            "reward": 0.1 * s,
+            "reward/gsm8k": 0.1 * s,
+            "train/completions/mean_length": 20 - s,
+            "train/completions/max_length": 30,
+        }
+        for s in (1, 2, 3, 4)
+    ]
     rows.insert(2, {"step": 2, "eval/accuracy": 0.5, "eval/mean_completion_length": 12.0, "eval/best_accuracy": 0.5})
     (run_dir / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     (run_dir / "eval_before.json").write_text(json.dumps(_metrics(0.0)))
     (run_dir / "eval_after.json").write_text(json.dumps(_metrics(0.5)))
     summary = {"accuracy_gain": 0.5, "accuracy_gain_ci_low": 0.0, "accuracy_gain_ci_high": 1.0, "mcnemar_p_value": 1.0}
     (run_dir / "summary.json").write_text(json.dumps(summary))
-    append_eval(run_dir, [_sample(0, "The answer is 7", "7", 0.0, False), _sample(1, "I think 2", "2", 1.0, True)], "before", 0)
-    append_eval(run_dir, [_sample(0, "The answer is 1", "1", 1.0, True), _sample(1, "I think 2", "2", 1.0, True)], "after", 4)
+    append_eval(
+        run_dir, [_sample(0, "The answer is 7", "7", 0.0, False), _sample(1, "I think 2", "2", 1.0, True)], "before", 0
+    )
+    append_eval(
+        run_dir, [_sample(0, "The answer is 1", "1", 1.0, True), _sample(1, "I think 2", "2", 1.0, True)], "after", 4
+    )
 
 
 def test_training_report_has_plots_tables_and_changed_answers(tmp_path) -> None:
@@ -53,7 +75,9 @@ def test_eval_only_report_has_no_training_curves(tmp_path) -> None:
     run_dir = tmp_path / "eval"
     run_dir.mkdir()
     (run_dir / "eval.json").write_text(json.dumps(_metrics(0.5)))
-    append_eval(run_dir, [_sample(0, "The answer is | 1\nok", "1", 1.0, True), _sample(1, "x", None, 0.0, None)], "eval", 0)
+    append_eval(
+        run_dir, [_sample(0, "The answer is | 1\nok", "1", 1.0, True), _sample(1, "x", None, 0.0, None)], "eval", 0
+    )
     md = write_report(run_dir).read_text()
     assert "No training steps in this run" in md
     assert not (run_dir / "plots" / "training_curves.png").exists()

@@ -31,8 +31,13 @@ def test_training_run_report_probes_and_eval_mode_on_its_run_dir(tmp_path) -> No
     assert (run_dir / "report.html").is_file()
 
     eval_dir = tmp_path / "eval"
-    result = run_pipeline("mode=eval", f"eval_run.run_dir={run_dir}", "eval_run.model_subdir=best_model",
-                          f"hydra.run.dir={eval_dir}", timeout=300)
+    result = run_pipeline(
+        "mode=eval",
+        f"eval_run.run_dir={run_dir}",
+        "eval_run.model_subdir=best_model",
+        f"hydra.run.dir={eval_dir}",
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads((eval_dir / "summary.json").read_text())
     assert summary["num_samples"] == 8 and str(run_dir / "best_model") in summary["model_source"]

@@ -17,27 +17,53 @@ from components.reward.yes_no import read_yes_no, yes_no
 from tests.conftest import shared_data
 
 
-@pytest.mark.parametrize("pred,gold,ok", [
-    ("0.14464", "0.14464", True), ("14.46", "0.14464", True), ("14.464%", "0.14464", True),
-    ("0.145", "0.14464", True),     # rounded to the prediction's 3 places
-    ("14.5", "0.14464", True), ("14", "0.14464", False),  # a whole number counts as one place (PoT's float str)
-    ("0.15", "0.14464", False), ("94", "94", True), ("94.0", "94", True), ("93.92", "94", True),  # within rel 1e-3
-    ("93", "94", False), ("9400", "94", True),   # gold x 100 (a fraction read as a percent) -- PoT accepts it
-    ("-1.9", "-1.9", True), ("1.9", "-1.9", False), ("0.5", "50", True), ("2057", "2057.0", True),
-    ("1", "101", True),    # PoT's leniency, kept: 101 / 100 = 1.01 rounds to the prediction's one place
-    ("0.14", "0.14464", True), ("1.01", "101", True), ("2", "101", False),
-])
+@pytest.mark.parametrize(
+    "pred,gold,ok",
+    [
+        ("0.14464", "0.14464", True),
+        ("14.46", "0.14464", True),
+        ("14.464%", "0.14464", True),
+        ("0.145", "0.14464", True),  # rounded to the prediction's 3 places
+        ("14.5", "0.14464", True),
+        ("14", "0.14464", False),  # a whole number counts as one place (PoT's float str)
+        ("0.15", "0.14464", False),
+        ("94", "94", True),
+        ("94.0", "94", True),
+        ("93.92", "94", True),  # within rel 1e-3
+        ("93", "94", False),
+        ("9400", "94", True),  # gold x 100 (a fraction read as a percent) -- PoT accepts it
+        ("-1.9", "-1.9", True),
+        ("1.9", "-1.9", False),
+        ("0.5", "50", True),
+        ("2057", "2057.0", True),
+        ("1", "101", True),  # PoT's leniency, kept: 101 / 100 = 1.01 rounds to the prediction's one place
+        ("0.14", "0.14464", True),
+        ("1.01", "101", True),
+        ("2", "101", False),
+    ],
+)
 def test_finqa_equal_follows_program_of_thoughts(pred, gold, ok) -> None:
     assert finqa_equal(Fraction(pred.rstrip("%")), Fraction(gold)) is ok
 
 
 def test_finqa_reward_reads_the_final_answer_and_yes_no() -> None:
-    completions = ["Revenue rose from 100 to 114.46, so the change is 14.46%. The answer is 14.46",
-                   "The answer is 12. No wait, the answer is 14.5.", "I don't know.", "The answer is 20"]
-    assert [v.status for v in finqa.judge(completions, answer="0.14464")] == ["correct", "correct",
-                                                                             "unparseable", "wrong"]
-    assert finqa(["Yes, it increased; the answer is yes.", "The answer is no.", "It is 5."], answer="yes") \
-        == [1.0, 0.0, 0.0]
+    completions = [
+        "Revenue rose from 100 to 114.46, so the change is 14.46%. The answer is 14.46",
+        "The answer is 12. No wait, the answer is 14.5.",
+        "I don't know.",
+        "The answer is 20",
+    ]
+    assert [v.status for v in finqa.judge(completions, answer="0.14464")] == [
+        "correct",
+        "correct",
+        "unparseable",
+        "wrong",
+    ]
+    assert finqa(["Yes, it increased; the answer is yes.", "The answer is no.", "It is 5."], answer="yes") == [
+        1.0,
+        0.0,
+        0.0,
+    ]
     assert finqa(["5"], answer=[""]) == [None]
     with pytest.raises(ValueError, match="rel_tol"):
         finqa(["5"], answer="5", rel_tol=-1)
@@ -57,11 +83,19 @@ def test_finqa_gold_answers_score_full_marks_on_the_shipped_data() -> None:
     assert finqa(as_percent, answer=fractions) == [1.0] * len(fractions)
 
 
-@pytest.mark.parametrize("text,value", [
-    ("Yes, there is no doubt.", "yes"), ("No, it is not.", "no"), ("True.", "yes"), ("false", "no"),
-    ("The passage says so. The answer is: No", "no"), ("Answer: yes", "yes"), ("I cannot tell.", None),
-    ("Not yes -- the answer is false.", "no"),
-])
+@pytest.mark.parametrize(
+    "text,value",
+    [
+        ("Yes, there is no doubt.", "yes"),
+        ("No, it is not.", "no"),
+        ("True.", "yes"),
+        ("false", "no"),
+        ("The passage says so. The answer is: No", "no"),
+        ("Answer: yes", "yes"),
+        ("I cannot tell.", None),
+        ("Not yes -- the answer is false.", "no"),
+    ],
+)
 def test_read_yes_no(text, value) -> None:
     assert read_yes_no(text) == value
 
@@ -71,8 +105,10 @@ def test_yes_no_reward_on_boolq_golds() -> None:
     golds = [r["answer"] for r in rows]  # JSON booleans, as shipped
     assert yes_no([("Yes." if g else "No.") for g in golds], answer=golds) == [1.0] * 50
     assert yes_no([("No." if g else "Yes, it is.") for g in golds], answer=golds) == [0.0] * 50
-    assert [v.status for v in yes_no.judge(["<answer>yes</answer> though no", "maybe"], answer=["yes", "no"],
-                                            answer_tag="answer")] == ["correct", "unparseable"]
+    assert [
+        v.status
+        for v in yes_no.judge(["<answer>yes</answer> though no", "maybe"], answer=["yes", "no"], answer_tag="answer")
+    ] == ["correct", "unparseable"]
 
 
 def test_nq_open_em_and_f1_against_every_alias() -> None:
@@ -115,8 +151,11 @@ def test_humaneval_whole_function_completions_pass() -> None:
         rows = [json.loads(line) for line in handle][:6]
     # a completion that is the whole function (stub + canonical body), as a chat model replies
     whole = [f"Here it is:\n```python\n{r['prompt']}{r['canonical_solution']}```" for r in rows]
-    cols = dict(code_prompt=[r["prompt"] for r in rows], test=[r["test"] for r in rows],
-                entry_point=[r["entry_point"] for r in rows])
+    cols = dict(
+        code_prompt=[r["prompt"] for r in rows],
+        test=[r["test"] for r in rows],
+        entry_point=[r["entry_point"] for r in rows],
+    )
     assert code(whole, **cols, timeout_s=10) == [1.0] * len(rows)
 
 

@@ -24,17 +24,30 @@ def _number_forms(rng: random.Random, value: int, places: int) -> list[str]:
     dec = f"{whole}" + (f".{frac:0{places}d}" if places else "")
     grouped = f"{whole:,}" + (f".{frac:0{places}d}" if places else "")
     thin = grouped.replace(",", "\\,")
-    forms = [sign + dec, sign + grouped, sign + dec + "0", sign + dec + ("" if places else ".0"),
-             f"{sign}\\${dec}", f"{sign}{dec}\\%", f"{sign}{dec}\\text{{ cm}}", f"{sign}{dec} dollars",
-             f"{sign}{grouped.replace(',', '{,}')}", sign + thin,
-             f"{sign}{dec}000001", f"{sign} {dec}"]
+    forms = [
+        sign + dec,
+        sign + grouped,
+        sign + dec + "0",
+        sign + dec + ("" if places else ".0"),
+        f"{sign}\\${dec}",
+        f"{sign}{dec}\\%",
+        f"{sign}{dec}\\text{{ cm}}",
+        f"{sign}{dec} dollars",
+        f"{sign}{grouped.replace(',', '{,}')}",
+        sign + thin,
+        f"{sign}{dec}000001",
+        f"{sign} {dec}",
+    ]
     if places == 0 and whole >= 10:  # a comma that is not a thousands separator: "1,22" (a list in MATH)
         text = str(whole)
         forms.append(f"{sign}{text[:1]},{text[1:]}")
     if places == 0:
         den = rng.choice([2, 3, 4, 7])
-        forms += [f"{sign}\\frac{{{whole * den}}}{{{den}}}", f"{sign}\\dfrac{{{whole * den}}}{{{den}}}",
-                  f"{sign}{whole * den}/{den}"]
+        forms += [
+            f"{sign}\\frac{{{whole * den}}}{{{den}}}",
+            f"{sign}\\dfrac{{{whole * den}}}{{{den}}}",
+            f"{sign}{whole * den}/{den}",
+        ]
     return forms
 
 
@@ -66,8 +79,13 @@ def generated_cases(n: int = N_CASES, seed: int = SEED) -> list[tuple[str, str]]
         pred = rng.choice(preds[:4] * 3 + preds)
         other = rng.choice(preds)
         cases.append((gold, rng.choice(_completions(rng, pred, other))))
-    cases += [("1,22", "\\boxed{1,22}"), ("1,22", "\\boxed{122}"), ("122", "\\boxed{1,22}"),
-              ("6", "\\boxed{5} so the final answer is 6"), ("5", "\\boxed{5}. The final answer is $6$.")]
+    cases += [
+        ("1,22", "\\boxed{1,22}"),
+        ("1,22", "\\boxed{122}"),
+        ("122", "\\boxed{1,22}"),
+        ("6", "\\boxed{5} so the final answer is 6"),
+        ("5", "\\boxed{5}. The final answer is $6$."),
+    ]
     return cases
 
 
@@ -92,11 +110,16 @@ def test_fast_path_still_takes_the_common_case(verdicts) -> None:
     assert _fast("0.5", "so \\boxed{\\frac{1}{2}}").status == "correct"
 
 
-@pytest.mark.parametrize("gold,completion", [
-    ("1,22", "\\boxed{122}"),                          # a plain gold written "1,22" is not the number 122
-    ("6", "\\boxed{5} wait, so the final answer is 6"),  # the last \boxed{} is not the answer finally stated
-    ("6", "\\boxed{5} then \\boxed{6}"),               # two boxes: math-verify reads both
-    ("50", "\\boxed{50\\%}"), ("10", "\\boxed{10 dollars}"), ("1000", "\\boxed{1\\,000}"),
-])
+@pytest.mark.parametrize(
+    "gold,completion",
+    [
+        ("1,22", "\\boxed{122}"),  # a plain gold written "1,22" is not the number 122
+        ("6", "\\boxed{5} wait, so the final answer is 6"),  # the last \boxed{} is not the answer finally stated
+        ("6", "\\boxed{5} then \\boxed{6}"),  # two boxes: math-verify reads both
+        ("50", "\\boxed{50\\%}"),
+        ("10", "\\boxed{10 dollars}"),
+        ("1000", "\\boxed{1\\,000}"),
+    ],
+)
 def test_forms_math_verify_reads_differently_go_to_math_verify(gold, completion) -> None:
     assert _fast(gold, completion) is None

@@ -39,9 +39,7 @@ def test_missing_gold_not_applicable():
 
 def test_works_off_the_main_thread():
     out = []
-    thread = threading.Thread(
-        target=lambda: out.append(math_reward(["$\\frac{6}{8}$", "$2$"], answer="3/4"))
-    )
+    thread = threading.Thread(target=lambda: out.append(math_reward(["$\\frac{6}{8}$", "$2$"], answer="3/4")))
     thread.start()
     thread.join(60)
     assert out == [[1.0, 0.0]]
@@ -59,9 +57,7 @@ for line in sys.stdin:
 
 def test_hard_timeout_kills_a_stuck_verifier(monkeypatch):
     # A verifier stuck in C code ignores signals; the client must kill it and move on.
-    monkeypatch.setattr(
-        math_mod, "worker_command", lambda timeout: [sys.executable, "-c", HANGING_WORKER]
-    )
+    monkeypatch.setattr(math_mod, "worker_command", lambda timeout: [sys.executable, "-c", HANGING_WORKER])
     monkeypatch.setattr(math_mod, "_WORKERS", {})
     start = time.monotonic()
     verdicts = math_reward.judge(["$a$", "$HANG$", "$b$"], answer="1", timeout_seconds=1.0)

@@ -14,9 +14,7 @@ from components.reward.sandbox import _CHILD, namespace_prefix, run_program
 
 LIMIT_S = 2.0
 SLACK_S = 4.0  # interpreter start-up + kill + a busy shared machine
-MARK = (
-    f"sandbox-probe-{uuid.uuid4().hex}"  # appears in argv/paths of anything an attack leaves behind
-)
+MARK = f"sandbox-probe-{uuid.uuid4().hex}"  # appears in argv/paths of anything an attack leaves behind
 OUTSIDE = f"/var/tmp/{MARK}.txt"  # not /tmp: under bwrap that is the private scratch
 
 ATTACKS = {
@@ -82,17 +80,11 @@ def test_attack_scores_zero_and_harms_nothing(name, layers, listener):
     keep = f"{OUTSIDE}.keep"
     with open(keep, "w") as f:
         f.write("keep")
-    source = (
-        ATTACKS[name]
-        .replace("SCORER_PID", str(os.getpid()))
-        .replace("PORT", str(listener.getsockname()[1]))
-    )
+    source = ATTACKS[name].replace("SCORER_PID", str(os.getpid())).replace("PORT", str(listener.getsockname()[1]))
     program = f"{source}\n\nprint('tests ran')\n"
     start = time.monotonic()
     try:
-        result = run_program(
-            program, timeout_s=LIMIT_S, memory_mb=512, max_output_bytes=1 << 16, isolation=layers
-        )
+        result = run_program(program, timeout_s=LIMIT_S, memory_mb=512, max_output_bytes=1 << 16, isolation=layers)
         elapsed = time.monotonic() - start
         assert not result.passed, result
         assert elapsed < LIMIT_S + SLACK_S, elapsed
@@ -130,8 +122,6 @@ def test_no_network_namespace_reported():
 
 def test_clean_program_passes_and_temp_dir_is_removed():
     before = {p for p in os.listdir("/tmp") if p.startswith("reward-sandbox-")}
-    assert run_program(
-        "open('scratch.txt', 'w').write('ok')\nprint(open('scratch.txt').read())"
-    ).passed
+    assert run_program("open('scratch.txt', 'w').write('ok')\nprint(open('scratch.txt').read())").passed
     after = {p for p in os.listdir("/tmp") if p.startswith("reward-sandbox-")}
     assert after <= before

@@ -15,10 +15,7 @@ from components.reward.discovery import registry
 from components.reward.reward_set import RewardScores, RewardSet
 from tests.conftest import compose
 
-YAMLS = sorted(
-    p.stem
-    for p in (Path(__file__).resolve().parents[2] / "conf" / "reward_component").glob("*.yaml")
-)
+YAMLS = sorted(p.stem for p in (Path(__file__).resolve().parents[2] / "conf" / "reward_component").glob("*.yaml"))
 MODULES = [
     "base",
     "numeric",
@@ -47,29 +44,19 @@ def test_docstring_examples(module):
 @pytest.mark.parametrize("name", YAMLS)
 def test_every_yaml_composes_and_instantiates(name):
     cfg = compose([f"reward_component={name}"])
-    text = (
-        Path(__file__).resolve().parents[2] / "conf" / "reward_component" / f"{name}.yaml"
-    ).read_text()
-    assert (
-        text.startswith("#") and f"reward_component={name}" in text
-    )  # header with its run command
+    text = (Path(__file__).resolve().parents[2] / "conf" / "reward_component" / f"{name}.yaml").read_text()
+    assert text.startswith("#") and f"reward_component={name}" in text  # header with its run command
     reward_set = instantiate(cfg.reward)
     assert reward_set.names and len(reward_set.funcs) == len(reward_set.weights)
     assert [f.__name__ for f in reward_set.funcs] == reward_set.names
-    for (
-        entry
-    ) in cfg.reward.reward_functions:  # every param listed (Hydra struct mode needs the keys)
+    for entry in cfg.reward.reward_functions:  # every param listed (Hydra struct mode needs the keys)
         fn = registry()[entry.name].fn if "name" in entry and "function" not in entry else None
         if fn is not None:
-            assert set(entry.params) == set(base._param_defaults(fn)), (
-                f"{name}: list every param of {entry.name}"
-            )
+            assert set(entry.params) == set(base._param_defaults(fn)), f"{name}: list every param of {entry.name}"
 
 
 def test_hydra_override_of_a_param():
-    cfg = compose(
-        ["reward_component=gsm8k", "reward.reward_functions[0].params.correct_reward=5.0"]
-    )
+    cfg = compose(["reward_component=gsm8k", "reward.reward_functions[0].params.correct_reward=5.0"])
     reward_set = instantiate(cfg.reward)
     assert reward_set.funcs[0](["#### 3"], answer=["3"]) == [5.0]
     assert reward_set.max_total == 5.0
@@ -77,8 +64,13 @@ def test_hydra_override_of_a_param():
 
 def test_default_answer_format_grades_the_last_answer_and_only_monitors_format():
     reward_set = instantiate(compose([]).reward)
-    texts = ["23 + 58 = 81", "The answer is 80", "The answer is 81.", "23 + 58 = 81\n\nThe answer is: 23 + 58 = 80",
-             "23 + 58 = 81, so"]
+    texts = [
+        "23 + 58 = 81",
+        "The answer is 80",
+        "The answer is 81.",
+        "23 + 58 = 81\n\nThe answer is: 23 + 58 = 80",
+        "23 + 58 = 81, so",
+    ]
     scores = reward_set.score(texts, answer=["81"] * 5)
     assert scores.total == [1.0, 0.0, 1.0, 0.0, 1.0]  # correctness alone: the format reward has weight 0
     # format = "ends on its answer": measured (eval's format_compliance_rate, TRL's rewards/format), not optimised
@@ -145,9 +137,7 @@ def test_none_is_not_applicable_and_counts_as_zero_in_total():
 
 
 def test_trl_call_convention_and_config_objects():
-    cfg = OmegaConf.create(
-        {"reward_functions": [{"name": "gsm8k", "weight": 1.0, "params": {"strict": True}}]}
-    )
+    cfg = OmegaConf.create({"reward_functions": [{"name": "gsm8k", "weight": 1.0, "params": {"strict": True}}]})
     rs = RewardSet(cfg.reward_functions)  # a ListConfig, as hydra passes it
     (fn,) = rs.funcs
     out = fn(

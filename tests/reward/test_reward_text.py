@@ -111,9 +111,11 @@ def test_regression(text, gold, params, score):
 
 
 def test_length_and_repetition_and_cosine():
-    assert length_penalty(
-        ["x"] * 3, completion_ids=[[0] * 10, [0] * 15, [0] * 30], max_len=20, buffer=10
-    ) == [0.0, -0.5, -1.0]
+    assert length_penalty(["x"] * 3, completion_ids=[[0] * 10, [0] * 15, [0] * 30], max_len=20, buffer=10) == [
+        0.0,
+        -0.5,
+        -1.0,
+    ]
     assert length_penalty(["a " * 15], max_len=20, buffer=10) == [-0.5]  # words when no token ids
     assert repetition_penalty(["the cat sat on the mat", "la la la la la la"], ngram_size=2) == [
         0.0,

@@ -174,9 +174,7 @@ def test_require_isolation_refuses_without_bwrap(no_bwrap, caplog):
     with pytest.raises(ValueError, match=r"^require_isolation=true but bubblewrap") as err:
         run_program("pass", isolation="required")
     assert "\n" not in str(err.value)
-    with pytest.raises(
-        ValueError, match=r"^reward_functions\[0\] \(code\): require_isolation=true"
-    ):
+    with pytest.raises(ValueError, match=r"^reward_functions\[0\] \(code\): require_isolation=true"):
         RewardSet([{"name": "code", "weight": 1.0, "params": {"require_isolation": True}}])
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]  # the error says it
 
@@ -195,9 +193,7 @@ def test_require_isolation_is_one_line_exit_2_end_to_end(tmp_path):
                           env={**os.environ, "PATH": str(tmp_path)})  # fmt: skip
     assert done.returncode == 2, done.stderr[-2000:]
     last = done.stderr.strip().splitlines()[-1]
-    assert last.startswith(
-        "error: reward_functions[0] (code): require_isolation=true but bubblewrap"
-    )
+    assert last.startswith("error: reward_functions[0] (code): require_isolation=true but bubblewrap")
     assert "Traceback" not in done.stderr
 
 

@@ -30,7 +30,14 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = workdir / "server.log"
         env = dict(os.environ, HYDRA_FULL_ERROR="0", PYTHONWARNINGS="ignore", HF_HUB_OFFLINE="1", WANDB_MODE="offline")
-        args = [sys.executable, "-m", "serve", *overrides, f"serve.port={self.port}", f"hydra.run.dir={workdir / 'hydra'}"]
+        args = [
+            sys.executable,
+            "-m",
+            "serve",
+            *overrides,
+            f"serve.port={self.port}",
+            f"hydra.run.dir={workdir / 'hydra'}",
+        ]
         self.proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
 
     def wait_ready(self) -> None:
@@ -67,9 +74,15 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     reference = workdir / "reference_distribution.json"
     reference.write_text(json.dumps(DRIFTED_REFERENCE))
     srv = Server(
-        ["model_component=tiny_random", "serve.limits.max_new_tokens=32", "serve.limits.default_max_new_tokens=16",
-         "serve.limits.max_rollouts=4",
-         "serve.limits.max_prompt_chars=500", f"serve.drift.reference={reference}", "serve.drift.min_samples=8"],
+        [
+            "model_component=tiny_random",
+            "serve.limits.max_new_tokens=32",
+            "serve.limits.default_max_new_tokens=16",
+            "serve.limits.max_rollouts=4",
+            "serve.limits.max_prompt_chars=500",
+            f"serve.drift.reference={reference}",
+            "serve.drift.min_samples=8",
+        ],
         workdir,
     )
     try:

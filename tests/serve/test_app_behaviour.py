@@ -149,4 +149,3 @@ def test_a_dead_model_process_answers_503_everywhere() -> None:
     assert health.status_code == 503 and "code -9" in health.json()["error"]  # liveness fails: restart the pod
     assert ready.status_code == 503 and ready.json()["ready"] is False and "code -9" in ready.json()["error"]
     assert r.status_code == 503 and "code -9" in r.json()["error"]
-

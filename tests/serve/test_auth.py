@@ -22,7 +22,15 @@ def keyed(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("serve_auth")
     key_file = workdir / "api-key"
     key_file.write_text(KEY + "\n")  # as `kubectl create secret --from-file` or an editor leaves it
-    srv = Server(["model_component=tiny_random", f"serve.api_key_file={key_file}", "serve.limits.max_new_tokens=8", "serve.limits.default_max_new_tokens=8"], workdir)
+    srv = Server(
+        [
+            "model_component=tiny_random",
+            f"serve.api_key_file={key_file}",
+            "serve.limits.max_new_tokens=8",
+            "serve.limits.default_max_new_tokens=8",
+        ],
+        workdir,
+    )
     try:
         srv.wait_ready()
         yield srv, workdir
@@ -46,12 +54,18 @@ def test_official_client_needs_the_key(keyed) -> None:
 
 def test_every_model_endpoint_refuses_without_the_key_and_probes_stay_open(keyed) -> None:
     server, _ = keyed
-    for method, path, body in [("POST", "/generate", {"prompt": "hi"}), ("POST", "/v1/completions", {}),
-                               ("GET", "/v1/models", None), ("POST", "/v1/chat/completions", None)]:
+    for method, path, body in [
+        ("POST", "/generate", {"prompt": "hi"}),
+        ("POST", "/v1/completions", {}),
+        ("GET", "/v1/models", None),
+        ("POST", "/v1/chat/completions", None),
+    ]:
         r = httpx.request(method, server.url + path, json=body)
         assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer", path
         assert set(r.json()["error"]) == {"message", "type", "param", "code"}  # OpenAI's error body, before validation
-    r = httpx.post(server.url + "/generate", json={"prompt": "hi", "max_new_tokens": 2}, headers={"Authorization": f"Bearer {KEY}"})
+    r = httpx.post(
+        server.url + "/generate", json={"prompt": "hi", "max_new_tokens": 2}, headers={"Authorization": f"Bearer {KEY}"}
+    )
     assert r.status_code == 200
     for path in ("/health", "/ready", "/metrics", "/monitoring/drift"):  # orchestrators and scrapers carry no key
         assert httpx.get(server.url + path).status_code == 200, path
@@ -76,11 +90,15 @@ def test_key_sources_and_their_errors(tmp_path, monkeypatch) -> None:
     assert KEY not in repr(key) and "RLVR_TEST_KEY" in repr(key)
     assert load_api_key(None, None) is None
     monkeypatch.setenv("RLVR_EMPTY_KEY", "")
-    with pytest.raises(ValueError, match=r"^serve.api_key_env=RLVR_EMPTY_KEY: the environment variable is not set or empty"):
+    with pytest.raises(
+        ValueError, match=r"^serve.api_key_env=RLVR_EMPTY_KEY: the environment variable is not set or empty"
+    ):
         load_api_key("RLVR_EMPTY_KEY", None)
     with pytest.raises(ValueError, match=r"^serve.api_key_file=.*: cannot read it"):
         load_api_key(None, str(tmp_path / "missing"))
-    cfg = compose(["model_component=tiny_random", "serve.api_key_env=A", f"serve.api_key_file={tmp_path}"], config_name="serve")
+    cfg = compose(
+        ["model_component=tiny_random", "serve.api_key_env=A", f"serve.api_key_file={tmp_path}"], config_name="serve"
+    )
     with pytest.raises(ValueError, match="api_key_env and api_key_file are both set; keep one"):
         create_app(cfg)
 
@@ -93,8 +111,21 @@ def test_unset_key_variable_stops_the_server_with_one_line(tmp_path) -> None:
     from tests.conftest import REPO
 
     env = {k: v for k, v in os.environ.items() if k != "RLVR_UNSET_KEY"}
-    proc = subprocess.run([sys.executable, "-m", "serve", "model_component=tiny_random", "serve.api_key_env=RLVR_UNSET_KEY",
-                           f"hydra.run.dir={tmp_path}"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "serve",
+            "model_component=tiny_random",
+            "serve.api_key_env=RLVR_UNSET_KEY",
+            f"hydra.run.dir={tmp_path}",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2
     assert "error: serve.api_key_env=RLVR_UNSET_KEY: the environment variable is not set or empty" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout

@@ -67,7 +67,10 @@ def test_manifests_fit_together_and_fit_the_app(k8s) -> None:
     assert hpa["spec"]["scaleTargetRef"]["name"] == dep["metadata"]["name"]
     (container,) = pod["spec"]["containers"]
     assert container["ports"][0]["containerPort"] == 8000
-    assert container["readinessProbe"]["httpGet"]["path"] == "/ready" and container["livenessProbe"]["httpGet"]["path"] == "/health"
+    assert (
+        container["readinessProbe"]["httpGet"]["path"] == "/ready"
+        and container["livenessProbe"]["httpGet"]["path"] == "/health"
+    )
     assert container["resources"]["requests"] and container["resources"]["limits"]
     assert pod["spec"]["securityContext"]["runAsNonRoot"] is True and pod["spec"]["securityContext"]["runAsUser"] != 0
     assert container["envFrom"][0]["configMapRef"]["name"] == cm["metadata"]["name"]
@@ -116,7 +119,12 @@ def test_grafana_dashboard_structure_and_metrics() -> None:
         for target in panel["targets"]:
             assert balanced(target["expr"]) and metrics_in(target["expr"]) <= known, target["expr"]
             used |= metrics_in(target["expr"])
-    for family in ("serve_requests_total", "serve_request_duration_seconds_bucket", "serve_drift_psi", "serve_generated_tokens_total"):
+    for family in (
+        "serve_requests_total",
+        "serve_request_duration_seconds_bucket",
+        "serve_drift_psi",
+        "serve_generated_tokens_total",
+    ):
         assert family in used
 
 

@@ -58,9 +58,11 @@ class CharTokenizer:
 
 
 def test_reference_written_from_eval_samples_and_read_back(tmp_path) -> None:
-    samples = [{"reward": 1.1, "completion": "The answer is 5", "completion_tokens": 4},
-               {"reward": 0.0, "completion": "no idea"},  # an older evaluator: length re-tokenized
-               {"reward": None, "completion": None}]
+    samples = [
+        {"reward": 1.1, "completion": "The answer is 5", "completion_tokens": 4},
+        {"reward": 0.0, "completion": "no idea"},  # an older evaluator: length re-tokenized
+        {"reward": None, "completion": None},
+    ]
     path = write_reference_distribution(tmp_path, samples, CharTokenizer())
     data = json.loads(path.read_text())
     assert data["reward"] == [1.1, 0.0] and data["completion_length"] == [4, 7] and data["num_samples"] == 3

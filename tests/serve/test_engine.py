@@ -93,13 +93,19 @@ def test_bad_run_dir_names_the_key(tmp_path) -> None:
         build_components(cfg, settings_from({"run_dir": str(tmp_path)}))
 
 
-@pytest.mark.parametrize("raw,message", [
-    ({"max_batch_rows": 4}, "serve: limits.max_rollouts=16 exceeds max_batch_rows=4; raise serve.max_batch_rows"),
-    ({"limits": {"default_max_new_tokens": 500}}, "serve.limits: default_max_new_tokens=500 exceeds max_new_tokens=256"),
-    ({"port": 70000}, "serve.port: Input should be less than or equal to 65535"),
-    ({"batch_wait": 3}, "serve.batch_wait: Extra inputs are not permitted"),
-    ({"drift": {"ks_alpha": 2}}, "serve.drift.ks_alpha: Input should be less than 1"),
-])
+@pytest.mark.parametrize(
+    "raw,message",
+    [
+        ({"max_batch_rows": 4}, "serve: limits.max_rollouts=16 exceeds max_batch_rows=4; raise serve.max_batch_rows"),
+        (
+            {"limits": {"default_max_new_tokens": 500}},
+            "serve.limits: default_max_new_tokens=500 exceeds max_new_tokens=256",
+        ),
+        ({"port": 70000}, "serve.port: Input should be less than or equal to 65535"),
+        ({"batch_wait": 3}, "serve.batch_wait: Extra inputs are not permitted"),
+        ({"drift": {"ks_alpha": 2}}, "serve.drift.ks_alpha: Input should be less than 1"),
+    ],
+)
 def test_bad_serve_settings_are_one_line_errors(raw, message) -> None:
     with pytest.raises(ValueError, match="^" + message.replace("(", r"\(").replace(")", r"\)")):
         settings_from(raw)
@@ -125,8 +131,12 @@ def test_compiled_engine_matches_eager_and_never_compiles_under_requests() -> No
     assert graphs > 0  # the warm-up compiled
 
     def batch(engine: Engine) -> list[Job]:
-        return [job(engine, "What is 1 + 1?", 2, 0.0, 12), job(engine, "A much longer question about 12 * 7 and then some?", 3, 0.9, 7),
-                job(engine, "7?", 1, 0.0, 16), job(engine, "What is 40 + 2?", 1, 0.5, 16)]
+        return [
+            job(engine, "What is 1 + 1?", 2, 0.0, 12),
+            job(engine, "A much longer question about 12 * 7 and then some?", 3, 0.9, 7),
+            job(engine, "7?", 1, 0.0, 16),
+            job(engine, "What is 40 + 2?", 1, 0.5, 16),
+        ]
 
     for jobs in (batch(compiled), batch(compiled)[2:3], batch(compiled)[:2] * 3):
         stats = compiled.generate(jobs)

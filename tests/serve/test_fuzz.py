@@ -20,7 +20,12 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
 )
 
 CHECKS = {
-    GenerationMode.POSITIVE: [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance],
+    GenerationMode.POSITIVE: [
+        not_a_server_error,
+        status_code_conformance,
+        content_type_conformance,
+        response_schema_conformance,
+    ],
     # Invalid input must be refused with a documented 4xx, never a 5xx.
     GenerationMode.NEGATIVE: [not_a_server_error, status_code_conformance, content_type_conformance],
 }
@@ -34,9 +39,18 @@ def operations(server):
 
 MODEL = "tiny_random"  # the served model id (serve.model_name defaults to the model's source)
 POSTS = ["POST /generate", "POST /v1/chat/completions", "POST /v1/completions"]
-ENDPOINTS = [*POSTS, "GET /health", "GET /ready", "GET /metrics", "GET /monitoring/drift", "GET /v1/models",
-             "GET /v1/models/{model_id}"]
-CASES = [(label, GenerationMode.POSITIVE) for label in ENDPOINTS] + [(label, GenerationMode.NEGATIVE) for label in POSTS]
+ENDPOINTS = [
+    *POSTS,
+    "GET /health",
+    "GET /ready",
+    "GET /metrics",
+    "GET /monitoring/drift",
+    "GET /v1/models",
+    "GET /v1/models/{model_id}",
+]
+CASES = [(label, GenerationMode.POSITIVE) for label in ENDPOINTS] + [
+    (label, GenerationMode.NEGATIVE) for label in POSTS
+]
 
 
 def test_schema_lists_every_endpoint(operations) -> None:
@@ -49,8 +63,14 @@ def test_fuzz_no_server_errors(operations, server, label, mode) -> None:
     statuses = []
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=50, deadline=None, derandomize=True, database=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=50,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     def fuzz(case) -> None:
         if mode is GenerationMode.POSITIVE and label.startswith("POST /v1") and isinstance(case.body, dict):
             # A random model id is a 404 (tested on its own); naming the served one lets the fuzz reach generation.

@@ -53,11 +53,22 @@ def test_greedy_rollouts_are_identical(server) -> None:
 def test_metrics_count_requests_tokens_and_drift(server) -> None:
     post(server, GOOD)
     text = httpx.get(server.url + "/metrics").text
-    for name in ('serve_requests_total{endpoint="/generate",method="POST",status="200"}', "serve_request_duration_seconds_bucket",
-                 "serve_generated_tokens_total", "serve_rollouts_total", "serve_reward_bucket", "serve_batch_rows_bucket", "serve_generate_seconds_bucket",
-                 'serve_drift_psi{signal="reward"}', "serve_queue_depth", "serve_model_ready 1.0"):
+    for name in (
+        'serve_requests_total{endpoint="/generate",method="POST",status="200"}',
+        "serve_request_duration_seconds_bucket",
+        "serve_generated_tokens_total",
+        "serve_rollouts_total",
+        "serve_reward_bucket",
+        "serve_batch_rows_bucket",
+        "serve_generate_seconds_bucket",
+        'serve_drift_psi{signal="reward"}',
+        "serve_queue_depth",
+        "serve_model_ready 1.0",
+    ):
         assert name in text, name
-    tokens = next(float(line.split()[-1]) for line in text.splitlines() if line.startswith("serve_generated_tokens_total"))
+    tokens = next(
+        float(line.split()[-1]) for line in text.splitlines() if line.startswith("serve_generated_tokens_total")
+    )
     assert tokens > 0
 
 
@@ -76,7 +87,9 @@ def test_drift_flags_a_shifted_distribution(server) -> None:
 def test_openapi_and_docs(server) -> None:
     spec = httpx.get(server.url + "/openapi.json").json()
     body = spec["components"]["schemas"]["GenerateRequest"]["properties"]
-    assert body["num_rollouts"]["maximum"] == 4 and body["max_new_tokens"]["anyOf"][0]["maximum"] == 32  # configured limits
+    assert (
+        body["num_rollouts"]["maximum"] == 4 and body["max_new_tokens"]["anyOf"][0]["maximum"] == 32
+    )  # configured limits
     assert body["prompt"]["maxLength"] == 500
     assert "swagger" in httpx.get(server.url + "/docs").text.lower()
 
@@ -107,15 +120,18 @@ def test_bad_fields_answer_422_naming_the_field(server, body, message) -> None:
     assert message in r.json()["error"]
 
 
-@pytest.mark.parametrize("raw,content_type", [
-    (b"{not json", "application/json"),
-    (b"[1, 2]", "application/json"),
-    (b"", "application/json"),
-    (b'{"prompt": "\\ud800"}', "application/json"),  # a lone surrogate
-    (b'{"prompt": "hi", "temperature": NaN}', "application/json"),
-    (b"prompt=hi", "application/x-www-form-urlencoded"),
-    (b"\xff\xfe\xfa", "application/json"),
-])
+@pytest.mark.parametrize(
+    "raw,content_type",
+    [
+        (b"{not json", "application/json"),
+        (b"[1, 2]", "application/json"),
+        (b"", "application/json"),
+        (b'{"prompt": "\\ud800"}', "application/json"),  # a lone surrogate
+        (b'{"prompt": "hi", "temperature": NaN}', "application/json"),
+        (b"prompt=hi", "application/x-www-form-urlencoded"),
+        (b"\xff\xfe\xfa", "application/json"),
+    ],
+)
 def test_malformed_bodies_answer_4xx(server, raw, content_type) -> None:
     r = httpx.post(server.url + "/generate", content=raw, headers={"content-type": content_type}, timeout=30)
     assert 400 <= r.status_code < 500, r.text
@@ -123,7 +139,11 @@ def test_malformed_bodies_answer_4xx(server, raw, content_type) -> None:
 
 
 def test_nan_temperature_names_the_field(server) -> None:
-    r = httpx.post(server.url + "/generate", content=b'{"prompt": "hi", "temperature": NaN}', headers={"content-type": "application/json"})
+    r = httpx.post(
+        server.url + "/generate",
+        content=b'{"prompt": "hi", "temperature": NaN}',
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code == 422 and r.json()["error"].startswith("temperature:")
 
 
@@ -141,8 +161,15 @@ def test_concurrent_requests_with_different_prompts_all_succeed(server) -> None:
     # once corrupted the shared (not thread-safe) fast tokenizer.
     from concurrent.futures import ThreadPoolExecutor
 
-    bodies = [{"prompt": "What is " + " + ".join(["7"] * (1 + i % 9)) + "?", "num_rollouts": 1 + i % 3,
-               "temperature": (i % 4) / 2, "max_new_tokens": 4 + i % 5} for i in range(48)]
+    bodies = [
+        {
+            "prompt": "What is " + " + ".join(["7"] * (1 + i % 9)) + "?",
+            "num_rollouts": 1 + i % 3,
+            "temperature": (i % 4) / 2,
+            "max_new_tokens": 4 + i % 5,
+        }
+        for i in range(48)
+    ]
     with ThreadPoolExecutor(16) as pool:
         codes = list(pool.map(lambda b: post(server, b).status_code, bodies))
     assert codes == [200] * len(bodies)
@@ -150,4 +177,3 @@ def test_concurrent_requests_with_different_prompts_all_succeed(server) -> None:
 
 def test_server_survives_all_of_the_above(server) -> None:
     assert post(server, {"prompt": "Still there?", "max_new_tokens": 4}).status_code == 200
-

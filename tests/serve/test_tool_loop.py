@@ -34,8 +34,9 @@ class ToolCallingEngine:
 
     def generate(self, jobs, emit=None) -> BatchStats:
         self.rendered += [j.rendered for j in jobs]
-        per_job = [[Completion(self.final if "<|tool|>" in j.rendered else CALL, 10, False)] * j.num_rollouts
-                   for j in jobs]
+        per_job = [
+            [Completion(self.final if "<|tool|>" in j.rendered else CALL, 10, False)] * j.num_rollouts for j in jobs
+        ]
         rows = sum(j.num_rollouts for j in jobs)
         return BatchStats(rows, len(jobs), 10 * rows, 0.0, per_job)
 
@@ -44,8 +45,11 @@ class ToolCallingEngine:
 def test_generate_runs_the_tool_loop_and_scores_the_episode(final, reward):
     engine = ToolCallingEngine(final)
     with InProcessServer(engine, ["tools_component=calculator"]) as server:
-        response = httpx.post(server.url + "/generate", timeout=120,
-                              json={"prompt": "What is 123 * 456?", "ground_truth": "56088", "num_rollouts": 2})
+        response = httpx.post(
+            server.url + "/generate",
+            timeout=120,
+            json={"prompt": "What is 123 * 456?", "ground_truth": "56088", "num_rollouts": 2},
+        )
     assert response.status_code == 200, response.text
     body = response.json()
     rollout = body["rollouts"][0]

@@ -11,18 +11,38 @@ from components.tools.calculator import Calculator
 from components.tools.lookup import CorpusLookup
 
 
-@pytest.mark.parametrize("expression, expected", [
-    ("123 * 456", "56088"), ("1,234 * 5", "6170"), ("(2 + 3) * 4", "20"), ("7 / 2", "3.5"), ("2^10", "1024"),
-    ("-3 * 4", "-12"), ("10 // 3", "3"), ("12 × 3", "36"),
-])
+@pytest.mark.parametrize(
+    "expression, expected",
+    [
+        ("123 * 456", "56088"),
+        ("1,234 * 5", "6170"),
+        ("(2 + 3) * 4", "20"),
+        ("7 / 2", "3.5"),
+        ("2^10", "1024"),
+        ("-3 * 4", "-12"),
+        ("10 // 3", "3"),
+        ("12 × 3", "36"),
+    ],
+)
 def test_calculator_answers(expression, expected):
     assert Calculator().evaluate(expression) == expected
 
 
-@pytest.mark.parametrize("expression", [
-    "__import__('os').system('true')", "open('/etc/passwd').read()", "x + 1", "1 / 0", "9 ** 9 ** 9", "", "1 +",
-    "[1, 2]", "'a' * 3", "10 ** 100",
-])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "__import__('os').system('true')",
+        "open('/etc/passwd').read()",
+        "x + 1",
+        "1 / 0",
+        "9 ** 9 ** 9",
+        "",
+        "1 +",
+        "[1, 2]",
+        "'a' * 3",
+        "10 ** 100",
+    ],
+)
 def test_calculator_refuses_with_tool_error(expression):
     with pytest.raises(ToolError):
         Calculator(max_result_digits=60).evaluate(expression)
@@ -38,9 +58,11 @@ def test_calculator_function_is_what_trl_renders():
 
 def test_lookup_ranks_the_passage_with_the_rare_query_words(tmp_path):
     corpus = tmp_path / "passages.jsonl"
-    rows = [{"title": "Paris", "text": "Paris is the capital of France and its largest city."},
-            {"title": "Oslo", "text": "Oslo is the capital of Norway."},
-            {"title": "Tea", "text": "The the the of of of and and and is is is."}]
+    rows = [
+        {"title": "Paris", "text": "Paris is the capital of France and its largest city."},
+        {"title": "Oslo", "text": "Oslo is the capital of Norway."},
+        {"title": "Tea", "text": "The the the of of of and and and is is is."},
+    ]
     corpus.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     lookup = CorpusLookup(str(corpus), top_k=1)
     assert lookup.search("capital of Norway").startswith("Oslo:")

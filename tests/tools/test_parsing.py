@@ -13,8 +13,10 @@ from components.tools.chat_format import install, resolve_format
 from components.tools.rollout import parse_turn
 from components.tools.trajectory import trajectory_stats
 
-CHATML = ("{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + "
-          "'<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}")
+CHATML = (
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + "
+    "'<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
 
 
 def chatml_tokenizer():
@@ -51,7 +53,9 @@ def test_prompt_lists_the_tool_and_trl_accepts_the_template(tokenizer):
 
 
 def test_a_call_parses_into_tool_calls(tokenizer):
-    message = parse(tokenizer, 'Let me check. <tool_call>{"name": "calculator", "arguments": {"expression": "12*34"}}</tool_call>')
+    message = parse(
+        tokenizer, 'Let me check. <tool_call>{"name": "calculator", "arguments": {"expression": "12*34"}}</tool_call>'
+    )
     assert message["tool_calls"][0]["function"] == {"name": "calculator", "arguments": {"expression": "12*34"}}
     assert trajectory_stats([message]).tool_calls == 1
 
@@ -61,11 +65,14 @@ def test_plain_answer_has_no_tool_calls(tokenizer):
     assert message["content"] == "12 * 34 = 408" and not message.get("tool_calls")
 
 
-@pytest.mark.parametrize("text", [
-    '<tool_call>{"name": "calculator", "arguments": {"expression": "12*34"</tool_call>',  # broken JSON
-    '<tool_call>{"name": "calcul',  # cut off
-    '<tool_call>{"arguments": {"expression": "1"}}</tool_call>',  # no name
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '<tool_call>{"name": "calculator", "arguments": {"expression": "12*34"</tool_call>',  # broken JSON
+        '<tool_call>{"name": "calcul',  # cut off
+        '<tool_call>{"arguments": {"expression": "1"}}</tool_call>',  # no name
+    ],
+)
 def test_malformed_calls_stay_text_and_are_counted(tokenizer, text):
     message = parse(tokenizer, text)
     assert not message.get("tool_calls")
@@ -74,8 +81,11 @@ def test_malformed_calls_stay_text_and_are_counted(tokenizer, text):
 
 
 def test_tool_turns_render_and_the_next_turn_opens(tokenizer):
-    call = {"role": "assistant", "content": "", "tool_calls": [
-        {"type": "function", "function": {"name": "calculator", "arguments": {"expression": "12*34"}}}]}
+    call = {
+        "role": "assistant",
+        "content": "",
+        "tool_calls": [{"type": "function", "function": {"name": "calculator", "arguments": {"expression": "12*34"}}}],
+    }
     messages = [*PROMPT, call, {"role": "tool", "name": "calculator", "content": "408"}]
     rendered = tokenizer.apply_chat_template(messages, tools=TOOLS, tokenize=False, add_generation_prompt=True)
     assert '<tool_call>{"name": "calculator", "arguments": {"expression": "12*34"}}</tool_call>' in rendered

@@ -18,17 +18,30 @@ from components.reward.reward_set import RewardSet
 from tests.conftest import TINY_TRAIN, compose, run_pipeline
 
 CALL = '<tool_call>{"name": "calculator", "arguments": {"expression": "6*7"}}</tool_call>'
-OVERRIDES = [*TINY_TRAIN, "tools_component=calculator", "train.max_completion_length=96", "train.logging_steps=1",
-             "train.save_final_model=false", "train.preflight=false", "eval.max_new_tokens=96", "eval.batch_size=8",
-             "data.num_train=8"]  # GRPO then samples only prompts the model was taught the call on
+OVERRIDES = [
+    *TINY_TRAIN,
+    "tools_component=calculator",
+    "train.max_completion_length=96",
+    "train.logging_steps=1",
+    "train.save_final_model=false",
+    "train.preflight=false",
+    "eval.max_new_tokens=96",
+    "eval.batch_size=8",
+    "data.num_train=8",
+]  # GRPO then samples only prompts the model was taught the call on
 
 
 def teach_the_call(loaded, prompts, tools) -> None:
     """Supervised steps until the model writes CALL (then its end of turn) after any of these prompts."""
     tokenizer, model = loaded.tokenizer, loaded.model
     target = tokenizer(CALL + tokenizer.eos_token, add_special_tokens=False)["input_ids"]
-    rows = [tokenizer(tokenizer.apply_chat_template(p, tools=tools, tokenize=False, add_generation_prompt=True),
-                      add_special_tokens=False)["input_ids"] for p in prompts]
+    rows = [
+        tokenizer(
+            tokenizer.apply_chat_template(p, tools=tools, tokenize=False, add_generation_prompt=True),
+            add_special_tokens=False,
+        )["input_ids"]
+        for p in prompts
+    ]
     width = max(map(len, rows)) + len(target)
     pad = tokenizer.pad_token_id  # right-padded: positions stay those of the prompt as generate sees it unpadded
     ids = torch.tensor([r + target + [pad] * (width - len(r) - len(target)) for r in rows])
@@ -57,7 +70,9 @@ def test_grpo_steps_with_tool_calls_and_multi_turn_rollouts(tmp_path):
     teach_the_call(loaded, list(splits.train["prompt"]) + list(splits.eval["prompt"]), tools.functions())
     # Correctness, plus the episode-level tool_use reward: episodes that called the tool and then answered earn
     # more than malformed ones, so GRPO's groups carry a reward spread and the LoRA weights must move.
-    reward = RewardSet([{"name": "gsm8k", "weight": 1.0, "params": {}}, {"name": "tool_use", "weight": 1.0, "params": {}}])
+    reward = RewardSet(
+        [{"name": "gsm8k", "weight": 1.0, "params": {}}, {"name": "tool_use", "weight": 1.0, "params": {}}]
+    )
 
     evaluator = instantiate(cfg.eval, tools=tools)
     before = evaluator.evaluate(loaded.model, loaded.tokenizer, splits.eval, reward)
@@ -88,8 +103,13 @@ def test_grpo_steps_with_tool_calls_and_multi_turn_rollouts(tmp_path):
 
 @pytest.mark.parametrize("tools_component", ["calculator"])
 def test_pipeline_runs_with_tools_and_reports_tool_metrics(tmp_path, tools_component):
-    result = run_pipeline(*TINY_TRAIN, f"tools_component={tools_component}", "train.save_final_model=false",
-                          "eval.max_new_tokens=16", f"hydra.run.dir={tmp_path}")
+    result = run_pipeline(
+        *TINY_TRAIN,
+        f"tools_component={tools_component}",
+        "train.save_final_model=false",
+        "eval.max_new_tokens=16",
+        f"hydra.run.dir={tmp_path}",
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert "tools/call_rate_before" in summary and "tools/call_rate_after" in summary

@@ -5,8 +5,11 @@ from __future__ import annotations
 from components.reward.reward_set import RewardSet
 from tests.conftest import compose
 
-CALL = {"role": "assistant", "content": "", "tool_calls": [
-    {"type": "function", "function": {"name": "calculator", "arguments": {"expression": "123 * 456"}}}]}
+CALL = {
+    "role": "assistant",
+    "content": "",
+    "tool_calls": [{"type": "function", "function": {"name": "calculator", "arguments": {"expression": "123 * 456"}}}],
+}
 RESULT = {"role": "tool", "name": "calculator", "content": "56088"}
 
 
@@ -29,8 +32,15 @@ def test_a_tool_result_holding_the_gold_answer_earns_nothing():
 
 
 def test_tool_use_reward_pays_for_a_working_call_then_an_answer_and_charges_errors():
-    reward = RewardSet([{"name": "tool_use", "weight": 1.0,
-                         "params": {"call_reward": 1.0, "error_penalty": 0.5, "malformed_penalty": 0.25}}])
+    reward = RewardSet(
+        [
+            {
+                "name": "tool_use",
+                "weight": 1.0,
+                "params": {"call_reward": 1.0, "error_penalty": 0.5, "malformed_penalty": 0.25},
+            }
+        ]
+    )
     failed = {"role": "tool", "name": "calculator", "content": "{'error': 'division by zero'}"}
     episodes = [
         [CALL, RESULT, {"role": "assistant", "content": "56088"}],

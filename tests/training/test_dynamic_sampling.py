@@ -21,15 +21,24 @@ def only_prompt_zero(completions, prompts, **_):
 
 def test_merge_pads_left_prompts_and_right_completions() -> None:
     def output(prompt_width: int, completion_width: int, advantage: float) -> dict:
-        return {"prompt_ids": torch.full((2, prompt_width), 7), "prompt_mask": torch.ones(2, prompt_width),
-                "completion_ids": torch.full((2, completion_width), 9),
-                "completion_mask": torch.ones(2, completion_width), "advantages": torch.tensor([advantage, -advantage]),
-                "num_items_in_batch": torch.tensor(99)}
+        return {
+            "prompt_ids": torch.full((2, prompt_width), 7),
+            "prompt_mask": torch.ones(2, prompt_width),
+            "completion_ids": torch.full((2, completion_width), 9),
+            "completion_mask": torch.ones(2, completion_width),
+            "advantages": torch.tensor([advantage, -advantage]),
+            "num_items_in_batch": torch.tensor(99),
+        }
 
     merged = merge_groups([output(3, 2, 0.0), output(2, 4, 1.0)], [(1, 0), (0, 0)], group=2, pad_id=0)
     assert merged["advantages"].tolist() == [1.0, -1.0, 0.0, -0.0]  # the informative group first
     assert merged["prompt_ids"].tolist()[0] == [0, 7, 7] and merged["prompt_mask"].tolist()[0] == [0, 1, 1]  # left
-    assert merged["completion_ids"].tolist()[2] == [9, 9, 0, 0] and merged["completion_mask"][2].tolist() == [1, 1, 0, 0]
+    assert merged["completion_ids"].tolist()[2] == [9, 9, 0, 0] and merged["completion_mask"][2].tolist() == [
+        1,
+        1,
+        0,
+        0,
+    ]
     assert merged["num_items_in_batch"].item() == 2 * 4 + 2 * 2  # recounted over the kept rows' loss mask
 
 
@@ -37,13 +46,30 @@ def test_one_prompt_steps_are_refilled_until_they_carry_a_signal(tmp_path) -> No
     from trl import GRPOConfig
 
     loaded = TinyRandomLM(seed=2, lora={"dropout": 0.0}).load()
-    args = GRPOConfig(output_dir=str(tmp_path), max_steps=3, per_device_train_batch_size=4, num_generations=4,
-                      max_completion_length=8, learning_rate=1e-2, logging_steps=1, report_to="none",
-                      save_strategy="no", use_cpu=True, bf16=False, seed=3, dataloader_num_workers=0)
+    args = GRPOConfig(
+        output_dir=str(tmp_path),
+        max_steps=3,
+        per_device_train_batch_size=4,
+        num_generations=4,
+        max_completion_length=8,
+        learning_rate=1e-2,
+        logging_steps=1,
+        report_to="none",
+        save_strategy="no",
+        use_cpu=True,
+        bf16=False,
+        seed=3,
+        dataloader_num_workers=0,
+    )
     trainer_class = grpo_trainer_class(dynamic_sampling={"min_informative": 1.0, "max_rounds": 8})
-    trainer = trainer_class(model=loaded.model, reward_funcs=[only_prompt_zero], args=args,
-                            train_dataset=Dataset.from_list([{"prompt": p} for p in PROMPTS]),
-                            processing_class=loaded.tokenizer, peft_config=loaded.peft_config)
+    trainer = trainer_class(
+        model=loaded.model,
+        reward_funcs=[only_prompt_zero],
+        args=args,
+        train_dataset=Dataset.from_list([{"prompt": p} for p in PROMPTS]),
+        processing_class=loaded.tokenizer,
+        peft_config=loaded.peft_config,
+    )
     trainer.train()
     steps = [row for row in trainer.state.log_history if "dynamic/rounds" in row]
     assert len(steps) == 3 and any(row["dynamic/rounds"] > 1 for row in steps)

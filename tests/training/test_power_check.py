@@ -14,14 +14,17 @@ from components.training.power_check import PowerCheckSettings, advice, estimate
 from tests.conftest import TINY_TRAIN, run_pipeline
 
 
-@pytest.mark.parametrize("p,g,expected", [
-    (0.5, 2, 0.5),                                   # 1 - 1/4 - 1/4
-    (0.25, 4, 1 - 0.25**4 - 0.75**4),                # 0.6796875
-    (0.1, 8, 1 - 0.1**8 - 0.9**8),
-    (0.0, 8, 0.0),                                   # never passes: every group all-fail
-    (1.0, 8, 0.0),                                   # always passes: every group all-pass
-    (0.3, 1, 0.0),                                   # a group of one never has a spread
-])
+@pytest.mark.parametrize(
+    "p,g,expected",
+    [
+        (0.5, 2, 0.5),  # 1 - 1/4 - 1/4
+        (0.25, 4, 1 - 0.25**4 - 0.75**4),  # 0.6796875
+        (0.1, 8, 1 - 0.1**8 - 0.9**8),
+        (0.0, 8, 0.0),  # never passes: every group all-fail
+        (1.0, 8, 0.0),  # always passes: every group all-pass
+        (0.3, 1, 0.0),  # a group of one never has a spread
+    ],
+)
 def test_informative_share_is_one_minus_p_to_the_g_minus_q_to_the_g(p, g, expected) -> None:
     assert informative_share(p, g) == pytest.approx(expected, abs=1e-12)
 
@@ -33,11 +36,13 @@ def test_informative_share_refuses_bad_inputs() -> None:
 
 def test_binary_rewards_use_the_binomial_expectation_for_the_group_size() -> None:
     # K=4 samples, G=8: p is estimated from 4 samples and extrapolated to groups of 8.
-    est = estimate([[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 0, 0]],
-                   [[True, False, False, False], [True, True, False, False], [False] * 4], group_size=8)
+    est = estimate(
+        [[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 0, 0]],
+        [[True, False, False, False], [True, True, False, False], [False] * 4],
+        group_size=8,
+    )
     assert est["method"] == "binomial"
-    assert est["informative_share"] == pytest.approx(
-        ((1 - 0.25**8 - 0.75**8) + (1 - 0.5**8 - 0.5**8) + 0.0) / 3)
+    assert est["informative_share"] == pytest.approx(((1 - 0.25**8 - 0.75**8) + (1 - 0.5**8 - 0.5**8) + 0.0) / 3)
     assert est["pass_rate"] == pytest.approx((0.25 + 0.5 + 0.0) / 3)
     # unbiased pass@4 from 4 samples: 1 when any sample passed, else 0
     assert est["pass_at_k"] == pytest.approx(2 / 3) and est["k"] == 4
@@ -51,8 +56,11 @@ def test_binary_rewards_need_not_be_zero_one() -> None:
 
 
 def test_non_binary_rewards_use_the_observed_share_of_groups_with_a_spread() -> None:
-    est = estimate([[0.0, 0.5, 1.0], [0.5, 0.5, 0.5], [1.0, 1.0, 0.0], [0.0, 0.0, 0.0]],
-                   [[False, False, True], [False] * 3, [True, True, False], [False] * 3], group_size=8)
+    est = estimate(
+        [[0.0, 0.5, 1.0], [0.5, 0.5, 0.5], [1.0, 1.0, 0.0], [0.0, 0.0, 0.0]],
+        [[False, False, True], [False] * 3, [True, True, False], [False] * 3],
+        group_size=8,
+    )
     assert est["method"] == "observed"
     assert est["informative_share"] == pytest.approx(2 / 4)
     assert est["reward_high_rates"] is None
@@ -75,17 +83,23 @@ def test_advice_names_the_group_size_that_would_reach_the_target() -> None:
     assert advice(est, group_size=2, target=0.15, truncation_rate=0.0) is None  # 1 - 0.01 - 0.81 = 0.18
 
 
-@pytest.mark.parametrize("settings,match", [
-    ({"prompts": 0}, "power_check.prompts"), ({"samples": 1}, "power_check.samples"),
-    ({"min_informative": 0.0}, "power_check.min_informative"), ({"batch_size": 0}, "power_check.batch_size"),
-])
+@pytest.mark.parametrize(
+    "settings,match",
+    [
+        ({"prompts": 0}, "power_check.prompts"),
+        ({"samples": 1}, "power_check.samples"),
+        ({"min_informative": 0.0}, "power_check.min_informative"),
+        ({"batch_size": 0}, "power_check.batch_size"),
+    ],
+)
 def test_settings_refuse_bad_values_naming_the_key(settings, match) -> None:
     with pytest.raises(ValueError, match=match):
         PowerCheckSettings(**settings)
 
 
-ARGS = SimpleNamespace(num_generations=4, temperature=1.0, top_p=1.0, max_completion_length=8,
-                       generation_batch_size=4, seed=0)
+ARGS = SimpleNamespace(
+    num_generations=4, temperature=1.0, top_p=1.0, max_completion_length=8, generation_batch_size=4, seed=0
+)
 LOADED = SimpleNamespace(model=None, tokenizer=None)
 
 
@@ -113,9 +127,14 @@ def test_a_resumed_run_reads_its_figures_back_and_off_means_nothing(tmp_path, mo
 def test_end_to_end_a_reward_that_is_always_zero_warns_in_summary_and_report(tmp_path) -> None:
     run_dir = tmp_path / "run"
     result = run_pipeline(
-        *TINY_TRAIN, "train.max_steps=1", "train.power_check.enabled=true", "train.power_check.prompts=3",
+        *TINY_TRAIN,
+        "train.max_steps=1",
+        "train.power_check.enabled=true",
+        "train.power_check.prompts=3",
         "reward.reward_functions[0].weight=0.0",  # the verifier still grades; the reward total is always 0
-        "reward.reward_functions[1].params.regex='^NEVER_MATCHED$'", f"hydra.run.dir={run_dir}")
+        "reward.reward_functions[1].params.regex='^NEVER_MATCHED$'",
+        f"hydra.run.dir={run_dir}",
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["power_check/informative_share"] == 0.0

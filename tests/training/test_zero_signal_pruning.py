@@ -28,14 +28,31 @@ def train_steps(trainer_class, reward, tmp_path, steps: int = 2, **overrides):
 
     loaded = TinyRandomLM(seed=5, lora={"dropout": 0.0}).load()  # exact pruning needs a dropout-free forward
     args = GRPOConfig(
-        output_dir=str(tmp_path), max_steps=steps, per_device_train_batch_size=4, num_generations=4,
-        gradient_accumulation_steps=2, max_completion_length=8, learning_rate=1e-2, logging_steps=1,
-        report_to="none", save_strategy="no", use_cpu=True, bf16=False, seed=7, weight_decay=0.1,
-        dataloader_num_workers=0, **overrides,
+        output_dir=str(tmp_path),
+        max_steps=steps,
+        per_device_train_batch_size=4,
+        num_generations=4,
+        gradient_accumulation_steps=2,
+        max_completion_length=8,
+        learning_rate=1e-2,
+        logging_steps=1,
+        report_to="none",
+        save_strategy="no",
+        use_cpu=True,
+        bf16=False,
+        seed=7,
+        weight_decay=0.1,
+        dataloader_num_workers=0,
+        **overrides,
     )
-    trainer = trainer_class(model=loaded.model, reward_funcs=[reward], args=args,
-                            train_dataset=Dataset.from_list([{"prompt": p} for p in PROMPTS] * 4),
-                            processing_class=loaded.tokenizer, peft_config=loaded.peft_config)
+    trainer = trainer_class(
+        model=loaded.model,
+        reward_funcs=[reward],
+        args=args,
+        train_dataset=Dataset.from_list([{"prompt": p} for p in PROMPTS] * 4),
+        processing_class=loaded.tokenizer,
+        peft_config=loaded.peft_config,
+    )
     before = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if p.requires_grad}
     trainer.train()
     after = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if p.requires_grad}
@@ -67,7 +84,9 @@ def test_no_signal_steps_are_bit_identical(tmp_path) -> None:
     from trl import GRPOTrainer
 
     _, plain, _ = train_steps(GRPOTrainer, constant_reward, tmp_path / "plain", steps=1)
-    _, pruned, _ = train_steps(grpo_trainer_class(prune_zero_signal=True), constant_reward, tmp_path / "pruned", steps=1)
+    _, pruned, _ = train_steps(
+        grpo_trainer_class(prune_zero_signal=True), constant_reward, tmp_path / "pruned", steps=1
+    )
     assert all(torch.equal(pruned[n], plain[n]) for n in plain)
 
 
