@@ -6,10 +6,14 @@ with rlimits, an audit hook and a wall-clock kill. What the program prints is th
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 
 from components.reward.sandbox import ISOLATION, run_program
 from components.tools.base import ToolError, ToolTimeout
+
+# SIGXCPU then SIGKILL from RLIMIT_CPU: a negative code without bubblewrap, 128 + signal through it.
+_CPU_LIMIT_KILLS = {code for sig in (signal.SIGXCPU, signal.SIGKILL) for code in (-sig, 128 + sig)}
 
 
 class PythonExecutor:
@@ -39,6 +43,8 @@ class PythonExecutor:
         output = result.output.rstrip("\n").removesuffix("<nonce>").rstrip("\n")
         if result.status == "timeout":
             raise ToolTimeout(f"timeout: the program ran past {self.timeout_s:g}s and was killed")
+        if result.returncode in _CPU_LIMIT_KILLS:  # the child's CPU-time rlimit fired before the wall clock did
+            raise ToolTimeout(f"timeout: the program used up its CPU time ({self.timeout_s:g}s) and was killed")
         if not result.passed:
             raise ToolError(f"{result.status}: {output[-self.max_output_chars :]}")
         return output[-self.max_output_chars :]
