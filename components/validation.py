@@ -81,7 +81,13 @@ RULES: list[Rule] = [  # checked when the key exists and is not null
     ("cost.usd_per_hour", lambda v: v >= 0, "must be >= 0"),
     ("cost.num_accelerators", *_AT_LEAST_1),
 ]
-FILE_KEYS = ("data.train_file", "data.eval_file", "score.input", "check_rewards.path")
+FILE_KEYS = (
+    "data.train_file",
+    "data.eval_file",
+    "score.input",
+    "check_rewards.path",
+    "tools.tools.lookup.corpus",  # the lookup tool reads it when the first episode starts: fail before loading
+)
 HUB_OR_PATH_KEYS = ("data.path",)  # a hub dataset id ("openai/gsm8k") or a local path: only the latter is checked here
 
 

@@ -22,6 +22,7 @@ PER_MODE = {  # mode -> [(overrides, the key the one line must name)]
         (["memory_check=maybe"], "memory_check"),
         (["cost.num_accelerators=1.5"], "cost.num_accelerators"),
         (["+observer.observers[0].every=3"], "observer.observers[0].every"),
+        (["tools_component=lookup", f"tools.tools.lookup.corpus={NO_FILE}"], "tools.tools.lookup.corpus"),
     ],
     "eval": [
         (["eval.max_new_tokens=1.5"], "eval.max_new_tokens"),

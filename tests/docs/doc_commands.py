@@ -73,6 +73,8 @@ def doc_files() -> list[Path]:
     for root, dirs, files in os.walk(REPO):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS)
         found += [Path(root) / f for f in sorted(files) if f.endswith((".md", ".ipynb"))]
+    # Config YAML headers carry a `Run:` command each; the config reference pages show them (docs/gen_config_pages.py)
+    found += sorted((REPO / "conf").rglob("*.yaml"))
     return found
 
 
@@ -146,7 +148,31 @@ def markdown_lines(path: Path) -> list[str]:
     ]
 
 
+RUN_PREFIX = re.compile(r"^(?:Run\b[^:]*:\s*)?")  # "Run: cmd", "Run (from the repo root): cmd", or a bare cmd
+
+
+def yaml_header_commands(path: Path) -> list[Command]:
+    """Commands in a config YAML's leading comment block (its header, where the run command lives)."""
+    rel = path.relative_to(REPO).as_posix()
+    found: list[Command] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.startswith("#"):
+            break
+        text = RUN_PREFIX.sub("", line.lstrip("#").strip(), count=1)
+        text = re.split(r"\s{2,}[(#]", text)[0]  # "cmd            (what it does)": the aligned note is prose
+        words = text.split()
+        first = next((w for w in words if not ENV_ASSIGN.match(w)), "")
+        if _is_program(first) and len(words) > 1:
+            try:
+                found += _split(text, f"{rel}:{number}", inline=False)
+            except ValueError:
+                continue  # prose that happens to start with a program name
+    return found
+
+
 def commands_in(path: Path) -> list[Command]:
+    if path.suffix == ".yaml":
+        return yaml_header_commands(path)
     rel = path.relative_to(REPO).as_posix()
     lines = markdown_lines(path)
     found: list[Command] = []

@@ -64,6 +64,10 @@ ALLOWED = {  # pattern (re.search on Command.text) -> why the command is not run
     "the file it names is checked to exist",
     r"^(\.venv/bin/)?mkdocs serve$": "a preview server that runs until stopped; the site it serves is built --strict by "
     "tests/docs/test_docs_build.py",
+    r"data_component=jsonl data\.train_file=my\.jsonl ": "my.jsonl stands for the reader's own file; the jsonl option "
+    "runs on written files with custom fields in tests/data/test_data_components.py",
+    r"^mlflow ui |^tensorboard --logdir ": "a dashboard server that runs until stopped; the files it reads are written and "
+    "read back by tests/observer/test_observers_read_back.py",
     r"^python -I -S$": "the flags the code sandbox starts its child interpreter with, not a command to type",
     r"^git archive$": "names the git command a benchmark copied the tree with, not a command to type",
     r"^accelerate launch( --config_file)?$|^torchrun --nproc_per_node 2$|^accelerate launch --cpu --num_processes 2 "
