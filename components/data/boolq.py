@@ -9,6 +9,8 @@ Graded by reward_component=boolq (the completion's yes/no/true/false against the
 
 from __future__ import annotations
 
+import random
+
 from components.data.hub import load_hub_split
 from components.data.prompts import PromptBuilder
 from components.data.rows import make_splits, read_records, require_field
@@ -54,6 +56,7 @@ class BoolQData:
         eval_fraction: float = 0.3,
         split_seed: int = 0,
         max_passage_words: int | None = None,
+        balance_train_labels: bool = False,
         max_train_samples: int | None = None,
         max_eval_samples: int | None = None,
         seed: int = 0,
@@ -62,6 +65,7 @@ class BoolQData:
         self.hub_train_split, self.hub_dev_split = hub_train_split, hub_dev_split
         self.eval_fraction, self.split_seed = eval_fraction, split_seed
         self.max_passage_words = max_passage_words
+        self.balance_train_labels = balance_train_labels
         self.max_train_samples, self.max_eval_samples = max_train_samples, max_eval_samples
         self.seed = seed
 
@@ -82,6 +86,20 @@ class BoolQData:
         train = [row for row in self._load(self.hub_train_split) + dev_train if row["query"] not in held]
         return train, held_out
 
+    def balanced(self, train: list[dict]) -> list[dict]:
+        """As many "no" as "yes" training rows (seeded subsample of the larger label), order kept.
+
+        BoolQ is ~62% "yes": with the raw mix, answering "yes" to everything already earns more reward than the
+        base model's mostly-"no" replies, and a 50-step run learned exactly that (BENCHMARKS.md, "Real benchmarks").
+        """
+        by_label = {label: [i for i, row in enumerate(train) if row["answer"] == label] for label in ("yes", "no")}
+        keep_n = min(len(v) for v in by_label.values())
+        rng = random.Random(self.split_seed)
+        keep = {i for rows in by_label.values() for i in rng.sample(rows, keep_n)}
+        return [row for i, row in enumerate(train) if i in keep]
+
     def load(self, prompts: PromptBuilder) -> DatasetSplits:
         train, held_out = self.split()
+        if self.balance_train_labels:
+            train = self.balanced(train)
         return make_splits(train, held_out, prompts, self.max_train_samples, self.max_eval_samples, self.seed)

@@ -77,6 +77,17 @@ def test_boolq_answers_are_yes_no_and_held_out() -> None:
     assert all(len(q.split("\n\nQuestion:")[0].split()) <= 50 + 10 for q in splits.eval["question"][:50])
 
 
+def test_boolq_balanced_train_labels_leave_held_out_rows_alone() -> None:
+    path = shared_data("boolq/dev.jsonl")
+    raw = BoolQData(local_path=str(path), max_passage_words=20).load(PROMPTS)
+    balanced = BoolQData(local_path=str(path), max_passage_words=20, balance_train_labels=True).load(PROMPTS)
+    labels = list(balanced.train["answer"])
+    assert labels.count("yes") == labels.count("no") == min(raw.train["answer"].count(x) for x in ("yes", "no"))
+    assert list(raw.train["answer"]).count("yes") > list(raw.train["answer"]).count("no")  # BoolQ leans "yes"
+    assert set(balanced.train["query"]) <= set(raw.train["query"])
+    assert list(balanced.eval["query"]) == list(raw.eval["query"])
+
+
 def test_finqa_reads_both_shipped_formats_and_trains_on_dev_only() -> None:
     folder = shared_data("finqa")
     splits = FinQAData(local_path=str(folder), max_eval_samples=None).load(PROMPTS)
