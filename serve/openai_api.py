@@ -92,13 +92,22 @@ def choices_and_verifier(
     return out, verifier
 
 
+SSE_EVENT = {
+    "type": "object",
+    "required": ["data"],
+    "properties": {"data": {"type": "string"}, "event": {"type": "string"}, "id": {"type": "string"}},
+}
+
+
 def openai_router(service: Service, limits: Limits, errors: dict[int, Any]) -> APIRouter:
     ChatRequest, CompletionRequest = openai_request_models(limits)
     router = APIRouter(prefix=PREFIX, tags=["OpenAI-compatible"])
     responses = {code: {"model": OpenAIError} for code in (*errors, 404) if code != 422}
     streamed = {
         200: {
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            # Before OpenAPI 3.2, the `schema` of text/event-stream describes one event (what each `data:` line
+            # carries: a JSON chunk, or `[DONE]` last), not the whole body.
+            "content": {"text/event-stream": {"schema": SSE_EVENT}},
             "description": "JSON, or server-sent events ending with `data: [DONE]` when stream=true",
         }
     }

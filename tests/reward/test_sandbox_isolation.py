@@ -193,7 +193,7 @@ def test_require_isolation_is_one_line_exit_2_end_to_end(tmp_path):
                           env={**os.environ, "PATH": str(tmp_path)})  # fmt: skip
     assert done.returncode == 2, done.stderr[-2000:]
     last = done.stderr.strip().splitlines()[-1]
-    assert last.startswith("error: reward_functions[0] (code): require_isolation=true but bubblewrap")
+    assert last.startswith("error: reward.reward_functions[0] (code): require_isolation=true but bubblewrap")
     assert "Traceback" not in done.stderr
 
 
