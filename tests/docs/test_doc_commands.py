@@ -400,10 +400,21 @@ def check_bench(cmd: Command, args: list[str], monkeypatch) -> None:
         if arg == "--variant" and ":" in value and "=" in value:
             validate_pipeline(value.split(":", 1)[1].split(","), monkeypatch)
         if arg == "--overrides":
-            from serve.config import compose_config, settings_from
-
             tail = list(itertools.takewhile(lambda a: not a.startswith("--"), shown[i + 1 :]))
-            settings_from(compose_config(tail).serve)
+            if args[1] == "bench/run_benchmarks.py":  # the overrides go to every experiment the suite runs
+                for experiment in flag_values(shown, "--experiments") or [None]:
+                    validate_pipeline([f"experiment={experiment}"] * bool(experiment) + tail, monkeypatch)
+            else:  # the serving benchmarks pass them to the server's config
+                from serve.config import compose_config, settings_from
+
+                settings_from(compose_config(tail).serve)
+
+
+def flag_values(shown: list[str], flag: str) -> list[str]:
+    """The values after `flag` up to the next flag (argparse's nargs="*")."""
+    if flag not in shown:
+        return []
+    return list(itertools.takewhile(lambda a: not a.startswith("--"), shown[shown.index(flag) + 1 :]))
 
 
 def check_module(cmd: Command, args: list[str], work: Path) -> None:
