@@ -91,6 +91,8 @@ class BoolQData:
 
         BoolQ is ~62% "yes": with the raw mix, answering "yes" to everything already earns more reward than the
         base model's mostly-"no" replies, and a 50-step run learned exactly that (BENCHMARKS.md, "Real benchmarks").
+        Balanced, the same recipe still settled on "yes" for every question (measured, same section): this removes
+        the data's bias, not GRPO's tendency to collapse a two-valued answer.
         """
         by_label = {label: [i for i, row in enumerate(train) if row["answer"] == label] for label in ("yes", "no")}
         keep_n = min(len(v) for v in by_label.values())
