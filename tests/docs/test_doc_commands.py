@@ -400,10 +400,11 @@ def check_bench(cmd: Command, args: list[str], monkeypatch) -> None:
         if arg == "--variant" and ":" in value and "=" in value:
             validate_pipeline(value.split(":", 1)[1].split(","), monkeypatch)
         if arg == "--overrides":
-            tail = list(itertools.takewhile(lambda a: not a.startswith("--"), shown[i + 1 :]))
+            tail = flag_values(shown[i:], "--overrides")
             if args[1] == "bench/run_benchmarks.py":  # the overrides go to every experiment the suite runs
-                for experiment in flag_values(shown, "--experiments") or [None]:
-                    validate_pipeline([f"experiment={experiment}"] * bool(experiment) + tail, monkeypatch)
+                experiments = [[f"experiment={name}"] for name in flag_values(shown, "--experiments")] or [[]]
+                for experiment in experiments:
+                    validate_pipeline(experiment + tail, monkeypatch)
             else:  # the serving benchmarks pass them to the server's config
                 from serve.config import compose_config, settings_from
 
