@@ -11,6 +11,9 @@ Arms (each generates exactly G x max_new_tokens tokens: EOS is ignored so every 
   completions from that cache (shared-prompt prefill).
 - static_compile: static cache + torch.compile of the forward (compiled on the first warm-up call: the compile
   seconds are printed separately, they are paid once per process and per shape).
+- transposed: dynamic, with every linear layer multiplying by a contiguous W^T (train.transpose_weights_for_generation,
+  components/model/generation_weights.py; the transpose is made in the warm-up and cached, as in training).
+- transposed_static: transposed + static cache.
 Rounds alternate the arms so that load drifting on a shared machine hits every arm alike; the ratios printed
 are medians of per-round ratios against `dynamic`.
 """
@@ -24,7 +27,7 @@ import time
 
 from common import SMOLLM2, print_machine
 
-ARMS = ("dynamic", "static", "shared_prefix", "static_compile")
+ARMS = ("dynamic", "static", "shared_prefix", "static_compile", "transposed", "transposed_static")
 
 
 def main() -> None:
@@ -40,6 +43,7 @@ def main() -> None:
 
     import torch
 
+    from components.model.generation_weights import generation_weights
     from components.model.hf import HFCausalLM
 
     if opts.threads:
@@ -79,7 +83,22 @@ def main() -> None:
     def static_compile():
         return model.generate(group, cache_implementation="static", **common)
 
-    fns = {"dynamic": dynamic, "static": static, "shared_prefix": shared_prefix, "static_compile": static_compile}
+    def transposed():
+        with generation_weights(model, merge_lora=False, transpose=True):
+            return dynamic()
+
+    def transposed_static():
+        with generation_weights(model, merge_lora=False, transpose=True):
+            return static()
+
+    fns = {
+        "dynamic": dynamic,
+        "static": static,
+        "shared_prefix": shared_prefix,
+        "static_compile": static_compile,
+        "transposed": transposed,
+        "transposed_static": transposed_static,
+    }
     arms = ["dynamic"] + [a for a in opts.arms if a != "dynamic"]
     print(f"prompt {ids.shape[1]} tokens, group {opts.group_size} x {n} new tokens, arms {arms}", flush=True)
     seconds: dict[str, list[float]] = {a: [] for a in arms}

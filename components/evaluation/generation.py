@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from components.model.merged_lora import merged_lora
+from components.model.generation_weights import generation_weights
 from components.model.zero3 import whole_weights
 
 log = logging.getLogger(__name__)
@@ -60,8 +60,11 @@ def generate(
     start = last_progress = time.perf_counter()
     try:
         # ZeRO-3: whole weights gathered once (model/zero3.py); else LoRA folded into a copy of W, one matmul
-        # per layer (model/merged_lora.py)
-        with whole_weights(model) as zero3, contextlib.nullcontext() if zero3 else merged_lora(model):
+        # per layer, and on CPU each linear layer multiplies by a contiguous W^T (model/generation_weights.py)
+        with (
+            whole_weights(model) as zero3,
+            contextlib.nullcontext() if zero3 else generation_weights(model, merge_lora=True, transpose=True),
+        ):
             for i in range(0, len(prompts), prompts_per_batch):
                 rendered = [render_prompt(tokenizer, p) for p in prompts[i : i + prompts_per_batch]]
                 # Chat templates already contain the BOS token; adding special tokens again would double it.

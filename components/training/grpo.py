@@ -78,6 +78,7 @@ class GRPOTrainingLoop:
         guards: GuardSettings | dict | None = None,
         prune_zero_signal: bool = True,
         merge_lora_for_generation: bool = True,
+        transpose_weights_for_generation: bool = True,
         truncated_reward_scale: float = 1.0,
         dynamic_sampling: bool = False,
         dynamic_sampling_min_informative: float = 1.0,
@@ -124,6 +125,7 @@ class GRPOTrainingLoop:
             raise ValueError(f"train: {' '.join(str(err).split())}") from None
         check_vllm(self.args.use_vllm, self.args.vllm_mode)
         self.prune_zero_signal, self.merge_lora_for_generation = prune_zero_signal, merge_lora_for_generation
+        self.transpose_weights_for_generation = transpose_weights_for_generation
         if not 0.0 <= truncated_reward_scale <= 1.0:
             raise ValueError(f"train.truncated_reward_scale={truncated_reward_scale} must be in [0, 1] (1 = off)")
         self.truncated_reward_scale = truncated_reward_scale
@@ -210,10 +212,11 @@ class GRPOTrainingLoop:
                 log.warning("train.prune_zero_signal is off for this run: %s", blocker)
             prune = blocker is None
         return grpo_trainer_class(
-            prune,
-            self.merge_lora_for_generation and not self._sharded(),
-            self.truncated_reward_scale,
-            self.dynamic_sampling,
+            prune_zero_signal=prune,
+            merge_lora_for_generation=self.merge_lora_for_generation and not self._sharded(),
+            transpose_weights_for_generation=self.transpose_weights_for_generation and not self._sharded(),
+            truncated_reward_scale=self.truncated_reward_scale,
+            dynamic_sampling=self.dynamic_sampling,
             tool_metrics=bool(self.tools and self.tools.enabled),
         )
 

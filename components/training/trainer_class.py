@@ -2,21 +2,27 @@
 
 Each saving is a small mixin that overrides one TRL hook and calls TRL's own code for the rest, so the GRPO
 math stays TRL's: `ZeroSignalPruning` (training/pruning.py), `DynamicSampling` (training/dynamic_sampling.py),
-`MergedLoraGeneration` and `TruncatedCredit` (below).
+`RolloutWeights` and `TruncatedCredit` (below).
 """
 
 from __future__ import annotations
 
 import torch
 
-from components.model.merged_lora import merged_lora
+from components.model.generation_weights import generation_weights
 
 
-class MergedLoraGeneration:
-    """TRL's rollouts run with LoRA folded into a copy of the base weights (components/model/merged_lora.py)."""
+class RolloutWeights:
+    """TRL's rollouts run with LoRA folded into a copy of the base weights and/or, on CPU, with transposed weights
+    (components/model/generation_weights.py); TRL's own generation code does the rest."""
+
+    merge_lora_for_generation = False
+    transpose_weights_for_generation = False
 
     def _generate_single_turn(self, *args, **kwargs):
-        with merged_lora(self.model):
+        with generation_weights(
+            self.model, merge_lora=self.merge_lora_for_generation, transpose=self.transpose_weights_for_generation
+        ):
             return super()._generate_single_turn(*args, **kwargs)
 
 
@@ -45,6 +51,7 @@ class TruncatedCredit:
 def grpo_trainer_class(
     prune_zero_signal: bool = False,
     merge_lora_for_generation: bool = False,
+    transpose_weights_for_generation: bool = False,
     truncated_reward_scale: float = 1.0,
     dynamic_sampling: dict | None = None,
     tool_metrics: bool = False,
@@ -64,7 +71,7 @@ def grpo_trainer_class(
         for m, on in (
             (ZeroSignalPruning, prune_zero_signal),
             (DynamicSampling, dynamic_sampling),
-            (MergedLoraGeneration, merge_lora_for_generation),
+            (RolloutWeights, merge_lora_for_generation or transpose_weights_for_generation),
             (TruncatedCredit, truncated_reward_scale != 1.0),
             (ToolTrajectoryMetrics, tool_metrics),
         )
@@ -72,7 +79,12 @@ def grpo_trainer_class(
     ]
     if not mixins:
         return GRPOTrainer
-    settings = {"__module__": __name__, "truncated_reward_scale": truncated_reward_scale}
+    settings = {
+        "__module__": __name__,
+        "truncated_reward_scale": truncated_reward_scale,
+        "merge_lora_for_generation": merge_lora_for_generation,
+        "transpose_weights_for_generation": transpose_weights_for_generation,
+    }
     if dynamic_sampling:
         settings["dynamic_sampling_min_informative"] = dynamic_sampling["min_informative"]
         settings["dynamic_sampling_max_rounds"] = dynamic_sampling["max_rounds"]
