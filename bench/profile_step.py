@@ -5,12 +5,14 @@ A/B of candidate settings, interleaved so machine noise cancels.
     python bench/profile_step.py --variant default: --variant gc:model.gradient_checkpointing=true
     python bench/profile_step.py --model tiny --torch-profile      # + torch.profiler top ops of the last step
     python bench/profile_step.py --steps 6 --rounds 2 --variant pipeline: \
-        --variant trl:train.prune_zero_signal=false,train.merge_lora_for_generation=false,train.truncated_reward_scale=1.0
+        --variant trl:train.prune_zero_signal=false,train.merge_lora_for_generation=false,\
+train.transpose_weights_for_generation=false,train.truncated_reward_scale=1.0
                                    # this pipeline's trainer vs TRL's GRPOTrainer with the identical GRPOConfig
 
 Each --variant is `name:override,override,...` (Hydra overrides on top of the default recipe). The trainer is
 built exactly as components/training/grpo.py builds it (same GRPOConfig, same trainer class: zero-signal pruning
-and merged-LoRA rollouts per train.prune_zero_signal / train.merge_lora_for_generation), then its phases are timed by wrapping
+and merged/transposed rollout weights per train.prune_zero_signal / train.merge_lora_for_generation /
+train.transpose_weights_for_generation), then its phases are timed by wrapping
 the trainer's own methods on the instance (no TRL code changes). The first step of each run is dropped.
 """
 

@@ -141,7 +141,9 @@ def row_from_run(run_dir: Path, name: str | None = None, note: str = "", wall_s:
         cost_usd=summary.get("cost/usd"),
     )
     if row["status"] != "finished":
-        row["note"] = "; ".join(x for x in (note, summary.get("reason")) if x)
+        reason = summary.get("reason") or ""
+        # the run's own last log line usually is its reason already (cut at 300 characters): say it once
+        row["note"] = note if reason[:200] in note else "; ".join(x for x in (note, reason) if x)
     elif summary.get("power_check/warning") and not note:
         row["note"] = summary["power_check/warning"]
     return row

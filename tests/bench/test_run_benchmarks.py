@@ -109,3 +109,21 @@ def test_runner_tabulates_tiny_runs_and_says_why_a_row_is_missing(tmp_path) -> N
         assert before == after
     assert collected[2]["status"] == "failed" and "no summary.json" in collected[2]["note"]
     assert (again / "results.md").is_file() and (again / "results.png").is_file()
+
+
+def test_a_stopped_run_states_its_reason_once(tmp_path) -> None:
+    import importlib.util
+    import json
+
+    spec = importlib.util.spec_from_file_location("run_benchmarks", REPO / "bench" / "run_benchmarks.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    reason = "preflight: in the first 3 steps every group of completions got identical rewards"
+    (tmp_path / "summary.json").write_text(json.dumps({"status": "preflight_failed", "reason": reason}))
+    last_line = f"exit 2: stopped (preflight_failed): {reason} (log: run.log)"
+    assert module.row_from_run(tmp_path, "x", note=last_line)["note"] == last_line
+    assert module.row_from_run(tmp_path, "x", note="killed")["note"] == f"killed; {reason}"
