@@ -3,7 +3,8 @@
     python bench/rollout_generation_options.py                    # SmolLM2-135M, a GSM8K prompt, 8 x 128 tokens
     python bench/rollout_generation_options.py --arms dynamic static --max-new-tokens 256 --rounds 5 --threads 2
 
-Arms (each generates exactly G x max_new_tokens tokens: EOS is ignored so every arm does the same work):
+Arms (each generates exactly G x max_new_tokens tokens: the model is given no EOS token, so every arm does the same
+work without a min-length logits processor that TRL's rollouts do not run; sampling at TRL's temperature 0.7):
 - dynamic: what TRL's GRPOTrainer does with transformers generation: the prompt repeated G times, DynamicCache.
 - static: the same with `cache_implementation="static"` (preallocated KV cache, no per-step concatenation);
   TRL exposes it as GRPOConfig.cache_implementation (train.cache_implementation here).
@@ -14,6 +15,13 @@ Arms (each generates exactly G x max_new_tokens tokens: EOS is ignored so every 
 - transposed: dynamic, with every linear layer multiplying by a contiguous W^T (train.transpose_weights_for_generation,
   components/model/generation_weights.py; the transpose is made in the warm-up and cached, as in training).
 - transposed_static: transposed + static cache.
+- transposed_packed_head: transposed, and the output head (frozen under LoRA, the largest matmul of a decode step)
+  on MKL's packed GEMM: what a LoRA run's rollouts do (generation_weights' `pack`).
+- transposed_packed: transposed, every linear layer on MKL's packed GEMM (every weight frozen: evaluation of a
+  model without adapters).
+- inverse_cdf: transposed_packed_head + inverse-CDF sampling (components/model/sampling.py) instead of
+  torch.multinomial.
+- rollouts: what the trainer's CPU rollouts do by default: inverse_cdf + the static cache.
 Rounds alternate the arms so that load drifting on a shared machine hits every arm alike; the ratios printed
 are medians of per-round ratios against `dynamic`.
 """
@@ -21,13 +29,25 @@ are medians of per-round ratios against `dynamic`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import time
 
 from common import SMOLLM2, print_machine
 
-ARMS = ("dynamic", "static", "shared_prefix", "static_compile", "transposed", "transposed_static")
+ARMS = (
+    "dynamic",
+    "static",
+    "shared_prefix",
+    "static_compile",
+    "transposed",
+    "transposed_static",
+    "transposed_packed_head",
+    "transposed_packed",
+    "inverse_cdf",
+    "rollouts",
+)
 
 
 def main() -> None:
@@ -45,12 +65,16 @@ def main() -> None:
 
     from components.model.generation_weights import generation_weights
     from components.model.hf import HFCausalLM
+    from components.model.sampling import inverse_cdf_sampling
 
     if opts.threads:
         torch.set_num_threads(opts.threads)
     print_machine()
     loaded = HFCausalLM(opts.model, lora={"enabled": False}).load()
     model, tokenizer = loaded.model.eval(), loaded.tokenizer
+    model.requires_grad_(False)  # inference: every weight frozen (packing only ever touches frozen weights)
+    head = model.get_output_embeddings().weight
+    body = [p for p in model.parameters() if p is not head]
     with open(opts.gsm8k) as f:
         question = json.loads(f.readline())["question"]
     ids = tokenizer.apply_chat_template(
@@ -58,10 +82,13 @@ def main() -> None:
     )["input_ids"]
     group = ids.repeat(opts.group_size, 1)
     n = opts.max_new_tokens
+    model.generation_config.eos_token_id = None  # no stop token: every arm generates exactly n tokens per row
     common = dict(
         do_sample=True,
+        temperature=0.7,
+        top_p=1.0,
+        top_k=None,
         max_new_tokens=n,
-        min_new_tokens=n,
         pad_token_id=tokenizer.eos_token_id,
         attention_mask=torch.ones_like(group),
     )
@@ -84,11 +111,40 @@ def main() -> None:
         return model.generate(group, cache_implementation="static", **common)
 
     def transposed():
-        with generation_weights(model, merge_lora=False, transpose=True):
+        with generation_weights(model, merge_lora=False, transpose=True, pack=False):
             return dynamic()
 
     def transposed_static():
-        with generation_weights(model, merge_lora=False, transpose=True):
+        with generation_weights(model, merge_lora=False, transpose=True, pack=False):
+            return static()
+
+    @contextlib.contextmanager
+    def lora_like_weights():
+        # as under LoRA: the base layers' weights are merged per step (so not packed), only the head is frozen
+        for p in body:
+            p.requires_grad_(True)
+        try:
+            with generation_weights(model, merge_lora=False, transpose=True, pack=True) as done:
+                assert done.packable == 1, done
+                yield
+        finally:
+            for p in body:
+                p.requires_grad_(False)
+
+    def transposed_packed_head():
+        with lora_like_weights():
+            return dynamic()
+
+    def transposed_packed():
+        with generation_weights(model, merge_lora=False, transpose=True, pack=True):
+            return dynamic()
+
+    def inverse_cdf():
+        with lora_like_weights(), inverse_cdf_sampling():
+            return dynamic()
+
+    def rollouts():
+        with lora_like_weights(), inverse_cdf_sampling():
             return static()
 
     fns = {
@@ -98,6 +154,10 @@ def main() -> None:
         "static_compile": static_compile,
         "transposed": transposed,
         "transposed_static": transposed_static,
+        "transposed_packed_head": transposed_packed_head,
+        "transposed_packed": transposed_packed,
+        "inverse_cdf": inverse_cdf,
+        "rollouts": rollouts,
     }
     arms = ["dynamic"] + [a for a in opts.arms if a != "dynamic"]
     print(f"prompt {ids.shape[1]} tokens, group {opts.group_size} x {n} new tokens, arms {arms}", flush=True)

@@ -21,6 +21,16 @@ block every plain nn.Linear on the CPU multiplies by a contiguous W^T. The trans
 when the weight is replaced or changed in place (its version counter moves, as an optimizer step does), so a
 LoRA run pays the transpose once; merged layers add the adapter's (B A)^T to the cached base, the same cost as
 the merge alone. The price is memory: one more copy of the linear weights while the cache lives.
+
+pack (CPU with MKL, part of transpose): a frozen linear layer that is not merged (under LoRA: the output head,
+the largest matmul of a decode step) runs MKL's packed GEMM (torch.ops.mkl._mkl_linear, what inductor's
+freezing pass uses) once the same row count comes back (decode steps repeat the batch's row count; a prefill's
+is seen once). The packed copy is made for that row count and kept until the weight changes; other row counts
+take the transposed path. At 8 rows MKL's packed GEMM beat x @ W^T most on the widest matrix, SmolLM2's
+[576 x 49152] output head (bench/rollout_generation_options.py, arm `transposed_packed_head`; BENCHMARKS.md).
+Weights that change every step (merged LoRA, full fine-tuning) are not packed: packing all of SmolLM2's layers
+costs about as much as the decode steps of a short rollout would save. MKL's packed buffer for the head is about
+twice the weight's size.
 """
 
 from __future__ import annotations
@@ -34,12 +44,14 @@ from typing import Any
 import torch
 
 _CACHE = "_rlvr_transposed_weight"  # a plain module attribute: not a buffer, so never saved in a checkpoint
+_PACKED = "_rlvr_packed_weight"  # (weight, version, rows, MKL-packed weight); plain attribute too
 
 
 @dataclass
 class GenerationWeights:
     merged: int = 0  # LoRA layers computing with W + scale * B A
     transposed: int = 0  # linear layers multiplying by a contiguous W^T
+    packable: int = 0  # of those, frozen layers that use MKL's packed GEMM at a repeated row count
 
 
 def _mergeable(module: Any, training: bool) -> bool:
@@ -81,14 +93,51 @@ def _times_transposed(x: torch.Tensor, weight_t: torch.Tensor, bias: torch.Tenso
     return out if bias is None else out + bias
 
 
+def mkl_packing_available() -> bool:
+    return torch.backends.mkl.is_available() and hasattr(torch.ops.mkl, "_mkl_linear")
+
+
+def packed_weight(layer: torch.nn.Linear, rows: int) -> torch.Tensor:
+    """The layer's weight packed by MKL for `rows` input rows; cached until the weight or the row count changes."""
+    weight = layer.weight
+    cached = layer.__dict__.get(_PACKED)
+    if cached is not None and cached[0] is weight and cached[1] == weight._version and cached[2] == rows:
+        return cached[3]
+    layer.__dict__.pop(_PACKED, None)  # free the old packing before making the new one
+    with torch.no_grad():
+        packed = torch.ops.mkl._mkl_reorder_linear_weight(weight.detach(), rows)
+    layer.__dict__[_PACKED] = (weight, weight._version, rows, packed)
+    return packed
+
+
+class _FrozenLinearForward:
+    """x W^T for a frozen layer: MKL's packed GEMM for a row count seen before, the cached W^T otherwise."""
+
+    def __init__(self, layer: torch.nn.Linear) -> None:
+        self.layer, self.weight_t, self.seen_rows = layer, transposed_weight(layer), set()
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        layer, rows = self.layer, x.numel() // x.shape[-1]
+        if rows not in self.seen_rows:  # a prefill (or the first decode step): not worth packing for
+            self.seen_rows.add(rows)
+            return _times_transposed(x, self.weight_t, layer.bias)
+        return torch.ops.mkl._mkl_linear(x, packed_weight(layer, rows), layer.weight, layer.bias, rows)
+
+
 @contextmanager
-def generation_weights(model: Any, merge_lora: bool = True, transpose: bool = False) -> Iterator[GenerationWeights]:
-    """Inside the block the model generates with merged LoRA and/or transposed weights; yields what was done."""
+def generation_weights(
+    model: Any, merge_lora: bool = True, transpose: bool = False, pack: bool = True
+) -> Iterator[GenerationWeights]:
+    """Inside the block the model generates with merged LoRA and/or transposed weights; yields what was done.
+
+    pack: with transpose, frozen unmerged layers use MKL's packed GEMM at repeated row counts (where MKL is)."""
     from peft.tuners.lora import LoraLayer
 
     disabled: list[Any] = []  # LoRA layers whose adapters are folded into the base layer's weight
     swapped: list[tuple[Any, Any]] = []  # (base layer, its original weight Parameter)
     patched: dict[int, Any] = {}  # layers whose forward multiplies by W^T, by id
+    packable = 0
+    pack = pack and mkl_packing_available()
     try:
         with torch.no_grad():
             adapted = [m for m in model.modules() if isinstance(m, LoraLayer)]
@@ -113,9 +162,13 @@ def generation_weights(model: Any, merge_lora: bool = True, transpose: bool = Fa
                 for layer in model.modules():
                     if id(layer) in patched or id(layer) in inside_adapters or not _transposable(layer):
                         continue
-                    layer.forward = partial(_times_transposed, weight_t=transposed_weight(layer), bias=layer.bias)
+                    if pack and not layer.weight.requires_grad:
+                        layer.forward = _FrozenLinearForward(layer)
+                        packable += 1
+                    else:
+                        layer.forward = partial(_times_transposed, weight_t=transposed_weight(layer), bias=layer.bias)
                     patched[id(layer)] = layer
-        yield GenerationWeights(merged=len(disabled), transposed=len(patched))
+        yield GenerationWeights(merged=len(disabled), transposed=len(patched), packable=packable)
     finally:
         for layer in patched.values():
             del layer.forward  # the instance attribute: nn.Linear.forward is what runs again

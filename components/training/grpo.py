@@ -36,6 +36,10 @@ def default_bf16() -> bool:
     return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
 
 
+def cpu_rollouts(grpo_args: dict) -> bool:
+    return bool(grpo_args.get("use_cpu")) or not torch.cuda.is_available()
+
+
 def cpu_backend(grpo_args: dict, engine: str | None) -> None:
     """Several ranks without CUDA: pick the gloo path the launch's engine can actually run on."""
     if engine == "fsdp":
@@ -79,6 +83,9 @@ class GRPOTrainingLoop:
         prune_zero_signal: bool = True,
         merge_lora_for_generation: bool = True,
         transpose_weights_for_generation: bool = True,
+        inverse_cdf_sampling: bool = False,
+        static_cache_for_generation: bool = True,
+        shared_prompt_forward: bool = True,
         truncated_reward_scale: float = 1.0,
         dynamic_sampling: bool = False,
         dynamic_sampling_min_informative: float = 1.0,
@@ -102,6 +109,9 @@ class GRPOTrainingLoop:
             cpu_backend(grpo_args, sharding_engine())
         if grpo_args.get("bf16") is None:
             grpo_args["bf16"] = default_bf16()
+        if static_cache_for_generation and grpo_args.get("cache_implementation") is None and cpu_rollouts(grpo_args):
+            # CPU rollouts: a preallocated KV cache instead of a concatenation per layer per token (BENCHMARKS.md)
+            grpo_args["cache_implementation"] = "static"
         # Only fields that differ from TRL's defaults are passed, so deprecated aliases stay silent.
         changed = {k: v for k, v in grpo_args.items() if v != defaults[k]}
         check_batch_geometry(changed, defaults, world_size=int(os.environ.get("WORLD_SIZE", "1")))
@@ -126,6 +136,7 @@ class GRPOTrainingLoop:
         check_vllm(self.args.use_vllm, self.args.vllm_mode)
         self.prune_zero_signal, self.merge_lora_for_generation = prune_zero_signal, merge_lora_for_generation
         self.transpose_weights_for_generation = transpose_weights_for_generation
+        self.inverse_cdf_sampling, self.shared_prompt_forward = inverse_cdf_sampling, shared_prompt_forward
         if not 0.0 <= truncated_reward_scale <= 1.0:
             raise ValueError(f"train.truncated_reward_scale={truncated_reward_scale} must be in [0, 1] (1 = off)")
         self.truncated_reward_scale = truncated_reward_scale
@@ -215,6 +226,8 @@ class GRPOTrainingLoop:
             prune_zero_signal=prune,
             merge_lora_for_generation=self.merge_lora_for_generation and not self._sharded(),
             transpose_weights_for_generation=self.transpose_weights_for_generation and not self._sharded(),
+            inverse_cdf_sampling=self.inverse_cdf_sampling,
+            shared_prompt_forward=self.shared_prompt_forward,
             truncated_reward_scale=self.truncated_reward_scale,
             dynamic_sampling=self.dynamic_sampling,
             tool_metrics=bool(self.tools and self.tools.enabled),

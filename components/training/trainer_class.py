@@ -2,7 +2,7 @@
 
 Each saving is a small mixin that overrides one TRL hook and calls TRL's own code for the rest, so the GRPO
 math stays TRL's: `ZeroSignalPruning` (training/pruning.py), `DynamicSampling` (training/dynamic_sampling.py),
-`RolloutWeights` and `TruncatedCredit` (below).
+`SharedPromptForward` (training/shared_prompt.py), `FastRollouts` and `TruncatedCredit` (below).
 """
 
 from __future__ import annotations
@@ -10,18 +10,24 @@ from __future__ import annotations
 import torch
 
 from components.model.generation_weights import generation_weights
+from components.model.sampling import inverse_cdf_sampling
 
 
-class RolloutWeights:
+class FastRollouts:
     """TRL's rollouts run with LoRA folded into a copy of the base weights and/or, on CPU, with transposed weights
-    (components/model/generation_weights.py); TRL's own generation code does the rest."""
+    (components/model/generation_weights.py) and inverse-CDF sampling (components/model/sampling.py); TRL's own
+    generation code does the rest."""
 
     merge_lora_for_generation = False
     transpose_weights_for_generation = False
+    inverse_cdf_sampling = False
 
     def _generate_single_turn(self, *args, **kwargs):
-        with generation_weights(
-            self.model, merge_lora=self.merge_lora_for_generation, transpose=self.transpose_weights_for_generation
+        with (
+            generation_weights(
+                self.model, merge_lora=self.merge_lora_for_generation, transpose=self.transpose_weights_for_generation
+            ),
+            inverse_cdf_sampling(self.inverse_cdf_sampling),
         ):
             return super()._generate_single_turn(*args, **kwargs)
 
@@ -52,6 +58,8 @@ def grpo_trainer_class(
     prune_zero_signal: bool = False,
     merge_lora_for_generation: bool = False,
     transpose_weights_for_generation: bool = False,
+    inverse_cdf_sampling: bool = False,
+    shared_prompt_forward: bool = False,
     truncated_reward_scale: float = 1.0,
     dynamic_sampling: dict | None = None,
     tool_metrics: bool = False,
@@ -65,13 +73,15 @@ def grpo_trainer_class(
     from components.tools.training import ToolTrajectoryMetrics
     from components.training.dynamic_sampling import DynamicSampling
     from components.training.pruning import ZeroSignalPruning
+    from components.training.shared_prompt import SharedPromptForward
 
     mixins = [
         m
         for m, on in (
             (ZeroSignalPruning, prune_zero_signal),
             (DynamicSampling, dynamic_sampling),
-            (RolloutWeights, merge_lora_for_generation or transpose_weights_for_generation),
+            (SharedPromptForward, shared_prompt_forward),
+            (FastRollouts, merge_lora_for_generation or transpose_weights_for_generation or inverse_cdf_sampling),
             (TruncatedCredit, truncated_reward_scale != 1.0),
             (ToolTrajectoryMetrics, tool_metrics),
         )
@@ -84,6 +94,7 @@ def grpo_trainer_class(
         "truncated_reward_scale": truncated_reward_scale,
         "merge_lora_for_generation": merge_lora_for_generation,
         "transpose_weights_for_generation": transpose_weights_for_generation,
+        "inverse_cdf_sampling": inverse_cdf_sampling,
     }
     if dynamic_sampling:
         settings["dynamic_sampling_min_informative"] = dynamic_sampling["min_informative"]

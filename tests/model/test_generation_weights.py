@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from peft import get_peft_model
 
 from components.evaluation.generation import generate
-from components.model.generation_weights import generation_weights, transposed_weight
+from components.model.generation_weights import generation_weights, mkl_packing_available, transposed_weight
 from components.model.tiny_random import TinyRandomLM
 
 PROMPTS = [[{"role": "user", "content": f"What is {a} + {b}?"}] for a, b in ((1, 2), (30, 41), (5, 5))]
@@ -97,3 +98,36 @@ def test_the_cached_transpose_follows_an_in_place_update_of_the_weight() -> None
     assert torch.equal(transposed_weight(layer), layer.weight.t())
     layer.weight = torch.nn.Parameter(torch.zeros(3, 4))  # replaced (e.g. moved or re-loaded)
     assert torch.equal(transposed_weight(layer), torch.zeros(4, 3))
+
+
+@pytest.mark.skipif(not mkl_packing_available(), reason="this torch build has no MKL (packing is then never used)")
+def test_packed_frozen_layers_give_the_same_decode_logits_and_follow_the_row_count() -> None:
+    model, tokenizer = adapted()
+    model.eval()
+    head = model.get_output_embeddings()
+    ids = tokenizer(["What is 3 + 4?", "And 5 + 6?"], return_tensors="pt", padding=True)["input_ids"]
+    with torch.no_grad():
+        plain = [model(ids[:, : n + 1]).logits for n in range(3)]
+        with generation_weights(model, merge_lora=True, transpose=True) as done:
+            assert done.packable == 1  # under LoRA only the output head is frozen and not merged
+            rows = [model(ids[:, : n + 1]).logits for n in range(3)]  # 2, 4, 6 rows: none repeats yet
+            assert "_rlvr_packed_weight" not in head.__dict__
+            again = model(ids[:, :1]).logits  # 2 rows again (a decode step): now packed for 2 rows
+            assert head.__dict__["_rlvr_packed_weight"][2] == 2
+    for got, want in zip([*rows, again], [*plain, plain[0]]):
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
+    with torch.no_grad():
+        head.weight.mul_(2.0)  # a changed weight is packed again, not read from the stale copy
+        want = model(ids[:, :1]).logits
+        with generation_weights(model, merge_lora=True, transpose=True):
+            model(ids[:, :1])
+            torch.testing.assert_close(model(ids[:, :1]).logits, want, rtol=1e-4, atol=1e-4)
+
+
+def test_packing_off_or_trainable_weights_stay_on_the_transposed_path() -> None:
+    model, _ = adapted()
+    with generation_weights(model, merge_lora=True, transpose=True, pack=False) as done:
+        assert done.packable == 0
+    model.get_output_embeddings().weight.requires_grad_(True)  # full fine-tuning: changes every step
+    with generation_weights(model, merge_lora=True, transpose=True) as done:
+        assert done.packable == 0
