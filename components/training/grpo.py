@@ -227,7 +227,8 @@ class GRPOTrainingLoop:
             merge_lora_for_generation=self.merge_lora_for_generation and not self._sharded(),
             transpose_weights_for_generation=self.transpose_weights_for_generation and not self._sharded(),
             inverse_cdf_sampling=self.inverse_cdf_sampling,
-            shared_prompt_forward=self.shared_prompt_forward,
+            # one process only: a second forward before DDP's/DeepSpeed's backward bookkeeping is not what they expect
+            shared_prompt_forward=self.shared_prompt_forward and world_size() == 1 and not self._sharded(),
             truncated_reward_scale=self.truncated_reward_scale,
             dynamic_sampling=self.dynamic_sampling,
             tool_metrics=bool(self.tools and self.tools.enabled),

@@ -12,7 +12,8 @@ prefix and is summed there, as the G copies' gradients would be), and the rows t
 Same function as TRL's pass (positions continue from the cache exactly as in one full-length forward): log-probs
 and gradients agree to float rounding (tests/training/test_shared_prompt.py). Where it does not apply, TRL's pass
 runs unchanged: multimodal inputs, the MoE auxiliary loss, gradient checkpointing (transformers drops the cache
-inside checkpointed layers), a chunk whose prompts are all distinct, or a model whose forward takes no cache.
+inside checkpointed layers), or a chunk whose prompts are all distinct; the trainer turns it off for several
+processes (DDP, FSDP, DeepSpeed: components/training/grpo.py), where a second forward per backward is untested.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class SharedPromptForward:
         **multimodal,
     ):
         prefix_len = input_ids.size(1) - logits_to_keep - 1  # the prompt minus its last token
-        if prefix_len < 1 or _same_as_trl(multimodal, compute_aux_loss, model):
+        if prefix_len < 1 or _same_as_trl(multimodal, compute_aux_loss, self.accelerator.unwrap_model(model)):
             return super()._get_per_token_logps_and_entropies(
                 model, input_ids, attention_mask, logits_to_keep, batch_size, compute_entropy, compute_aux_loss,
                 **multimodal,

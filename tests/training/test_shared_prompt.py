@@ -116,3 +116,16 @@ def test_a_training_step_leaves_the_parameters_of_trls_step(tmp_path) -> None:
     assert any(not torch.equal(plain[n], start[n]) for n in plain)
     for name in plain:
         torch.testing.assert_close(shared[name], plain[name], rtol=0, atol=1e-6)
+
+
+def test_one_process_only(tmp_path, monkeypatch) -> None:
+    from components.training import grpo as grpo_module
+    from components.training.shared_prompt import SharedPromptForward
+
+    loop = grpo_module.GRPOTrainingLoop(
+        output_dir=str(tmp_path), per_device_train_batch_size=8, num_generations=8, use_cpu=True
+    )
+    loaded = TinyRandomLM(seed=5, lora={"dropout": 0.0}).load()
+    assert issubclass(loop.trainer_class(loaded), SharedPromptForward)
+    monkeypatch.setattr(grpo_module, "world_size", lambda: 2)  # as under torchrun / accelerate launch
+    assert not issubclass(loop.trainer_class(loaded), SharedPromptForward)
