@@ -6,10 +6,10 @@ CPU that draws one exponential variate per vocabulary entry and takes argmax(p /
 bench/rollout_generation_options.py arm `inverse_cdf`, BENCHMARKS.md "Rollouts"). The inverse CDF needs one
 uniform per row, a cumulative sum and a binary search: the same distribution, a different random stream, so for
 one seed the sampled text differs from torch.multinomial's as it would under any other exact sampler.
-transformers has no hook for its sampler, hence the scoped patch: `torch.multinomial` is replaced only inside the block and only for what it computes the same
-way (one sample per row of a 2-D CPU float tensor); everything else goes to torch's own function. The patch is
-process-wide while the block runs: use it where generation runs in one thread (a training process), not in a
-threaded server.
+transformers has no hook for its sampler, hence the scoped patch: `torch.multinomial` is replaced only inside
+the block and only for what it computes the same way (one sample per row of a 2-D CPU float tensor); everything
+else goes to torch's own function. The patch is process-wide while the block runs: use it where generation runs
+in one thread (a training process), not in a threaded server.
 """
 
 from __future__ import annotations
