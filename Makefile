@@ -7,13 +7,19 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: run test docs install install-test install-deepspeed lock lock-check vllm clean-venv
+.PHONY: run test test-fast docs install install-test install-deepspeed lock lock-check vllm clean-venv
 
 run: install
 	$(PY) run_pipeline.py $(ARGS)
 
 test: install-test
 	@set +e; $(PY) -m pytest -q $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected/ran no tests (exit 5): treating as a failure" >&2; fi; \
+	exit $$rc
+
+# The edit loop: unit tests only (no test that starts a process; tests/conftest.py sorts them), every module covered.
+test-fast: install-test
+	@set +e; $(PY) -m pytest -q -m "not e2e" $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected/ran no tests (exit 5): treating as a failure" >&2; fi; \
 	exit $$rc
 

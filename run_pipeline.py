@@ -23,7 +23,7 @@ from components.evaluation.base import Evaluator
 from components.evaluation.history import append_eval
 from components.evaluation.stats import compare
 from components.model.base import ModelComponent
-from components.modes import check_rewards, evaluate, score
+from components.modes import check_rewards, evaluate, export, score
 from components.observer.base import Observer
 from components.provenance import write_provenance
 from components.report.writer import write_report
@@ -129,7 +129,7 @@ def train(cfg: DictConfig) -> float:
     return summary["accuracy_after"]
 
 
-MODES = {"train": train, "eval": evaluate.run, "score": score.run, "check_rewards": check_rewards.run}
+MODES = dict(train=train, eval=evaluate.run, score=score.run, check_rewards=check_rewards.run, export=export.run)
 
 
 @hydra.main(config_path="conf", config_name="config", version_base="1.3")

@@ -41,6 +41,7 @@ SECTIONS = {  # run-level sections without a `_target_`: the class their mode bu
     "score": "components.modes.score.ScoreSettings",
     "check_rewards": "components.modes.check_rewards.CheckRewardsSettings",
     "eval_run": "components.modes.evaluate.EvalRunSettings",
+    "export": "components.modes.export.ExportSettings",
     "serve": "serve.config.ServeSettings",
 }
 _NO_DEFAULT = inspect.Parameter.empty

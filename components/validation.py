@@ -31,9 +31,10 @@ MODE_KEYS = {  # the sections each mode builds something from (run-level keys ar
     "eval": ("data", "model", "reward", "eval", "observer", "prompts", "tools", "eval_run"),
     "score": ("reward", "score"),
     "check_rewards": ("reward", "check_rewards"),
+    "export": ("export",),
     "serve": ("model", "reward", "prompts", "serve"),  # conf/serve.yaml (serve/app.py validates it)
 }
-OTHER_MODES_SECTIONS = ("score", "check_rewards", "eval_run", "serve")  # each read by one other mode only
+OTHER_MODES_SECTIONS = ("score", "check_rewards", "eval_run", "serve", "export")  # each read by one other mode only
 Rule = tuple[str, Callable[[Any], bool], str]  # (key, accepts(value), what is expected)
 
 _POS = (lambda v: v > 0, "must be > 0")
@@ -152,6 +153,10 @@ def check_mode_files(values: Mapping[str, Any], keys: tuple[str, ...] | None) ->
             raise ValueError(
                 f"check_rewards.path=null: the default file {default} is not there; set check_rewards.path"
             )
+    if "export" in keys:
+        from components.modes.export import ExportSettings, check
+
+        check(ExportSettings(**(values.get("export") or {})))
     run_dir = _get(values, "eval_run.run_dir") if "eval_run" in keys else None
     if run_dir:
         from components.model.finished_run import FinishedRun
@@ -250,7 +255,7 @@ def _model_positions(model: Mapping[str, Any]) -> int | None:
 def check_cross_fields(values: Mapping[str, Any], keys: tuple[str, ...] | None = None) -> None:
     train = (values.get("train") or {}) if in_scope("train.", keys) else {}
     model = (values.get("model") or {}) if in_scope("model.", keys) else {}
-    if train:
+    if "num_generations" in train:  # GRPO's batch geometry (an SFT loop has no generations)
         from components.training.batch_checks import check_batch_geometry
 
         check_batch_geometry(train, grpo_defaults(), world_size=int(os.environ.get("WORLD_SIZE", "1")))

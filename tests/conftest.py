@@ -63,3 +63,40 @@ TINY_TRAIN = [
     "data.num_train=64",
     "data.num_eval=8",
 ]
+
+
+# The fast loop (`make test-fast` = pytest -m "not e2e"): a test is `e2e` when it, or a fixture it uses, starts
+# a process (the pipeline, a launcher, a server, a subprocess), or is marked slow. Read from the source, so a new
+# test is sorted without a list to keep up to date. `make test` runs everything.
+E2E_CALLS = ("run_pipeline(", "subprocess.", "launch(", "serve_until_ready(", "Popen(")
+
+
+def _starts_a_process(item: pytest.Item) -> bool:
+    import inspect
+
+    functions = [getattr(item, "function", None)]
+    info = getattr(item, "_fixtureinfo", None)
+    for defs in info.name2fixturedefs.values() if info is not None else []:
+        functions += [d.func for d in defs]
+    for fn in functions:
+        try:
+            source = inspect.getsource(fn) if fn is not None else ""
+        except (OSError, TypeError):
+            continue
+        if any(call in source for call in E2E_CALLS):
+            return True
+    return False
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if "slow" in item.keywords or _starts_a_process(item):
+            item.add_marker(pytest.mark.e2e)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """With RLVR_RECORD_MODULES=<file>: the project modules this session imported, one a line (tests/test_fast_loop.py)."""
+    target = os.environ.get("RLVR_RECORD_MODULES")
+    if target:
+        names = sorted(m for m in sys.modules if m.split(".")[0] in ("components", "serve", "run_pipeline"))
+        Path(target).write_text("\n".join(names) + "\n", encoding="utf-8")

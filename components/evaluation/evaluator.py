@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from components.evaluation.by_group import GROUP_COLUMN, group_metrics
 from components.evaluation.estimators import any_correct_of_k, best_of_k, maj_at_k, pass_at_k
 from components.evaluation.generation import Generations, generate
 from components.reward.base import CORRECT
@@ -125,6 +126,7 @@ class TaskEvaluator:
                 "prompt": prompts[i],
                 "question": row.get("question"),
                 "answer": row.get("answer"),
+                **({GROUP_COLUMN: row[GROUP_COLUMN]} if GROUP_COLUMN in row else {}),
                 "completion": gen.completions[i],
                 "extracted": judged["extracted"][i],
                 "reward": judged["reward"][i],
@@ -136,6 +138,7 @@ class TaskEvaluator:
             }
             for i, row in enumerate(rows)
         ]
+        metrics.update(group_metrics(samples))  # task/<name>/accuracy when the rows name their test set
         if self.n_samples:
             metrics.update(self._sampled(model, tokenizer, prompts, columns, reward, samples))
         return EvalResult(metrics, samples)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from components.distributed import is_main_process
+from components.evaluation.by_group import GROUP_COLUMN
 from components.jsonio import append_jsonl, read_jsonl
 
 EVAL_HISTORY = "completions_eval.jsonl"
@@ -37,6 +38,7 @@ def eval_rows(samples: list[dict[str, Any]], tag: str, step: int) -> list[dict[s
             "prompt": record["prompt"],
             "question": record.get("question"),
             "answer": record.get("answer"),
+            **({GROUP_COLUMN: record[GROUP_COLUMN]} if GROUP_COLUMN in record else {}),
         }
         keep = ("completion", "extracted", "reward", "correct", "completion_tokens", "truncated")
         rows.append({**head, "sample": None, **{k: record.get(k) for k in keep}})

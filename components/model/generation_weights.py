@@ -77,14 +77,18 @@ def _transposable(layer: Any) -> bool:
 
 
 def transposed_weight(layer: torch.nn.Linear) -> torch.Tensor:
-    """W^T of the layer, contiguous; cached on the layer until its weight is replaced or changed in place."""
+    """W^T of the layer, contiguous; a frozen weight's is cached on the layer until the weight is replaced or changed
+    in place. A trainable weight's is made anew on every call (once per generation block): fused optimizers (torch's
+    fused AdamW, transformers' default `adamw_torch_fused`) update parameters in place without bumping `_version`,
+    so a cached copy would keep generating with the weights from before training."""
     weight = layer.weight
     cached = layer.__dict__.get(_CACHE)
-    if cached is not None and cached[0] is weight and cached[1] == weight._version:
+    if cached is not None and cached[0] is weight and cached[1] == weight._version and not weight.requires_grad:
         return cached[2]
     with torch.no_grad():
         weight_t = weight.detach().t().contiguous()
-    layer.__dict__[_CACHE] = (weight, weight._version, weight_t)
+    if not weight.requires_grad:
+        layer.__dict__[_CACHE] = (weight, weight._version, weight_t)
     return weight_t
 
 
@@ -101,7 +105,8 @@ def packed_weight(layer: torch.nn.Linear, rows: int) -> torch.Tensor:
     """The layer's weight packed by MKL for `rows` input rows; cached until the weight or the row count changes."""
     weight = layer.weight
     cached = layer.__dict__.get(_PACKED)
-    if cached is not None and cached[0] is weight and cached[1] == weight._version and cached[2] == rows:
+    fresh = cached is not None and cached[0] is weight and cached[1] == weight._version and not weight.requires_grad
+    if fresh and cached[2] == rows:
         return cached[3]
     layer.__dict__.pop(_PACKED, None)  # free the old packing before making the new one
     with torch.no_grad():

@@ -18,8 +18,13 @@ import textwrap
 def grpo_field_defaults() -> dict[str, object]:
     from trl import GRPOConfig
 
+    return config_field_defaults(GRPOConfig)
+
+
+def config_field_defaults(config_class: type) -> dict[str, object]:
+    """Every init field of a TRL config dataclass (GRPOConfig, SFTConfig) with its default."""
     defaults = {}
-    for f in dataclasses.fields(GRPOConfig):
+    for f in dataclasses.fields(config_class):
         if not f.init or f.name.startswith("_"):
             continue
         if f.default is not dataclasses.MISSING:
@@ -34,12 +39,18 @@ def grpo_field_defaults() -> dict[str, object]:
 
 def grpo_field_types() -> dict[str, tuple[object, object]]:
     """name -> (type hint, default) of every GRPOConfig field: the types config validation checks `train.*` against."""
-    import typing
-
     from trl import GRPOConfig
 
-    hints = typing.get_type_hints(GRPOConfig)
-    return {name: (hints.get(name, typing.Any), default) for name, default in grpo_field_defaults().items()}
+    return config_field_types(GRPOConfig)
+
+
+def config_field_types(config_class: type) -> dict[str, tuple[object, object]]:
+    import typing
+
+    hints = typing.get_type_hints(config_class)
+    return {
+        name: (hints.get(name, typing.Any), default) for name, default in config_field_defaults(config_class).items()
+    }
 
 
 def render() -> str:

@@ -126,10 +126,12 @@ def estimate(
         weights = counts.total * dtype_bytes
     trainable, state_bytes = (counts.lora, 4) if lora_r else (counts.total, dtype_bytes)
     optimizer = trainable * (2 if "8bit" in str(train_args.optim) else 2 * state_bytes)
-    reference = weights if train_args.beta > 0 and not lora_r else 0.0
+    # GRPO's args name the completion budget, the reference model and vLLM; SFT's (trl.SFTConfig) only max_length.
+    reference = weights if getattr(train_args, "beta", 0.0) > 0 and not lora_r else 0.0
 
     hidden, layers = config.hidden_size, config.num_hidden_layers
-    seq = prompt_tokens + train_args.max_completion_length
+    completion = getattr(train_args, "max_completion_length", None)
+    seq = prompt_tokens + completion if completion is not None else train_args.max_length
     micro = train_args.per_device_train_batch_size
     per_token_layer = 2 if gradient_checkpointing else ACTIVATION_BYTES_16BIT
     activations = (
@@ -137,13 +139,15 @@ def estimate(
     )
 
     vllm = kv_cache = 0.0
-    if train_args.use_vllm:
+    if getattr(train_args, "use_vllm", False):
         vllm = train_args.vllm_gpu_memory_utilization * device_total if train_args.vllm_mode == "colocate" else 0.0
     else:
         heads = config.num_attention_heads
         kv_heads = getattr(config, "num_key_value_heads", None) or heads
         head_dim = getattr(config, "head_dim", None) or hidden // heads
-        gen_batch = micro * (train_args.steps_per_generation or train_args.gradient_accumulation_steps)
+        gen_batch = micro * (
+            getattr(train_args, "steps_per_generation", None) or train_args.gradient_accumulation_steps
+        )
         kv_cache = 2 * layers * kv_heads * head_dim * seq * gen_batch * dtype_bytes
 
     terms = dict(

@@ -85,3 +85,19 @@ def test_bad_settings_fail_when_built() -> None:
         TaskEvaluator(n_samples=2, temperature=0.0)
     with pytest.raises(ValueError, match="eval.batch_size"):
         TaskEvaluator(batch_size=0)
+
+
+def test_rows_that_name_their_test_set_get_per_task_metrics_and_history(monkeypatch, tmp_path) -> None:
+    from components.evaluation.history import append_eval, read_history
+
+    stub_generation(monkeypatch, ["The answer is 2", "The answer is 9", "a b c d e f"])
+    rows = [dict(row, task=task) for row, task in zip(ROWS, ["2D+", "2D+", "1DC"])]
+    result = TaskEvaluator(max_new_tokens=5).evaluate(None, None, Dataset.from_list(rows), REWARD)
+    m = result.metrics
+    assert m["task/2D+/accuracy"] == 0.5 and m["task/2D+/num_samples"] == 2 and m["task/2D+/truncation_rate"] == 0
+    assert m["task/1DC/accuracy"] == 0 and m["task/1DC/truncation_rate"] == 1.0
+    assert m["accuracy"] == pytest.approx(1 / 3)  # the pooled figure is still there
+    append_eval(tmp_path, result.samples, tag="after", step=3)
+    assert [r["task"] for r in read_history(tmp_path / "completions_eval.jsonl")] == ["2D+", "2D+", "1DC"]
+    plain = TaskEvaluator(max_new_tokens=4).evaluate(None, None, Dataset.from_list(ROWS), REWARD)
+    assert not any(k.startswith("task/") for k in plain.metrics)  # no column, no per-task keys

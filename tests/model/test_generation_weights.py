@@ -91,12 +91,14 @@ def test_transposed_merged_and_plain_layers_give_the_same_logits_and_leave_nothi
 
 def test_the_cached_transpose_follows_an_in_place_update_of_the_weight() -> None:
     layer = torch.nn.Linear(4, 3, bias=False)
+    assert transposed_weight(layer) is not transposed_weight(layer)  # trainable: made anew every time
+    layer.weight.requires_grad_(False)
     first = transposed_weight(layer)
     assert transposed_weight(layer) is first  # frozen: transposed once
     with torch.no_grad():
-        layer.weight.add_(1.0)  # what an optimizer step does to a fully fine-tuned weight
+        layer.weight.add_(1.0)  # an in-place change (bumps _version)
     assert torch.equal(transposed_weight(layer), layer.weight.t())
-    layer.weight = torch.nn.Parameter(torch.zeros(3, 4))  # replaced (e.g. moved or re-loaded)
+    layer.weight = torch.nn.Parameter(torch.zeros(3, 4), requires_grad=False)  # replaced (e.g. moved or re-loaded)
     assert torch.equal(transposed_weight(layer), torch.zeros(4, 3))
 
 
@@ -131,3 +133,21 @@ def test_packing_off_or_trainable_weights_stay_on_the_transposed_path() -> None:
     model.get_output_embeddings().weight.requires_grad_(True)  # full fine-tuning: changes every step
     with generation_weights(model, merge_lora=True, transpose=True) as done:
         assert done.packable == 0
+
+
+def test_a_trainable_weight_changed_by_a_fused_optimizer_is_not_served_stale() -> None:
+    """torch's fused AdamW (transformers' default optimizer) updates in place without bumping `_version`: a cached
+    W^T of a trainable weight would keep generating with the weights from before training (a full fine-tune)."""
+    layer = torch.nn.Linear(4, 3)
+    x = torch.randn(2, 4)
+    with generation_weights(layer, transpose=True):
+        before = layer(x)
+    optimizer = torch.optim.AdamW(layer.parameters(), lr=0.5, fused=True)
+    layer(x).sum().backward()
+    version = layer.weight._version
+    optimizer.step()
+    assert layer.weight._version == version  # the premise: no version bump
+    with generation_weights(layer, transpose=True):
+        after = layer(x)
+    torch.testing.assert_close(after, torch.nn.functional.linear(x, layer.weight, layer.bias))
+    assert not torch.allclose(after, before)
