@@ -98,9 +98,25 @@ def task_rows(out: Path) -> list[dict]:
                 "mcnemar_p_base_vs_trained": mcnemar_exact(b, t)["p_value"],
                 "truncation_base": sum(bool(base[i]["truncated"]) for i in idx) / len(idx),
                 "truncation_trained": sum(bool(trained[i]["truncated"]) for i in idx) / len(idx),
+                **errors(trained, idx),
             }
         )
     return rows
+
+
+def errors(trained: list[dict], idx: list[int]) -> dict:
+    """What the trained model gets wrong: accuracy by the sign of the answer, and the first two wrong answers."""
+    negative = [i for i in idx if int(trained[i]["answer"]) < 0]
+    others = [i for i in idx if int(trained[i]["answer"]) >= 0]
+    wrong = [i for i in idx if not trained[i]["correct"]][:2]
+    return {
+        "trained_negative_answers": [sum(bool(trained[i]["correct"]) for i in negative), len(negative)],
+        "trained_other_answers": [sum(bool(trained[i]["correct"]) for i in others), len(others)],
+        "wrong_examples": [
+            {"question": trained[i]["question"], "answer": trained[i]["answer"], "completion": trained[i]["completion"]}
+            for i in wrong
+        ],
+    }
 
 
 def stage_summary(run_dir: Path) -> dict:

@@ -3,8 +3,9 @@
     python bench/gpt3_arithmetic_table.py results/gpt3_arithmetic.json              # print the table
     python bench/gpt3_arithmetic_table.py results/gpt3_arithmetic.json --write-docs # refresh README/BENCHMARKS
 
-The docs hold the table between `<!-- gpt3_arithmetic:table -->` and `<!-- /gpt3_arithmetic:table -->`;
-tests/docs/test_rendered_results.py fails when a block differs from what this renders from the record.
+The docs hold each rendered block between `<!-- gpt3_arithmetic:<block> -->` and `<!-- /gpt3_arithmetic:<block> -->`
+(the table in README and BENCHMARKS, the trained model's errors in BENCHMARKS); tests/docs/test_rendered_results.py
+fails when a block differs from what this renders from the record.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = [REPO / "README.md", REPO / "BENCHMARKS.md"]
-START, END = "<!-- gpt3_arithmetic:table -->", "<!-- /gpt3_arithmetic:table -->"
 
 # Brown et al. 2020 (arXiv 2005.14165), section 3.9.1, few-shot, as the paper's text states them: (shown, upper %).
 # A range ("25-26") is compared at its upper end, so "above GPT-3" never leans on the lower figure.
@@ -75,6 +75,23 @@ def render_markdown(result: dict) -> str:
     return "\n".join(lines)
 
 
+def render_errors(result: dict) -> str:
+    """Where GPT-3 stays ahead: the trained model's accuracy by the answer's sign and its first wrong answers."""
+    lines = []
+    for r in result["tasks"]:
+        if verdict(r) != "below":
+            continue
+        (neg, n_neg), (pos, n_pos) = r["trained_negative_answers"], r["trained_other_answers"]
+        split = f"{neg}/{n_neg} right where the answer is negative, {pos}/{n_pos} elsewhere" if n_neg else ""
+        lines.append(
+            f"- **{r['task']}** ({_pct(r['trained'])}% vs {GPT3_175B[r['task']][0]}%){': ' + split if split else ''}."
+        )
+        for ex in r["wrong_examples"]:
+            work = ex["completion"].replace("\n", " / ")
+            lines.append(f'  - "{ex["question"]}" (gold {ex["answer"]}): `{work}`')
+    return "\n".join(lines)
+
+
 def _minutes(seconds: float | None) -> str:
     return "not run" if seconds is None else f"{seconds / 60:.1f} min"
 
@@ -108,11 +125,27 @@ def render_plot(result: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def replace_block(text: str, table: str, where: str) -> str:
-    if START not in text or END not in text:
-        raise ValueError(f"{where}: no {START} ... {END} block")
-    head, rest = text.split(START, 1)
-    return f"{head}{START}\n{table}\n{END}{rest.split(END, 1)[1]}"
+def markers(block: str) -> tuple[str, str]:
+    return f"<!-- gpt3_arithmetic:{block} -->", f"<!-- /gpt3_arithmetic:{block} -->"
+
+
+def blocks(result: dict) -> dict[str, tuple[str, list[Path]]]:
+    """block name -> (its Markdown rendered from the record, the docs that hold it)"""
+    return {"table": (render_markdown(result), DOCS), "errors": (render_errors(result), [REPO / "BENCHMARKS.md"])}
+
+
+def read_block(text: str, block: str, where: str) -> str:
+    start, end = markers(block)
+    if start not in text or end not in text:
+        raise ValueError(f"{where}: no {start} ... {end} block")
+    return text.split(start, 1)[1].split(end, 1)[0].strip()
+
+
+def replace_block(text: str, block: str, body: str, where: str) -> str:
+    read_block(text, block, where)
+    start, end = markers(block)
+    head, rest = text.split(start, 1)
+    return f"{head}{start}\n{body}\n{end}{rest.split(end, 1)[1]}"
 
 
 def main() -> None:
@@ -120,11 +153,12 @@ def main() -> None:
     parser.add_argument("record", type=Path)
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args()
-    table = render_markdown(json.loads(args.record.read_text(encoding="utf-8")))
+    result = json.loads(args.record.read_text(encoding="utf-8"))
     if args.write_docs:
-        for doc in DOCS:
-            doc.write_text(replace_block(doc.read_text(encoding="utf-8"), table, doc.name), encoding="utf-8")
-    print(table)
+        for block, (body, docs) in blocks(result).items():
+            for doc in docs:
+                doc.write_text(replace_block(doc.read_text(encoding="utf-8"), block, body, doc.name), encoding="utf-8")
+    print(render_markdown(result))
 
 
 if __name__ == "__main__":

@@ -77,7 +77,18 @@ def row(task: str, trained: float, low: float) -> dict:
         "mcnemar_p_base_vs_trained": 1e-9,
         "truncation_base": 0.03,
         "truncation_trained": 0.0,
+        "trained_negative_answers": [30, 100],
+        "trained_other_answers": [10, 100],
+        "wrong_examples": [{"question": "What is 20 minus 5?", "answer": "15", "completion": "20-5-0=13\nAnswer: 13"}],
     }
+
+
+def test_the_errors_block_lists_only_tasks_below_gpt3() -> None:
+    from gpt3_arithmetic_table import render_errors
+
+    text = render_errors({"tasks": [row("4D-", 0.2, 0.15), row("5D+", 0.8, 0.7)]})
+    assert "**4D-** (20.0% vs 25-26%): 30/100 right where the answer is negative, 10/100 elsewhere." in text
+    assert '"What is 20 minus 5?" (gold 15): `20-5-0=13 / Answer: 13`' in text and "5D+" not in text
 
 
 def test_a_task_is_above_gpt3_only_past_the_upper_end_of_its_figure() -> None:
