@@ -122,7 +122,10 @@ def errors(trained: list[dict], idx: list[int]) -> dict:
 def stage_summary(run_dir: Path) -> dict:
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     keys = ("global_step", "train_runtime_s", "cost/wall_s", "eval_max_new_tokens", "grader")
-    return {k: summary.get(k) for k in keys if k in summary}
+    provenance = json.loads((run_dir / "provenance.json").read_text(encoding="utf-8"))
+    # the commit the stage ran from, and whether its tree had uncommitted changes then
+    source = {"run_git_commit": provenance.get("git_commit"), "run_git_dirty": provenance.get("git_dirty")}
+    return {**{k: summary.get(k) for k in keys if k in summary}, **source}
 
 
 def record(out: Path, extra: dict[str, list[str]], base_model: str) -> dict:

@@ -31,6 +31,7 @@ GPT3_175B = {
     "2Dx": ("29.2", 29.2),
     "1DC": ("21.3", 21.3),
 }
+TRUNCATION = ("truncation_base", "truncation_trained")
 # The paper's text on the 13B model: about half right on 2-digit addition and subtraction, under 10% elsewhere.
 GPT3_13B = {task: ("~50" if task in ("2D+", "2D-") else "<10") for task in GPT3_175B}
 
@@ -57,16 +58,20 @@ def render_markdown(result: dict) -> str:
         lines.append(
             f"| {r['task']} | {r['rows']} | {_pct(r['base'])} | {_pct(r['warm_start'])} | {_pct(r['trained'])} "
             f"| {_pct(r['trained_ci95'][0])}-{_pct(r['trained_ci95'][1])} | {r['mcnemar_p_base_vs_trained']:.2g} "
-            f"| {_pct(r['truncation_base'])} / {_pct(r['truncation_trained'])} | {GPT3_13B[r['task']][0]} "
+            f"| {_pct(r['truncation_base'])} / {_pct(r['truncation_trained'])} | {GPT3_13B[r['task']]} "
             f"| {GPT3_175B[r['task']][0]} | {verdict(r)} |"
         )
     above = sum(verdict(r) != "below" for r in result["tasks"])
     above_ci = sum(verdict(r) == "**above** (CI)" for r in result["tasks"])
     sft, grpo = stages.get("sft", {}), stages.get("grpo", {})
+    tasks = result["tasks"]
+    truncated = {k: sum(r[k] * r["rows"] for r in tasks) / sum(r["rows"] for r in tasks) for k in TRUNCATION}
     lines += [
         "",
         f"Accuracy in %, exact match of the integer, greedy, {grpo.get('eval_max_new_tokens')} new tokens, on the first "
-        f"{result['tasks'][0]['rows']} published rows of each task. Above GPT-3 175B few-shot on {above} of "
+        f"{result['tasks'][0]['rows']} published rows of each task; truncated at that budget: base "
+        f"{_pct(truncated['truncation_base'])}%, trained {_pct(truncated['truncation_trained'])}% of all rows. "
+        f"Above GPT-3 175B few-shot on {above} of "
         f"{len(result['tasks'])} tasks, {above_ci} with the whole Wilson 95% interval above it. Training: warm start "
         f"{sft.get('global_step')} steps in {_minutes(sft.get('train_runtime_s'))}, GRPO {grpo.get('global_step')} "
         f"steps in {_minutes(grpo.get('train_runtime_s'))}; {m['cpu']}, {m['cores']} cores, {m['torch_threads']} "

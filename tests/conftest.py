@@ -93,10 +93,3 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if "slow" in item.keywords or _starts_a_process(item):
             item.add_marker(pytest.mark.e2e)
 
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """With RLVR_RECORD_MODULES=<file>: the project modules this session imported, one a line (tests/test_fast_loop.py)."""
-    target = os.environ.get("RLVR_RECORD_MODULES")
-    if target:
-        names = sorted(m for m in sys.modules if m.split(".")[0] in ("components", "serve", "run_pipeline"))
-        Path(target).write_text("\n".join(names) + "\n", encoding="utf-8")
