@@ -121,7 +121,8 @@ def errors(trained: list[dict], idx: list[int]) -> dict:
 
 def stage_summary(run_dir: Path) -> dict:
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
-    keys = ("global_step", "train_runtime_s", "cost/wall_s", "eval_max_new_tokens", "grader")
+    keys = ("global_step", "train_runtime_s", "cost/wall_s", "eval_max_new_tokens", "grader", "accuracy")
+    keys += ("accuracy_before", "accuracy_after", "mcnemar_p_value", "problems_improved", "problems_regressed")
     provenance = json.loads((run_dir / "provenance.json").read_text(encoding="utf-8"))
     # the commit the stage ran from, and whether its tree had uncommitted changes then
     source = {"run_git_commit": provenance.get("git_commit"), "run_git_dirty": provenance.get("git_dirty")}

@@ -77,6 +77,12 @@ def render_markdown(result: dict) -> str:
         f"steps in {_minutes(grpo.get('train_runtime_s'))}; {m['cpu']}, {m['cores']} cores, {m['torch_threads']} "
         f"torch threads, {m['date']}, commit {result['git_commit'][:7]}, trl {result['versions']['trl']}.",
     ]
+    if isinstance(grpo.get("accuracy_before"), float):
+        lines[-1] += (
+            f" GRPO's own effect, warm start -> trained over all {sum(r['rows'] for r in tasks)} rows: "
+            f"{_pct(grpo['accuracy_before'])}% -> {_pct(grpo['accuracy_after'])}% ({grpo['problems_improved']} "
+            f"improved, {grpo['problems_regressed']} regressed, McNemar p = {grpo['mcnemar_p_value']:.2g})."
+        )
     return "\n".join(lines)
 
 
