@@ -154,7 +154,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--table-only", action="store_true", help="no runs: the table from <out>/runs")
     parser.add_argument("--stages", nargs="*", choices=list(STAGES), default=list(STAGES), help="run these, in order")
-    parser.add_argument("--record", type=Path, help="also write the result record here (e.g. results/...json)")
+    parser.add_argument("--record", type=Path, help="also write the record (and its plot, .png) here: results/...json")
     parser.add_argument("--base-model", default=BASE_MODEL, help="model.model_name_or_path of base and warm start")
     parser.add_argument("--overrides", nargs="*", default=[], help="extra overrides for every stage")
     parser.add_argument("--sft-overrides", nargs="*", default=[], help="extra overrides for the warm start only")
@@ -172,6 +172,7 @@ def main() -> None:
     if args.record:
         args.record.parent.mkdir(parents=True, exist_ok=True)
         args.record.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        render_plot(result, args.record.with_suffix(".png"))
     print(render_markdown(result))
 
 
