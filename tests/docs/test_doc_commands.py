@@ -51,6 +51,9 @@ RUN_DIR_PLACEHOLDERS = ("outputs/<date>/<time>", "outputs/2025-01-01/12-00-00", 
 NUMBER_PLACEHOLDERS = {"<N>": "8", "<K>": "4"}  # a template's counts (RECIPE_NOTES' probe command): small values
 DROPPED = {"...", "<overrides>", "[overrides]", "<sweep_dir>"}  # a sweep dir: the module check makes its own
 ALLOWED = {  # pattern (re.search on Command.text) -> why the command is not run by a test
+    r"experiment=gpt3_arithmetic_smollm2 '?model\.model_name_or_path=<run>/model": "needs a warm start's full model "
+    "folder (an SFT run's model/, not the tiny LoRA run's adapter); tests/training/test_sft.py and "
+    "tests/bench/test_gpt3_arithmetic.py run both stages on the tiny model",
     r"^docker (build|run) ": "needs a Docker daemon (CI has none); tests/serve/test_deploy.py checks both Dockerfiles",
     r"^kubectl ": "needs a Kubernetes cluster; tests/serve/test_deploy.py validates deploy/k8s/ against the schema",
     r"^(pip|poetry) ": "a step scripts/install.sh or scripts/lock.sh runs (docs/INSTALL.md explains them): PyPI "
