@@ -92,4 +92,3 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "slow" in item.keywords or _starts_a_process(item):
             item.add_marker(pytest.mark.e2e)
-
