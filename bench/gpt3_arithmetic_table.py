@@ -50,7 +50,7 @@ def verdict(row: dict) -> str:
 def render_markdown(result: dict) -> str:
     stages, m = result["stages"], result["machine"]
     lines = [
-        "| task | rows | base | warm start (SFT) | trained (SFT + GRPO) | 95% CI | McNemar p | truncated base / trained "
+        "| task | rows | base | warm start (SFT) | trained (SFT + GRPO) | 95% CI | McNemar p vs base | truncated base / trained "
         "| GPT-3 13B | GPT-3 175B few-shot | vs 175B |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
