@@ -28,6 +28,7 @@ from common import REPO, machine
 from gpt3_arithmetic_table import render_markdown, render_plot
 
 from components.data.gpt3_arithmetic import PAPER_TASKS
+from components.evaluation.history import EVAL_HISTORY, read_history
 from components.evaluation.stats import mcnemar_exact
 
 # The base model is evaluated exactly as the GRPO stage evaluates (its data, prompt, reward and budget).
@@ -63,7 +64,7 @@ def run_stage(stage: str, out: Path, extra: dict[str, list[str]], base_model: st
 
 
 def _verdicts(run_dir: Path, tag: str) -> list[dict]:
-    rows = [json.loads(x) for x in (run_dir / "completions_eval.jsonl").read_text(encoding="utf-8").splitlines() if x]
+    rows = read_history(run_dir / EVAL_HISTORY)
     return sorted((r for r in rows if r["tag"] == tag and r.get("sample") is None), key=lambda r: r["index"])
 
 
