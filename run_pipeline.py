@@ -38,6 +38,7 @@ from components.runtime import (
     seed_everything,
     write_json,
 )
+from components.environments.metrics import environment_summary
 from components.tools.base import ToolProvider
 from components.tools.trajectory import tool_summary
 from components.training.base import TrainingLoop
@@ -58,14 +59,17 @@ def train(cfg: DictConfig) -> float:
     # Cheap components first, so config errors surface before any model loads.
     reward: RewardComponent = build(cfg.reward, RewardComponent)
     tools: ToolProvider = build(cfg.tools, ToolProvider)  # none = single-turn; else TRL's multi-turn tool loop
-    train_loop: TrainingLoop = build(cfg.train, TrainingLoop, output_dir=str(run_dir), tools=tools)
+    environment = build(cfg.environment)  # none = no environment; else TRL's environment_factory (owns the episodes)
+    train_loop: TrainingLoop = build(
+        cfg.train, TrainingLoop, output_dir=str(run_dir), tools=tools, environment=environment
+    )
     prompts: Prompts = build(cfg.prompts, Prompts)
     data: DataComponent = build(cfg.data, DataComponent)
-    evaluator: Evaluator = build(cfg.eval, Evaluator, tools=tools)
+    evaluator: Evaluator = build(cfg.eval, Evaluator, tools=tools, environment=environment)
     model_component: ModelComponent = build(cfg.model, ModelComponent)
     check_memory(model_component, train_loop.args, enforce=cfg.memory_check)  # stop before loading what cannot fit
     observer: Observer = main_process_only(build(cfg.observer, Observer))
-    splits = data.load(prompts)
+    splits = environment.splits(prompts) if environment.enabled else data.load(prompts)  # an environment owns its episodes
     loaded = model_component.load()
     cost.watch(loaded.model, reward, evaluator)
     observer.start(run_dir, resolved_config(cfg))
@@ -115,6 +119,7 @@ def train(cfg: DictConfig) -> float:
         }
         summary.update(compare(before.samples, after.samples))  # paired bootstrap CI + McNemar p-value
         summary.update(tool_summary(before.metrics, after.metrics))  # tools/* before -> after; {} without tools
+        summary.update(environment_summary(before.metrics, after.metrics))  # env/* before -> after; {} without
         summary.update({k: v for k, v in result.metrics.items() if k.startswith("power_check/")})  # pre-training
         summary.update(probe.summary())
         if main:  # more room, same problems: does accuracy hold when the model is not cut off?

@@ -35,6 +35,7 @@ GROUPS = {  # config group -> the key it fills (conf/config.yaml's defaults list
     "observer_component": "observer",
     "prompts": "prompts",
     "tools_component": "tools",
+    "environment_component": "environment",
 }
 SECTIONS = {  # run-level sections without a `_target_`: the class their mode builds from them
     "": "components.config_schema.RunSettings",

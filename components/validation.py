@@ -28,7 +28,7 @@ from components.config_schema import CONF_DIR, check_schemas
 
 MODE_KEYS = {  # the sections each mode builds something from (run-level keys are always checked); None = all
     "train": None,
-    "eval": ("data", "model", "reward", "eval", "observer", "prompts", "tools", "eval_run"),
+    "eval": ("data", "model", "reward", "eval", "observer", "prompts", "tools", "environment", "eval_run"),
     "score": ("reward", "score"),
     "check_rewards": ("reward", "check_rewards"),
     "export": ("export",),

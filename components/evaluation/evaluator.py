@@ -14,6 +14,7 @@ import torch
 
 from components.evaluation.by_group import GROUP_COLUMN, group_metrics
 from components.evaluation.estimators import any_correct_of_k, best_of_k, maj_at_k, pass_at_k
+from components.environments.environment_set import environment_tools
 from components.evaluation.generation import Generations, generate
 from components.reward.base import CORRECT
 from components.tools.rollout import run_episodes
@@ -50,6 +51,7 @@ class TaskEvaluator:
         budget_check_factor: float = 2.0,
         budget_check_tolerance: float = 0.1,
         tools: Any = None,
+        environment: Any = None,
     ) -> None:
         """n_samples=0: greedy only. n_samples=n: also n sampled completions per problem, scored at each k.
 
@@ -59,6 +61,8 @@ class TaskEvaluator:
         steps (0 = off) and keep the best adapter by that accuracy in <run_dir>/best_model.
         tools: the run's ToolSet (injected by the orchestrator); with tools every evaluation runs TRL-style
         multi-turn episodes (components/tools/rollout.py) and reports tools/* metrics.
+        environment: the run's EnvironmentSet (injected); with environments every evaluation runs each row's
+        episode in a fresh instance of its environment (the loop above) and reports env/<name>/* metrics.
         """
         ks = list(k) if k is not None else ([1] if n_samples else [])
         for key, value in (
@@ -90,6 +94,11 @@ class TaskEvaluator:
         self.train_completions_every_steps = train_completions_every_steps
         self.budget_check_factor, self.budget_check_tolerance = budget_check_factor, budget_check_tolerance
         self.tools = tools if tools is not None and tools.enabled else None
+        self.environment = environment if environment is not None and environment.enabled else None
+        if self.environment is not None and self.tools is not None:
+            raise ValueError("tools_component and environment_component are both set: an environment brings its tools")
+        if self.environment is not None and n_samples:
+            raise ValueError(f"eval.n_samples={n_samples}: sampled evaluation is not available with an environment")
 
     def evaluate(
         self, model: Any, tokenizer: Any, dataset: Any, reward: Any, max_new_tokens: int | None = None
@@ -101,7 +110,20 @@ class TaskEvaluator:
         prompts = [row["prompt"] for row in rows]
         columns = {key: [row[key] for row in rows] for key in rows[0] if key != "prompt"}
         budget = max_new_tokens or self.max_new_tokens
-        gen = self._generate(model, tokenizer, prompts, self.batch_size, budget)
+        if self.environment is not None:  # each row's episode in a fresh instance of its own environment
+            instances, prompts = self.environment.start(rows)
+            columns["environments"] = instances
+            gen = run_episodes(
+                model,
+                tokenizer,
+                prompts,
+                self.environment,
+                self.batch_size,
+                budget,
+                episode_tools=[environment_tools(e) for e in instances],
+            )
+        else:
+            gen = self._generate(model, tokenizer, prompts, self.batch_size, budget)
         judged = self._judge(reward, prompts, self._answers(gen), columns)
         n = len(rows)
         metrics = {
@@ -118,8 +140,12 @@ class TaskEvaluator:
             "seconds": gen.seconds,
         }
         metrics.update(judged["per_function_means"])
-        if self.tools:  # tool-call rate, turns per episode, errors, timeouts, malformed calls
+        if self.tools or self.environment:  # tool-call rate, turns per episode, errors, timeouts, malformed calls
             metrics.update(batch_metrics(gen.trajectories, prefix="tools/"))
+        if self.environment:  # success, turns, tool calls, invalid actions per environment (and a game's optimum)
+            metrics.update(
+                self.environment.outcome_metrics(columns["environments"], columns["environment"], gen.trajectories)
+            )
         samples = [
             {
                 "index": i,
@@ -134,7 +160,8 @@ class TaskEvaluator:
                 "format_ok": judged["format_ok"][i],
                 "completion_tokens": gen.completion_tokens[i],
                 "truncated": gen.truncated[i],
-                **({"trajectory": gen.trajectories[i]} if self.tools else {}),
+                **({"trajectory": gen.trajectories[i]} if self.tools or self.environment else {}),
+                **({"environment": row["environment"]} if self.environment else {}),
             }
             for i, row in enumerate(rows)
         ]
@@ -195,7 +222,7 @@ class TaskEvaluator:
 
     def _answers(self, gen: Any) -> list[Any]:
         """What the rewards judge: the text, or the whole episode (tool results are never the model's answer)."""
-        return gen.trajectories if self.tools else gen.completions
+        return gen.trajectories if self.tools or self.environment else gen.completions
 
     def _judge(self, reward: Any, prompts: list[Any], texts: list[str], columns: dict[str, list]) -> dict[str, Any]:
         completions = as_completions(prompts, texts)

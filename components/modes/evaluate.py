@@ -30,7 +30,8 @@ from components.reward.base import RewardComponent
 from components.runtime import build, prepare_run_dir, resolved_config, seed_everything, write_json
 
 log = logging.getLogger(__name__)
-TASK_KEYS = ("data", "prompts", "reward", "tools")  # tools: a run trained with tools is evaluated with them
+# tools / environment: a run trained with tools or in environments is evaluated with them
+TASK_KEYS = ("data", "prompts", "reward", "tools", "environment")
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def with_run_config(cfg: DictConfig) -> DictConfig:
         cfg.model = old.model
         if cfg.eval_run.get("task_from_run", True):
             for key in TASK_KEYS:
-                if key in old:  # runs from before the tools group have no `tools`: this command's (none)
+                if key in old:  # runs from before the tools/environment groups lack them: this command's (none)
                     cfg[key] = old[key]
     return cfg
 
@@ -85,10 +86,11 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     reward: RewardComponent = build(cfg.reward, RewardComponent)
     prompts: Prompts = build(cfg.prompts, Prompts)
     data: DataComponent = build(cfg.data, DataComponent)
-    evaluator: Evaluator = build(cfg.eval, Evaluator, tools=build(cfg.tools))
+    environment = build(cfg.environment)  # the same episode loop as training's evaluations (none = off)
+    evaluator: Evaluator = build(cfg.eval, Evaluator, tools=build(cfg.tools), environment=environment)
     model_component: ModelComponent = build(cfg.model, ModelComponent)
     observer: Observer = build(cfg.observer, Observer)
-    splits = data.load(prompts)
+    splits = environment.splits(prompts) if environment.enabled else data.load(prompts)
     run = finished_run(cfg)  # validate() already checked that its weights are there
     loaded = run.load(model_component) if run is not None else model_component.load()
     observer.start(run_dir, resolved_config(cfg))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.evaluation.generation import generate
+from components.tools.toolset import call_function
 
 
 @dataclass(frozen=True)
@@ -70,13 +71,21 @@ def run_episodes(
     temperature: float = 0.0,
     top_p: float = 1.0,
     num_return_sequences: int = 1,
+    episode_tools: list[list] | None = None,
 ) -> Episodes:
-    """One episode per prompt (num_return_sequences each, grouped per prompt, in order)."""
+    """One episode per prompt (num_return_sequences each, grouped per prompt, in order).
+
+    episode_tools: each episode's own functions (an environment instance's bound tools, already reset), in the
+    order of the episodes; None = the toolset's functions for every episode. `toolset` supplies max_turns and
+    the chat format either way (a ToolSet or an EnvironmentSet).
+    """
     toolset.prepare(tokenizer)
-    tools = toolset.functions()
     if any(isinstance(p, str) for p in prompts):
         raise ValueError("tools need chat prompts: set prompts.chat=true")
     histories = [list(p) for p in prompts for _ in range(num_return_sequences)]
+    if episode_tools is not None and len(episode_tools) != len(histories):
+        raise ValueError(f"episode_tools has {len(episode_tools)} entries for {len(histories)} episodes")
+    per_episode = episode_tools if episode_tools is not None else [toolset.functions()] * len(histories)
     trajectories: list[list[dict]] = [[] for _ in histories]
     tokens, truncated = [0] * len(histories), [False] * len(histories)
     open_ = list(range(len(histories)))
@@ -86,7 +95,9 @@ def run_episodes(
         if not open_:
             break
         rendered = [
-            tokenizer.apply_chat_template(histories[i], tools=tools, tokenize=False, add_generation_prompt=True)
+            tokenizer.apply_chat_template(
+                histories[i], tools=per_episode[i], tokenize=False, add_generation_prompt=True
+            )
             for i in open_
         ]
         budget = max(max_new_tokens - min(tokens[i] for i in open_), 1)
@@ -98,7 +109,7 @@ def run_episodes(
                 text = tokenizer.decode(tokenizer(text, add_special_tokens=False)["input_ids"][:room])
                 used = room
             tokens[i] += used
-            message = parse_turn(tokenizer, text, prompt_text, tools)
+            message = parse_turn(tokenizer, text, prompt_text, per_episode[i])
             truncated[i] = used >= room  # out of budget: no room left for another turn either
             histories[i].append(message)
             trajectories[i].append(message)
@@ -107,7 +118,7 @@ def run_episodes(
                 continue
             for call in calls:
                 function = call.get("function", call)
-                result = toolset.call(function.get("name"), function.get("arguments"))
+                result = call_function(per_episode[i], function.get("name"), function.get("arguments"))
                 tool_message = {"role": "tool", "name": function.get("name"), "content": result}
                 histories[i].append(tool_message)
                 trajectories[i].append(tool_message)

@@ -69,15 +69,7 @@ class ToolSet:
 
     def call(self, name: str, arguments: Any) -> str:
         """One call, as TRL's tool loop makes it: any failure becomes the `{'error': ...}` result, never a raise."""
-        function = next((f for f in self._functions if f.__name__ == name), None)
-        try:
-            if function is None:
-                raise ValueError(f"Tool {name} not found.")
-            if not isinstance(arguments, Mapping):
-                raise TypeError(f"arguments must be a JSON object, got {type(arguments).__name__}")
-            return function(**arguments)
-        except Exception as err:  # noqa: BLE001 (a tool failure is an observation for the model, not a crash)
-            return str({"error": str(err)})
+        return call_function(self._functions, name, arguments)
 
     def _capped(self, function: Callable[..., Any]) -> Callable[..., str]:
         limit = self.max_result_chars
@@ -91,3 +83,16 @@ class ToolSet:
 
 def chat_format_names() -> tuple[str, ...]:
     return formats.FORMATS
+
+
+def call_function(functions: list[Callable[..., Any]], name: str, arguments: Any) -> str:
+    """Call the function named `name` as TRL's loop does: any failure becomes the `{'error': ...}` result."""
+    function = next((f for f in functions if f.__name__ == name), None)
+    try:
+        if function is None:
+            raise ValueError(f"Tool {name} not found.")
+        if not isinstance(arguments, Mapping):
+            raise TypeError(f"arguments must be a JSON object, got {type(arguments).__name__}")
+        return str(function(**arguments))
+    except Exception as err:  # noqa: BLE001 (a tool failure is an observation for the model, not a crash)
+        return str({"error": str(err)})

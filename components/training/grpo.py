@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from components.distributed import needs_cpu_backend, sharding_engine, world_size
+from components.environments.training import trainer_environment
 from components.model.zero3 import keep_whole, zero3_params
 from components.tools.training import trainer_tools
 from components.training.batch_checks import check_batch_geometry
@@ -92,6 +93,7 @@ class GRPOTrainingLoop:
         dynamic_sampling_max_rounds: int = 4,
         power_check: PowerCheckSettings | dict | None = None,
         tools: Any = None,
+        environment: Any = None,
         **grpo_args: Any,
     ) -> None:
         from trl import GRPOConfig
@@ -116,6 +118,9 @@ class GRPOTrainingLoop:
         changed = {k: v for k, v in grpo_args.items() if v != defaults[k]}
         check_batch_geometry(changed, defaults, world_size=int(os.environ.get("WORLD_SIZE", "1")))
         self.output_dir = Path(output_dir)
+        self.environment = environment if environment is not None and environment.enabled else None
+        if self.environment is not None and tools is not None and tools.enabled:
+            raise ValueError("tools_component and environment_component are both set: an environment brings its tools")
         self.tools = tools  # a ToolSet (components/tools/) injected by the orchestrator; None or empty = single-turn
         self.save_final_model = save_final_model
         self.preflight, self.preflight_steps, self.preflight_max_truncated = (
@@ -185,6 +190,7 @@ class GRPOTrainingLoop:
         )
         callbacks = [guard, *([preflight] if preflight else []), *callbacks]
         tools = trainer_tools(self.tools, self.args, loaded.tokenizer, train_dataset)  # {} without tools
+        tools.update(trainer_environment(self.environment, self.args, loaded.tokenizer, train_dataset))
         trainer = trainer_class(
             model=loaded.model,
             reward_funcs=list(reward.funcs),
@@ -232,6 +238,7 @@ class GRPOTrainingLoop:
             truncated_reward_scale=self.truncated_reward_scale,
             dynamic_sampling=self.dynamic_sampling,
             tool_metrics=bool(self.tools and self.tools.enabled),
+            environment_set=self.environment,
         )
 
     def _sharded(self) -> bool:

@@ -63,13 +63,16 @@ def grpo_trainer_class(
     truncated_reward_scale: float = 1.0,
     dynamic_sampling: dict | None = None,
     tool_metrics: bool = False,
+    environment_set: object = None,
 ) -> type:
     """dynamic_sampling: None = off, else {"min_informative": share of groups, "max_rounds": n} (opt-in).
 
     tool_metrics: per-rollout tools/* metrics when the run trains with tools (components/tools/training.py).
+    environment_set: the run's EnvironmentSet when it trains on environments: env/* metrics per rollout batch.
     """
     from trl import GRPOTrainer
 
+    from components.environments.training import EnvironmentEpisodeMetrics
     from components.tools.training import ToolTrajectoryMetrics
     from components.training.dynamic_sampling import DynamicSampling
     from components.training.pruning import ZeroSignalPruning
@@ -83,7 +86,8 @@ def grpo_trainer_class(
             (SharedPromptForward, shared_prompt_forward),
             (FastRollouts, merge_lora_for_generation or transpose_weights_for_generation or inverse_cdf_sampling),
             (TruncatedCredit, truncated_reward_scale != 1.0),
-            (ToolTrajectoryMetrics, tool_metrics),
+            (ToolTrajectoryMetrics, tool_metrics or environment_set is not None),
+            (EnvironmentEpisodeMetrics, environment_set is not None),
         )
         if on
     ]
@@ -95,6 +99,7 @@ def grpo_trainer_class(
         "merge_lora_for_generation": merge_lora_for_generation,
         "transpose_weights_for_generation": transpose_weights_for_generation,
         "inverse_cdf_sampling": inverse_cdf_sampling,
+        "environment_set": environment_set,
     }
     if dynamic_sampling:
         settings["dynamic_sampling_min_informative"] = dynamic_sampling["min_informative"]

@@ -1,0 +1,111 @@
+"""Guess the number: a hidden integer in 1..high, one `guess` tool answering higher / lower / correct.
+
+The optimal strategy is known (binary search), and so is its mean number of guesses over a uniform secret
+(`optimal_mean_guesses`), so a report can set the policy's mean guesses beside the optimum. Each episode's secret
+comes from its row's `seed` alone: the same seed is the same game in any process; training seeds and evaluation
+seeds are disjoint ranges, so no evaluated game is ever trained on.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from components.environments.base import Environment, Outcome
+
+EVAL_SEED_OFFSET = 1_000_000_000  # evaluation games use seeds from here on; training seeds stay below
+
+
+def secret_for(seed: int, high: int) -> int:
+    return random.Random(f"guess_number/{seed}").randint(1, high)
+
+
+def optimal_mean_guesses(high: int) -> float:
+    """Mean guesses of binary search over a uniform secret in 1..high: the mean depth (+1) of a balanced tree.
+
+    >>> optimal_mean_guesses(1), optimal_mean_guesses(3), optimal_mean_guesses(7)
+    (1.0, 1.6666666666666667, 2.4285714285714284)
+    """
+
+    def total(n: int, depth: int) -> int:  # sum of (depth + 1) over a balanced tree of n nodes
+        if n == 0:
+            return 0
+        left = (n - 1) // 2
+        return depth + 1 + total(left, depth + 1) + total(n - 1 - left, depth + 1)
+
+    return total(high, 0) / high
+
+
+class GuessNumberGame(Environment):
+    def __init__(self, high: int) -> None:
+        self.high = high
+        self.secret: int | None = None
+        self.guesses: list[int] = []
+        self.invalid = 0
+        self.solved = False
+
+    def reset(self, seed: int, **_: Any) -> str | None:
+        self.secret = secret_for(int(seed), self.high)
+        self.guesses, self.invalid, self.solved = [], 0, False
+        return None  # the question already states the rules
+
+    def guess(self, number: int) -> str:
+        """Guess the hidden number. The reply says whether the hidden number is higher, lower, or correct.
+
+        Args:
+            number: Your guess, a whole number in the game's range.
+        """
+        if self.secret is None:
+            raise RuntimeError("guess() before reset(): TRL resets every instance before its episode")
+        if self.solved:
+            self.invalid += 1
+            return "invalid: the game is over, you already found the number"
+        try:
+            value = int(str(number).strip())
+        except ValueError:
+            self.invalid += 1
+            return f"invalid: {number!r} is not a whole number"
+        if not 1 <= value <= self.high:
+            self.invalid += 1
+            return f"invalid: {value} is outside 1..{self.high}"
+        self.guesses.append(value)
+        if value == self.secret:
+            self.solved = True
+            return f"correct: the number is {value}"
+        return f"higher: the number is greater than {value}" if self.secret > value else f"lower: less than {value}"
+
+    def __call__(self, final_text: str) -> Outcome:
+        return Outcome(
+            success=self.solved,
+            reward=1.0 if self.solved else 0.0,
+            tool_calls=len(self.guesses) + self.invalid,
+            invalid_actions=self.invalid,
+        )
+
+
+class GuessNumber:
+    """The spec conf/environment_component/guess_number.yaml builds."""
+
+    def __init__(self, high: int = 16, num_train: int = 2000, num_eval: int = 64) -> None:
+        if high < 2:
+            raise ValueError(f"environment.environments.guess_number.high={high} must be >= 2")
+        if num_train <= 0 or num_eval <= 0:
+            raise ValueError("environment.environments.guess_number: num_train and num_eval must be > 0")
+        if num_train > EVAL_SEED_OFFSET:
+            raise ValueError(f"environment.environments.guess_number.num_train must be <= {EVAL_SEED_OFFSET}")
+        self.high, self.num_train, self.num_eval = high, num_train, num_eval
+
+    @property
+    def optimal_mean_guesses(self) -> float:
+        return optimal_mean_guesses(self.high)
+
+    def make(self) -> GuessNumberGame:
+        return GuessNumberGame(self.high)
+
+    def rows(self, split: str) -> list[dict[str, Any]]:
+        start, count = (0, self.num_train) if split == "train" else (EVAL_SEED_OFFSET, self.num_eval)
+        question = (
+            f"I am thinking of a whole number from 1 to {self.high}. Find it with the guess tool: after each "
+            "guess I say higher, lower or correct."
+        )
+        return [{"question": question, "answer": str(secret_for(s, self.high)), "seed": s} for s in range(start, start + count)]

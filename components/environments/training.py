@@ -1,0 +1,52 @@
+"""Environments in TRL's GRPOTrainer: `environment_factory=` (TRL's own rollout loop) plus env/* metrics.
+
+TRL builds one instance per rollout (pooled, `reset(**row)` before each episode), exposes the instance's public
+methods as tools, runs its multi-turn tool loop and hands the instances to every reward function as
+`environments`; the project's `environment` reward reads them (components/reward/environment.py). What TRL does
+not log, added by the mixin below: success, turns, tool calls and invalid actions per environment.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from components.environments.environment_set import ENV_COLUMN
+
+log = logging.getLogger(__name__)
+
+
+class EnvironmentEpisodeMetrics:
+    """GRPOTrainer mixin: env/<name>/* metrics of every rollout batch, from its environment instances."""
+
+    environment_set: Any = None
+
+    def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
+        mode = "train" if self.model.training else "eval"
+        if self.environments:
+            names = [x.get(ENV_COLUMN) for x in inputs]
+            for key, value in self.environment_set.outcome_metrics(self.environments, names, completions).items():
+                self._metrics[mode][key].append(value)
+        return super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
+
+
+def trainer_environment(environment_set: Any, args: Any, tokenizer: Any, train_dataset: Any) -> dict[str, Any]:
+    """Keyword arguments for GRPOTrainer (`{}` without environments); sets TRL's turn limit on `args`."""
+    if environment_set is None or not environment_set.enabled:
+        return {}
+    if isinstance(train_dataset[0]["prompt"], str):
+        raise ValueError("environments need chat prompts (TRL's tool loop works on messages): set prompts.chat=true")
+    environment_set.prepare(tokenizer)
+    if args.max_tool_calling_iterations not in (None, environment_set.max_tool_calling_iterations):
+        log.warning(
+            "train.max_tool_calling_iterations=%s is replaced by environment.max_turns=%s",
+            args.max_tool_calling_iterations,
+            environment_set.max_turns,
+        )
+    args.max_tool_calling_iterations = environment_set.max_tool_calling_iterations
+    log.info(
+        "environments: %s, up to %d turns per episode (TRL's environment_factory)",
+        ", ".join(environment_set.specs),
+        environment_set.max_turns,
+    )
+    return {"environment_factory": environment_set.factory()}
