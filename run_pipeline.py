@@ -19,6 +19,7 @@ from omegaconf import DictConfig
 
 from components.data.base import DataComponent, Prompts
 from components.distributed import agree_on_run_dir, is_main_process, main_process_only
+from components.environments.metrics import environment_summary
 from components.evaluation.base import Evaluator
 from components.evaluation.history import append_eval
 from components.evaluation.stats import compare
@@ -38,7 +39,6 @@ from components.runtime import (
     seed_everything,
     write_json,
 )
-from components.environments.metrics import environment_summary
 from components.tools.base import ToolProvider
 from components.tools.trajectory import tool_summary
 from components.training.base import TrainingLoop
@@ -69,7 +69,9 @@ def train(cfg: DictConfig) -> float:
     model_component: ModelComponent = build(cfg.model, ModelComponent)
     check_memory(model_component, train_loop.args, enforce=cfg.memory_check)  # stop before loading what cannot fit
     observer: Observer = main_process_only(build(cfg.observer, Observer))
-    splits = environment.splits(prompts) if environment.enabled else data.load(prompts)  # an environment owns its episodes
+    splits = (
+        environment.splits(prompts) if environment.enabled else data.load(prompts)
+    )  # an environment owns its episodes
     loaded = model_component.load()
     cost.watch(loaded.model, reward, evaluator)
     observer.start(run_dir, resolved_config(cfg))

@@ -108,4 +108,7 @@ class GuessNumber:
             f"I am thinking of a whole number from 1 to {self.high}. Find it with the guess tool: after each "
             "guess I say higher, lower or correct."
         )
-        return [{"question": question, "answer": str(secret_for(s, self.high)), "seed": s} for s in range(start, start + count)]
+        return [
+            {"question": question, "answer": str(secret_for(s, self.high)), "seed": s}
+            for s in range(start, start + count)
+        ]

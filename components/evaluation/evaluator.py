@@ -12,9 +12,9 @@ from typing import Any
 
 import torch
 
+from components.environments.environment_set import environment_tools
 from components.evaluation.by_group import GROUP_COLUMN, group_metrics
 from components.evaluation.estimators import any_correct_of_k, best_of_k, maj_at_k, pass_at_k
-from components.environments.environment_set import environment_tools
 from components.evaluation.generation import Generations, generate
 from components.reward.base import CORRECT
 from components.tools.rollout import run_episodes
