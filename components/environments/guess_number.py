@@ -72,7 +72,11 @@ class GuessNumberGame(Environment):
         if value == self.secret:
             self.solved = True
             return f"correct: the number is {value}"
-        return f"higher: the number is greater than {value}" if self.secret > value else f"lower: less than {value}"
+        # The reply names the range still possible (what every answer so far implies), as a game host would.
+        low = max([1] + [g + 1 for g in self.guesses if g < self.secret])
+        high = min([self.high] + [g - 1 for g in self.guesses if g > self.secret])
+        direction = "higher" if self.secret > value else "lower"
+        return f"{direction}: the number is from {low} to {high}"
 
     def __call__(self, final_text: str) -> Outcome:
         return Outcome(
