@@ -24,6 +24,7 @@ GROUPS = {
     "evaluation": "evaluation_component",
     "observer": "observer_component",
     "tools": "tools_component",
+    "environments": "environment_component",
 }
 
 

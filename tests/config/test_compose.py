@@ -19,6 +19,7 @@ GROUPS = {
     "observer_component": "observer",
     "prompts": "prompts",
     "tools_component": "tools",
+    "environment_component": "environment",
 }
 OPTIONS = [(group, path.stem) for group in GROUPS for path in sorted((CONF_DIR / group).glob("*.yaml"))]
 EXPERIMENTS = sorted(path.stem for path in (CONF_DIR / "experiment").glob("*.yaml"))

@@ -1,0 +1,89 @@
+"""Environments on CPU: SmolLM2-135M-Instruct before and after GRPO in each environment, on held-out episodes.
+
+    python bench/environments.py --out outputs/benchmarks/environments                     # run both, then record
+    python bench/environments.py --out outputs/benchmarks/environments --only guess_number # one environment
+    python bench/environments.py --out ... --record results/environments.json             # also write the record
+
+Each environment is one `python run_pipeline.py experiment=<its experiment>` process in <out>/runs/<name> (a run
+dir with a summary.json is not run again). Its eval_before / eval_after are the base and the trained model on the
+same held-out episodes (greedy, the same budget): success with McNemar's exact test on the paired outcomes,
+truncation, turns, tool calls, invalid actions and, for the game, the guesses of a win beside binary search's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from common import REPO, machine
+
+from components.evaluation.history import EVAL_HISTORY, read_history
+from components.evaluation.stats import mcnemar_exact
+
+EXPERIMENTS = {"guess_number": "env_guess_number_smollm2", "gpt3_calculator": "env_gpt3_calculator_smollm2"}
+
+
+def command(name: str, out: Path, extra: list[str]) -> list[str]:
+    return [
+        sys.executable,
+        "run_pipeline.py",
+        f"experiment={EXPERIMENTS[name]}",
+        *extra,
+        f"hydra.run.dir={out / 'runs' / name}",
+    ]
+
+
+def result(name: str, run_dir: Path) -> dict:
+    summary = json.loads((run_dir / "summary.json").read_text())
+    history = [r for r in read_history(run_dir / EVAL_HISTORY) if r.get("sample") is None]  # greedy rows
+    tags = {tag: [r for r in history if r.get("tag") == tag] for tag in ("before", "after")}
+    before = [r["correct"] is True for r in tags["before"]]
+    after = [r["correct"] is True for r in tags["after"]]
+    keys = ("success", "turns", "tool_calls", "invalid_actions", "solved_tool_calls", "optimal_tool_calls")
+    env = {f"{key}_{when}": summary.get(f"env/{name}/{key}_{when}") for key in keys for when in ("before", "after")}
+    return {
+        "episodes": len(after),
+        "successes_before": sum(before),
+        "successes_after": sum(after),
+        "mcnemar": mcnemar_exact(before, after),
+        "truncation_rate_before": summary["truncation_rate_before"],
+        "truncation_rate_after": summary["truncation_rate_after"],
+        "eval_max_new_tokens": summary["eval_max_new_tokens"],
+        "global_step": summary["global_step"],
+        "train_runtime_s": summary["train_runtime_s"],
+        **env,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--only", choices=sorted(EXPERIMENTS), action="append")
+    parser.add_argument("--record", type=Path, help="write the record (JSON) here")
+    parser.add_argument("--extra", nargs="*", default=[], help="overrides added to every run")
+    args = parser.parse_args()
+    names = args.only or list(EXPERIMENTS)
+    record = {"machine": machine(), "commit": git_commit(), "environments": {}}
+    for name in names:
+        run_dir = args.out / "runs" / name
+        cmd = command(name, args.out, args.extra)
+        if not (run_dir / "summary.json").exists():
+            start = time.time()
+            subprocess.run(cmd, cwd=REPO, check=True)
+            print(f"{name}: {time.time() - start:.0f} s", flush=True)
+        record["environments"][name] = {"command": " ".join(["python", *cmd[1:]]), **result(name, run_dir)}
+        print(json.dumps({name: record["environments"][name]}, indent=1), flush=True)
+    if args.record:
+        args.record.write_text(json.dumps(record, indent=1) + "\n")
+
+
+def git_commit() -> str:
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+
+
+if __name__ == "__main__":
+    main()
