@@ -84,10 +84,16 @@ def teach_the_call(loaded, prompts, tools) -> None:
 
 def test_evaluation_runs_each_episode_in_its_own_seeded_instance():
     cfg, environment, splits, loaded = tiny_setup(
-        ["environment.environments.guess_number.num_eval=6", "eval.max_new_tokens=96", "eval.batch_size=6"]
+        [
+            "environment.environments.guess_number.num_eval=6",
+            "environment.max_turns=2",  # one round of calls, then the closing turn
+            "eval.max_new_tokens=48",
+            "eval.batch_size=6",
+        ]
     )
     probe = environment.make("guess_number")
-    teach_the_call(loaded, list(splits.eval["prompt"]), environment_tools(probe))
+    assert len({str(p) for p in splits.eval["prompt"]}) == 1  # every game has the same rules: one prompt to teach
+    teach_the_call(loaded, [splits.eval[0]["prompt"]], environment_tools(probe))
     reward = instantiate(cfg.reward)
     evaluator = instantiate(cfg.eval, environment=environment)
     result = evaluator.evaluate(loaded.model, loaded.tokenizer, splits.eval, reward)
