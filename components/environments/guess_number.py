@@ -108,10 +108,7 @@ class GuessNumber:
 
     def rows(self, split: str) -> list[dict[str, Any]]:
         start, count = (0, self.num_train) if split == "train" else (EVAL_SEED_OFFSET, self.num_eval)
-        question = (
-            f"I am thinking of a whole number from 1 to {self.high}. Find it with the guess tool: after each "
-            "guess I say higher, lower or correct."
-        )
+        question = f"Find my secret number. It is a whole number from 1 to {self.high}."
         return [
             {"question": question, "answer": str(secret_for(s, self.high)), "seed": s}
             for s in range(start, start + count)
