@@ -87,7 +87,7 @@ def test_evaluation_runs_each_episode_in_its_own_seeded_instance():
         [
             "environment.environments.guess_number.num_eval=6",
             "environment.max_turns=2",  # one round of calls, then the closing turn
-            "eval.max_new_tokens=48",
+            "eval.max_new_tokens=96",  # the call is 58 tokens of the tiny tokenizer
             "eval.batch_size=6",
         ]
     )
