@@ -143,10 +143,11 @@ def test_grpo_run_trains_in_the_environments_and_the_server_answers_for_it(tmp_p
     with InProcessServer(None, [f"serve.run_dir={run_dir}", "serve.engine_process=false"]) as server:
         server.wait_ready()
         generated = httpx.post(server.url + "/generate", timeout=120, json={"prompt": "What is 2 + 3?"})
+        model_id = httpx.get(server.url + "/v1/models", timeout=30).json()["data"][0]["id"]
         chat = httpx.post(
             server.url + "/v1/chat/completions",
             timeout=120,
-            json={"messages": [{"role": "user", "content": "What is 2 + 3?"}], "max_tokens": 8},
+            json={"model": model_id, "messages": [{"role": "user", "content": "What is 2 + 3?"}], "max_tokens": 8},
         )
     assert generated.status_code == 200, generated.text
     assert generated.json()["rollouts"][0]["response"] is not None
