@@ -45,7 +45,10 @@ def result(name: str, run_dir: Path) -> dict:
     after = [r["correct"] is True for r in tags["after"]]
     keys = ("success", "turns", "tool_calls", "invalid_actions", "solved_tool_calls", "optimal_tool_calls")
     env = {f"{key}_{when}": summary.get(f"env/{name}/{key}_{when}") for key in keys for when in ("before", "after")}
+    provenance = json.loads((run_dir / "provenance.json").read_text())
     return {
+        "run_commit": provenance.get("git_commit"),  # the code the run itself ran
+        "run_started": (run_dir / "provenance.json").stat().st_mtime_ns // 10**9,
         "episodes": len(after),
         "successes_before": sum(before),
         "successes_after": sum(after),
