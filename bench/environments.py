@@ -17,6 +17,7 @@ import json
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from common import REPO, machine
@@ -48,7 +49,7 @@ def result(name: str, run_dir: Path) -> dict:
     provenance = json.loads((run_dir / "provenance.json").read_text())
     return {
         "run_commit": provenance.get("git_commit"),  # the code the run itself ran
-        "run_started": (run_dir / "provenance.json").stat().st_mtime_ns // 10**9,
+        "run_started_utc": datetime.fromtimestamp((run_dir / "provenance.json").stat().st_mtime, UTC).isoformat(),
         "episodes": len(after),
         "successes_before": sum(before),
         "successes_after": sum(after),
