@@ -49,12 +49,14 @@ class GuessNumberGame(Environment):
         self.guesses, self.invalid, self.solved = [], 0, False
         return None  # the question already states the rules
 
-    def guess(self, number: int) -> str:
+    def guess(self, number: str) -> str:
         """Guess the hidden number. The reply says whether the hidden number is higher, lower, or correct.
 
         Args:
-            number: Your guess, a whole number in the game's range.
+            number: Your guess, a whole number in the game's range, written in digits.
         """
+        # A string parameter, parsed here: with an integer one SmolLM2-135M's greedy calls ran on past the number
+        # with made-up keys ({"number": 4, "message": ...}) in 32 of 32 games; its string calls close (calculator).
         if self.secret is None:
             raise RuntimeError("guess() before reset(): TRL resets every instance before its episode")
         if self.solved:

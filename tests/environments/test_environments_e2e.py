@@ -16,7 +16,7 @@ from components.reward.reward_set import RewardSet
 from tests.conftest import compose, run_pipeline
 from tests.serve.test_app_behaviour import InProcessServer
 
-CALL = '<tool_call>{"name": "guess", "arguments": {"number": 4}}</tool_call>'
+CALL = '<tool_call>{"name": "guess", "arguments": {"number": "4"}}</tool_call>'
 GAME = ["model_component=tiny_random", "environment_component=guess_number", "reward_component=environment"]
 
 
