@@ -63,13 +63,48 @@ def result(name: str, run_dir: Path) -> dict:
     }
 
 
+LABELS = {
+    "gpt3_calculator": "`gpt3_calculator`, GPT-3 sum of digits (`SD`), first 32 published rows",
+    "guess_number": "`guess_number` 1..8, `guess(number: str)`",
+    "guess_number_integer_argument": "`guess_number` 1..8, `guess(number: int)` (superseded)",
+}
+
+
+def percent(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def render_table(record: dict) -> str:
+    """The BENCHMARKS.md table, from the record alone (tests/bench/test_environments_record.py compares them)."""
+    lines = [
+        "| environment | held-out episodes | success before → after | McNemar (better / worse, p) "
+        "| truncated before → after | training |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, r in record["environments"].items():
+        n, test = r["episodes"], r["mcnemar"]
+        lines.append(
+            f"| {LABELS.get(name, name)} | {n} "
+            f"| {percent(r['successes_before'] / n)} ({r['successes_before']}) → "
+            f"{percent(r['successes_after'] / n)} ({r['successes_after']}) "
+            f"| {test['better']} / {test['worse']}, p = {test['p_value']:.3g} "
+            f"| {percent(r['truncation_rate_before'])} → {percent(r['truncation_rate_after'])} "
+            f"| {r['global_step']} steps, {r['train_runtime_s']:.0f} s |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--only", choices=sorted(EXPERIMENTS), action="append")
     parser.add_argument("--record", type=Path, help="write the record (JSON) here")
     parser.add_argument("--extra", nargs="*", default=[], help="overrides added to every run")
+    parser.add_argument("--table", type=Path, help="print the docs table of this record and stop")
     args = parser.parse_args()
+    if args.table:
+        print(render_table(json.loads(args.table.read_text())))
+        return
     names = args.only or list(EXPERIMENTS)
     record = {"machine": machine(), "commit": git_commit(), "environments": {}}
     for name in names:
