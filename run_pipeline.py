@@ -19,6 +19,7 @@ from omegaconf import DictConfig
 
 from components.data.base import DataComponent, Prompts
 from components.distributed import agree_on_run_dir, is_main_process, main_process_only
+from components.environments.base import EnvironmentProvider
 from components.environments.metrics import environment_summary
 from components.evaluation.base import Evaluator
 from components.evaluation.history import append_eval
@@ -59,7 +60,7 @@ def train(cfg: DictConfig) -> float:
     # Cheap components first, so config errors surface before any model loads.
     reward: RewardComponent = build(cfg.reward, RewardComponent)
     tools: ToolProvider = build(cfg.tools, ToolProvider)  # none = single-turn; else TRL's multi-turn tool loop
-    environment = build(cfg.environment)  # none = no environment; else TRL's environment_factory (owns the episodes)
+    environment: EnvironmentProvider = build(cfg.environment, EnvironmentProvider)  # none = off; TRL's env loop
     train_loop: TrainingLoop = build(
         cfg.train, TrainingLoop, output_dir=str(run_dir), tools=tools, environment=environment
     )
@@ -69,9 +70,7 @@ def train(cfg: DictConfig) -> float:
     model_component: ModelComponent = build(cfg.model, ModelComponent)
     check_memory(model_component, train_loop.args, enforce=cfg.memory_check)  # stop before loading what cannot fit
     observer: Observer = main_process_only(build(cfg.observer, Observer))
-    splits = (
-        environment.splits(prompts) if environment.enabled else data.load(prompts)
-    )  # an environment owns its episodes
+    splits = environment.splits(prompts) if environment.enabled else data.load(prompts)  # it owns its episodes
     loaded = model_component.load()
     cost.watch(loaded.model, reward, evaluator)
     observer.start(run_dir, resolved_config(cfg))

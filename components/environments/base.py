@@ -53,3 +53,19 @@ class EnvironmentSpec(Protocol):
     def rows(self, split: str) -> list[dict[str, Any]]:
         """Episodes of `split` (train | eval): each has `question` plus the columns `reset` reads."""
         ...
+
+
+@runtime_checkable
+class EnvironmentProvider(Protocol):
+    """The environment group's interface (components/environments/environment_set.py), what the recipe uses."""
+
+    enabled: bool
+    max_turns: int
+
+    def splits(self, prompts: Any, max_eval_samples: int | None = None) -> Any:
+        """DatasetSplits of the environments' episodes (rows with `prompt` and the columns `reset` reads)."""
+        ...
+
+    def factory(self) -> Any:
+        """TRL's `environment_factory`: one callable, or the dict form for a mix."""
+        ...

@@ -19,6 +19,7 @@ from typing import Any
 from omegaconf import DictConfig, open_dict
 
 from components.data.base import DataComponent, Prompts
+from components.environments.base import EnvironmentProvider
 from components.evaluation.base import Evaluator
 from components.evaluation.history import append_eval
 from components.model.base import ModelComponent
@@ -86,7 +87,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     reward: RewardComponent = build(cfg.reward, RewardComponent)
     prompts: Prompts = build(cfg.prompts, Prompts)
     data: DataComponent = build(cfg.data, DataComponent)
-    environment = build(cfg.environment)  # the same episode loop as training's evaluations (none = off)
+    environment: EnvironmentProvider = build(cfg.environment, EnvironmentProvider)  # none = off
     evaluator: Evaluator = build(cfg.eval, Evaluator, tools=build(cfg.tools), environment=environment)
     model_component: ModelComponent = build(cfg.model, ModelComponent)
     observer: Observer = build(cfg.observer, Observer)
