@@ -61,12 +61,11 @@ def train(cfg: DictConfig) -> float:
     reward: RewardComponent = build(cfg.reward, RewardComponent)
     tools: ToolProvider = build(cfg.tools, ToolProvider)  # none = single-turn; else TRL's multi-turn tool loop
     environment: EnvironmentProvider = build(cfg.environment, EnvironmentProvider)  # none = off; TRL's env loop
-    train_loop: TrainingLoop = build(
-        cfg.train, TrainingLoop, output_dir=str(run_dir), tools=tools, environment=environment
-    )
+    with_env = {"environment": environment} if environment.enabled else {}  # components older than the group work
+    train_loop: TrainingLoop = build(cfg.train, TrainingLoop, output_dir=str(run_dir), tools=tools, **with_env)
     prompts: Prompts = build(cfg.prompts, Prompts)
     data: DataComponent = build(cfg.data, DataComponent)
-    evaluator: Evaluator = build(cfg.eval, Evaluator, tools=tools, environment=environment)
+    evaluator: Evaluator = build(cfg.eval, Evaluator, tools=tools, **with_env)
     model_component: ModelComponent = build(cfg.model, ModelComponent)
     check_memory(model_component, train_loop.args, enforce=cfg.memory_check)  # stop before loading what cannot fit
     observer: Observer = main_process_only(build(cfg.observer, Observer))

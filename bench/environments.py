@@ -25,7 +25,7 @@ from common import REPO, machine
 from components.evaluation.history import EVAL_HISTORY, read_history
 from components.evaluation.stats import mcnemar_exact
 
-EXPERIMENTS = {"guess_number": "env_guess_number_smollm2", "gpt3_calculator": "env_gpt3_calculator_smollm2"}
+EXPERIMENTS = {"guess_number": "env_guess_number_smollm2", "gpt3_calculator": "env_calculator_smollm2"}
 
 
 def command(name: str, out: Path, extra: list[str]) -> list[str]:

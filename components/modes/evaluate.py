@@ -88,7 +88,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     prompts: Prompts = build(cfg.prompts, Prompts)
     data: DataComponent = build(cfg.data, DataComponent)
     environment: EnvironmentProvider = build(cfg.environment, EnvironmentProvider)  # none = off
-    evaluator: Evaluator = build(cfg.eval, Evaluator, tools=build(cfg.tools), environment=environment)
+    with_env = {"environment": environment} if environment.enabled else {}  # evaluators older than the group work
+    evaluator: Evaluator = build(cfg.eval, Evaluator, tools=build(cfg.tools), **with_env)
     model_component: ModelComponent = build(cfg.model, ModelComponent)
     observer: Observer = build(cfg.observer, Observer)
     splits = environment.splits(prompts) if environment.enabled else data.load(prompts)
