@@ -19,7 +19,7 @@ test: install-test
 
 # The edit loop: unit tests only (no test that starts a process; tests/conftest.py sorts them), every module covered.
 test-fast: install-test
-	@set +e; $(PY) -m pytest -q -m "not e2e" $(PYTEST_ARGS); rc=$$?; \
+	@set +e; $(PY) -m pytest -q -m "not e2e" --every-module $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected/ran no tests (exit 5): treating as a failure" >&2; fi; \
 	exit $$rc
 
