@@ -61,8 +61,6 @@ ALLOWED = {  # pattern (re.search on Command.text) -> why the command is not run
     r"^scripts/install\.sh": "installs .venv from poetry.lock (PyPI); every `make run` / `make test` runs it, CI too",
     r"^(POETRY_LOCK_ARGS=\S+ )?scripts/lock\.sh$|^python scripts/poetry_compat\.py lock$": "re-resolves poetry.lock against PyPI (network, minutes); `scripts/lock.sh --check` is executed instead",
     r"^STEPS=\d+ bash examples/bench/gpu_grpo\.sh ": "a CUDA GPU benchmark run (BENCHMARKS.md, GPU section)",
-    r"python (-u )?/tmp/recipe/": "RECIPE_NOTES.md's record of the throwaway search scripts behind the recipe (never "
-    "in the repo); the recipe's own `python run_pipeline.py ...` lines are validated",
     r"^(\.venv/bin/)?python -m pytest |^pytest ": "runs part of this test suite, which `make test` (CI) runs whole; "
     "the file it names is checked to exist",
     r"^(\.venv/bin/)?mkdocs serve$": "a preview server that runs until stopped; the site it serves is built --strict by "
