@@ -47,12 +47,14 @@ def scanned() -> list[Path]:
 
 
 def hits(text: str, patterns: dict[str, str]) -> list[str]:
+    """`line: match (why): the line` for each match; a space in a pattern also matches a line break (wrapped prose)."""
     found = []
-    for n, line in enumerate(text.splitlines(), 1):
-        for pattern, why in patterns.items():
-            if m := re.search(pattern, line, re.IGNORECASE):
-                found.append(f"{n}: {m.group(0)!r} ({why}): {line.strip()[:120]}")
-    return found
+    lines = text.splitlines()
+    for pattern, why in patterns.items():
+        for m in re.finditer(pattern.replace(" ", r"\s+"), text, re.IGNORECASE):
+            n = text.count("\n", 0, m.start()) + 1
+            found.append(f"{n}: {' '.join(m.group(0).split())!r} ({why}): {lines[n - 1].strip()[:120]}")
+    return sorted(found, key=lambda h: int(h.split(":")[0]))
 
 
 def test_the_scan_covers_the_docs_and_configs() -> None:
@@ -68,6 +70,7 @@ def test_the_patterns_catch_what_they_name() -> None:
     assert hits("an H100 (lent device)", CIRCUMSTANCE_WORDS) and hits(
         "beside other engineers' jobs", CIRCUMSTANCE_WORDS
     )
+    assert hits("wheel where one is configured (these\nmachines: 2.13.0+cpu)", CIRCUMSTANCE_WORDS)
     assert not hits("the leading comment block; a talent", CIRCUMSTANCE_WORDS)
 
 

@@ -1,0 +1,65 @@
+"""Render every figure block in the docs from its committed record under results/ (run by `make docs`).
+
+    python bench/render_docs.py            # rewrite every block from its record
+    python bench/render_docs.py --check    # exit 1 naming each block that differs from its record
+
+A record is a JSON file with the command, commit, date, machine and versions beside its figures; a renderer module
+in bench/ turns it into Markdown blocks (bench/doc_blocks.py: `<!-- <record>:<block> -->` markers).
+tests/docs/test_rendered_results.py runs the same check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import default_run_table
+import doc_blocks
+import gpt3_arithmetic_table
+
+REPO = Path(__file__).resolve().parents[1]
+# record name -> (its file, the renderer's blocks(record) -> {block: (markdown, docs)})
+RECORDS = {
+    "gpt3_arithmetic": (REPO / "results" / "gpt3_arithmetic.json", gpt3_arithmetic_table.blocks),
+    "default_run": (REPO / "results" / "default_run.json", default_run_table.blocks),
+}
+
+
+def rendered() -> list[tuple[str, str, str, Path]]:
+    """(record name, block, expected Markdown, doc) for every block of every record"""
+    out = []
+    for name, (path, blocks) in RECORDS.items():
+        for block, (body, docs) in blocks(json.loads(path.read_text(encoding="utf-8"))).items():
+            out += [(name, block, body.strip(), doc) for doc in docs]
+    return out
+
+
+def stale() -> list[str]:
+    return [
+        f"{doc.relative_to(REPO)}: block {name}:{block} differs from results/{RECORDS[name][0].name}"
+        for name, block, body, doc in rendered()
+        if doc_blocks.read_block(doc.read_text(encoding="utf-8"), name, block, doc.name) != body
+    ]
+
+
+def write() -> None:
+    for name, block, body, doc in rendered():
+        text = doc.read_text(encoding="utf-8")
+        doc.write_text(doc_blocks.replace_block(text, name, block, body, doc.name), encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--check", action="store_true", help="only report blocks that differ; exit 1 if any")
+    args = parser.parse_args()
+    if args.check:
+        problems = stale()
+        print("\n".join(problems) or "every rendered block matches its record")
+        sys.exit(1 if problems else 0)
+    write()
+
+
+if __name__ == "__main__":
+    main()
