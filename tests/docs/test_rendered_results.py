@@ -44,7 +44,10 @@ def test_the_record_names_its_commands_commit_date_machine_and_versions(name) ->
     assert '"command' in text, f"{name}: no command"
     machine = record["machine"]
     date = record.get("date") or machine.get("date", "")  # a benchmark script writes it with the machine
-    assert len(record["git_commit"]) == 40 and date.startswith("20"), f"{name}: no full commit or date"
+    commits = [record["git_commit"]] if "git_commit" in record else [row["git_commit"] for row in record["rows"]]
+    assert all(len(c) == 40 for c in commits) and date.startswith("20"), f"{name}: no full commit or date"
+    if "rows" in record:  # one run per row: each names its command
+        assert all(row["command"] for row in record["rows"]), f"{name}: a row without its command"
     assert {"cpu", "cores", "torch_threads"} <= set(machine) and machine["cpu"], f"{name}: machine incomplete"
     assert {"transformers", "trl"} <= set(record["versions"]), f"{name}: versions incomplete"
     assert "torch" in record["versions"] or "torch" in machine, f"{name}: no torch version"
