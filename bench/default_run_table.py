@@ -70,6 +70,14 @@ def render_seeds(r: dict) -> str:
     )
 
 
+def render_budget(r: dict) -> str:
+    b, (at_budget, at_double) = r["eval"]["budget_check"], r["fresh_clone"]["budget_check_accuracy"]
+    return (
+        f"Budget check (`eval.budget_check_factor`): the first {b['rows']} held-out problems score {_pct(at_budget)}% at "
+        f"{r['eval']['max_new_tokens']} and {_pct(at_double)}% at {b['max_new_tokens']} new tokens"
+    )
+
+
 def render_ab(r: dict) -> str:
     e = r["eval"]
     lines = [
@@ -96,5 +104,6 @@ def blocks(r: dict) -> dict[str, tuple[str, list[Path]]]:
         "table": (render_table(r), [readme]),
         "speed": (render_speed(r), [readme]),
         "seeds": (render_seeds(r), [readme, REPO / "docs" / "best_practices.md"]),
+        "budget": (render_budget(r), [readme]),
         "ab": (render_ab(r), [bench]),
     }

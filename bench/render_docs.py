@@ -18,6 +18,7 @@ from pathlib import Path
 import default_run_table
 import doc_blocks
 import gpt3_arithmetic_table
+import gpu_history_table
 import real_benchmarks_table
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,6 +27,7 @@ RECORDS = {
     "gpt3_arithmetic": (REPO / "results" / "gpt3_arithmetic.json", gpt3_arithmetic_table.blocks),
     "default_run": (REPO / "results" / "default_run.json", default_run_table.blocks),
     "real_benchmarks": (REPO / "results" / "real_benchmarks.json", real_benchmarks_table.blocks),
+    "gpu_h100_history": (REPO / "results" / "gpu_h100_history.json", gpu_history_table.blocks),
 }
 
 
