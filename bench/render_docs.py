@@ -20,6 +20,7 @@ import doc_blocks
 import gpt3_arithmetic_table
 import gpu_history_table
 import real_benchmarks_table
+import tools_table
 
 REPO = Path(__file__).resolve().parents[1]
 # record name -> (its file, the renderer's blocks(record) -> {block: (markdown, docs)})
@@ -28,6 +29,7 @@ RECORDS = {
     "default_run": (REPO / "results" / "default_run.json", default_run_table.blocks),
     "real_benchmarks": (REPO / "results" / "real_benchmarks.json", real_benchmarks_table.blocks),
     "gpu_h100_history": (REPO / "results" / "gpu_h100_history.json", gpu_history_table.blocks),
+    "tools_multiply_base": (REPO / "results" / "tools_multiply_base.json", tools_table.blocks),
 }
 
 
