@@ -17,6 +17,7 @@ from pathlib import Path
 
 import default_run_table
 import doc_blocks
+import eval_generation_table
 import gpt3_arithmetic_table
 import gpu_history_table
 import real_benchmarks_table
@@ -30,6 +31,7 @@ RECORDS = {
     "real_benchmarks": (REPO / "results" / "real_benchmarks.json", real_benchmarks_table.blocks),
     "gpu_h100_history": (REPO / "results" / "gpu_h100_history.json", gpu_history_table.blocks),
     "tools_multiply_base": (REPO / "results" / "tools_multiply_base.json", tools_table.blocks),
+    "eval_generation": (REPO / "results" / "eval_generation.json", eval_generation_table.blocks),
 }
 
 
