@@ -46,7 +46,7 @@ def test_the_record_names_its_commands_commit_date_machine_and_versions(name) ->
     date = record.get("date") or machine.get("date", "")  # a benchmark script writes it with the machine
     commits = [record["git_commit"]] if "git_commit" in record else [row["git_commit"] for row in record["rows"]]
     assert all(len(c) == 40 for c in commits) and date.startswith("20"), f"{name}: no full commit or date"
-    if "command" not in record:  # one run per row: each names its command
+    if "rows" in record and "command" not in record:  # one run per row: each names its command
         assert all(row["command"] for row in record["rows"]), f"{name}: a row without its command"
     assert {"cpu", "cores", "torch_threads"} <= set(machine) and machine["cpu"], f"{name}: machine incomplete"
     assert {"transformers", "trl"} <= set(record["versions"]), f"{name}: versions incomplete"
