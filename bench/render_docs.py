@@ -21,6 +21,7 @@ import eval_generation_table
 import gpt3_arithmetic_table
 import gpu_history_table
 import real_benchmarks_table
+import sandbox_table
 import reward_throughput_table
 import tools_table
 
@@ -34,6 +35,7 @@ RECORDS = {
     "tools_multiply_base": (REPO / "results" / "tools_multiply_base.json", tools_table.blocks),
     "eval_generation": (REPO / "results" / "eval_generation.json", eval_generation_table.blocks),
     "reward_throughput": (REPO / "results" / "reward_throughput.json", reward_throughput_table.blocks),
+    "sandbox_isolation": (REPO / "results" / "sandbox_isolation.json", sandbox_table.blocks),
 }
 
 
