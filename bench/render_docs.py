@@ -21,8 +21,8 @@ import eval_generation_table
 import gpt3_arithmetic_table
 import gpu_history_table
 import real_benchmarks_table
-import sandbox_table
 import reward_throughput_table
+import sandbox_table
 import tools_table
 
 REPO = Path(__file__).resolve().parents[1]
