@@ -23,6 +23,7 @@ import gpu_history_table
 import real_benchmarks_table
 import reward_throughput_table
 import sandbox_table
+import table_record
 import tools_table
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,6 +37,8 @@ RECORDS = {
     "eval_generation": (REPO / "results" / "eval_generation.json", eval_generation_table.blocks),
     "reward_throughput": (REPO / "results" / "reward_throughput.json", reward_throughput_table.blocks),
     "sandbox_isolation": (REPO / "results" / "sandbox_isolation.json", sandbox_table.blocks),
+    "serve_openai_quiet": (REPO / "results" / "serve_openai_quiet.json", table_record.blocks_in("BENCHMARKS.md")),
+    "serve_compile_quiet": (REPO / "results" / "serve_compile_quiet.json", table_record.blocks_in("BENCHMARKS.md")),
 }
 
 
