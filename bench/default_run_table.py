@@ -25,7 +25,7 @@ def provenance(r: dict) -> str:
     m, v = r["machine"], r["versions"]
     return (
         f"{r['date']}, commit {r['git_commit'][:7]}, torch {v['torch']}, transformers {v['transformers']}, "
-        f"trl {v['trl']}, peft {v['peft']}; CPU: {m['cpu']}, {m['cores']} cores. Record: `results/default_run.json`."
+        f"trl {v['trl']}, peft {v['peft']}; CPU: {m['cpu']}. Record: `results/default_run.json`."
     )
 
 

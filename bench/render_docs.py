@@ -39,6 +39,25 @@ RECORDS = {
     "sandbox_isolation": (REPO / "results" / "sandbox_isolation.json", sandbox_table.blocks),
     "serve_openai_quiet": (REPO / "results" / "serve_openai_quiet.json", table_record.blocks_in("BENCHMARKS.md")),
     "serve_compile_quiet": (REPO / "results" / "serve_compile_quiet.json", table_record.blocks_in("BENCHMARKS.md")),
+    "rollout_transposed_dec01": (
+        REPO / "results" / "rollout_transposed_dec01.json",
+        table_record.blocks_in("BENCHMARKS.md"),
+    ),
+    "profile_transposed_dec01": (
+        REPO / "results" / "profile_transposed_dec01.json",
+        table_record.blocks_in("BENCHMARKS.md"),
+    ),
+    "ab_default_dec01": (REPO / "results" / "ab_default_dec01.json", table_record.blocks_in("BENCHMARKS.md")),
+    "rollout_levers_dec01": (REPO / "results" / "rollout_levers_dec01.json", table_record.blocks_in("BENCHMARKS.md")),
+    "profile_inverse_cdf_dec01": (
+        REPO / "results" / "profile_inverse_cdf_dec01.json",
+        table_record.blocks_in("BENCHMARKS.md"),
+    ),
+    "profile_defaults_dec01": (
+        REPO / "results" / "profile_defaults_dec01.json",
+        table_record.blocks_in("BENCHMARKS.md"),
+    ),
+    "profile_gsm8k_nov30": (REPO / "results" / "profile_gsm8k_nov30.json", table_record.blocks_in("BENCHMARKS.md")),
 }
 
 
