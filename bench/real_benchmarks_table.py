@@ -82,9 +82,20 @@ def render_benchmarks(r: dict) -> str:
     return "\n".join([*lines, "", provenance(r)])
 
 
+def render_suite_table(table: dict) -> str:
+    """One run's row as bench/run_benchmarks.py printed it, with the run's command, start and commit."""
+    lines = ["| " + " | ".join(table["columns"]) + " |", "|" + "---|" * len(table["columns"])]
+    lines += ["| " + " | ".join(row) + " |" for row in table["rows"]]
+    return "\n".join(
+        [*lines, "", f"`{table['command']}`: {table['started_utc']} UTC, commit {table['git_commit'][:7]}."]
+    )
+
+
 def blocks(r: dict) -> dict[str, tuple[str, list[Path]]]:
     """block name -> (its Markdown rendered from the record, the docs that hold it)"""
-    return {
-        "readme": (render_readme(r), [REPO / "README.md"]),
-        "summary": (render_benchmarks(r), [REPO / "BENCHMARKS.md"]),
-    }
+    bench = REPO / "BENCHMARKS.md"
+    out = {"readme": (render_readme(r), [REPO / "README.md"]), "summary": (render_benchmarks(r), [bench])}
+    for row in r["rows"]:
+        for i, table in enumerate(row.get("suite_tables", [])):
+            out[f"suite_{row['experiment']}_{i}"] = (render_suite_table(table), [bench])
+    return out
