@@ -58,6 +58,26 @@ RECORDS = {
         table_record.blocks_in("BENCHMARKS.md"),
     ),
     "profile_gsm8k_nov30": (REPO / "results" / "profile_gsm8k_nov30.json", table_record.blocks_in("BENCHMARKS.md")),
+    "overhead_nov23": (REPO / "results" / "overhead_nov23.json", table_record.blocks_in("BENCHMARKS.md")),
+    "eval_generation_nov23": (REPO / "results" / "eval_generation_nov23.json", table_record.blocks_in("BENCHMARKS.md")),
+    "pruning_runs_nov30": (REPO / "results" / "pruning_runs_nov30.json", table_record.blocks_in("BENCHMARKS.md")),
+    "rollout_levers_nov30": (REPO / "results" / "rollout_levers_nov30.json", table_record.blocks_in("BENCHMARKS.md")),
+    "power_check_cost_nov30": (
+        REPO / "results" / "power_check_cost_nov30.json",
+        table_record.blocks_in("BENCHMARKS.md"),
+    ),
+    "time_to_accuracy_nov30": (
+        REPO / "results" / "time_to_accuracy_nov30.json",
+        table_record.blocks_in("BENCHMARKS.md"),
+    ),
+    "scaling_nov23": (REPO / "results" / "scaling_nov23.json", table_record.blocks_in("BENCHMARKS.md")),
+    "profile_nov23": (REPO / "results" / "profile_nov23.json", table_record.blocks_in("BENCHMARKS.md")),
+    "threads_nov23": (REPO / "results" / "threads_nov23.json", table_record.blocks_in("BENCHMARKS.md")),
+    "serve_shared_nov30": (REPO / "results" / "serve_shared_nov30.json", table_record.blocks_in("BENCHMARKS.md")),
+    "serve_httpx_nov30": (REPO / "results" / "serve_httpx_nov30.json", table_record.blocks_in("BENCHMARKS.md")),
+    "serve_loaded_nov23": (REPO / "results" / "serve_loaded_nov23.json", table_record.blocks_in("BENCHMARKS.md")),
+    "tools_sampling_nov30": (REPO / "results" / "tools_sampling_nov30.json", table_record.blocks_in("BENCHMARKS.md")),
+    "tools_trained_nov30": (REPO / "results" / "tools_trained_nov30.json", table_record.blocks_in("BENCHMARKS.md")),
 }
 
 

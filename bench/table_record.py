@@ -10,10 +10,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
+def _row(cells: list[str]) -> str:
+    """A Markdown table row; an empty cell is written `| |`, as the tables were published."""
+    return "|" + "|".join(f" {c} " if c else " " for c in cells) + "|"
+
+
 def render(r: dict) -> str:
     t, m, v = r["table"], r["machine"], r["versions"]
-    lines = ["| " + " | ".join(t["columns"]) + " |", "|" + "---|" * len(t["columns"])]
-    lines += ["| " + " | ".join(row) + " |" for row in t["rows"]]
+    lines = [_row(t["columns"]), "|" + "---|" * len(t["columns"])] + [_row(row) for row in t["rows"]]
     lines += [
         "",
         f"{r['date']}, commit {r['git_commit'][:7]}, CPU: {m['cpu']}, torch {v['torch']}, transformers "
