@@ -8,6 +8,7 @@ date, machine, versions), so a figure in the docs can be traced and redone.
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 import pytest
@@ -65,3 +66,17 @@ def test_a_changed_figure_fails() -> None:
 def test_the_gpt3_tasks_are_all_there() -> None:
     record = json.loads((REPO / "results" / "gpt3_arithmetic.json").read_text(encoding="utf-8"))
     assert set(record["commands"]) == {"base", "sft", "grpo"} and len(record["tasks"]) == 10
+
+
+def test_every_benchmarks_table_is_rendered_from_a_record() -> None:
+    """BENCHMARKS.md holds no hand-typed table: each sits in a `<!-- record:block -->` block rendered from results/."""
+    inside, previous, loose = False, "", []
+    for n, line in enumerate((REPO / "BENCHMARKS.md").read_text(encoding="utf-8").splitlines(), 1):
+        if re.fullmatch(r"<!-- /?[\w]+:[\w]+ -->", line):
+            inside = not line.startswith("<!-- /")
+        if line.startswith("|") and not previous.startswith("|") and not inside:
+            loose.append(f"BENCHMARKS.md:{n}: {line[:80]}")
+        previous = line
+    assert not loose, "tables typed by hand; give each a record under results/ (bench/render_docs.py):\n" + "\n".join(
+        loose
+    )
