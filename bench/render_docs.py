@@ -78,6 +78,19 @@ RECORDS = {
     "serve_loaded_nov23": (REPO / "results" / "serve_loaded_nov23.json", table_record.blocks_in("BENCHMARKS.md")),
     "tools_sampling_nov30": (REPO / "results" / "tools_sampling_nov30.json", table_record.blocks_in("BENCHMARKS.md")),
     "tools_trained_nov30": (REPO / "results" / "tools_trained_nov30.json", table_record.blocks_in("BENCHMARKS.md")),
+    "recipe_temperature_dec01": (
+        REPO / "results" / "recipe_temperature_dec01.json",
+        table_record.blocks_in("RECIPE_NOTES.md"),
+    ),
+    "recipe_honest_nov30": (REPO / "results" / "recipe_honest_nov30.json", table_record.blocks_in("RECIPE_NOTES.md")),
+    "recipe_16_token_search": (
+        REPO / "results" / "recipe_16_token_search.json",
+        table_record.blocks_in("RECIPE_NOTES.md"),
+    ),
+    "recipe_benchmark_probes": (
+        REPO / "results" / "recipe_benchmark_probes.json",
+        table_record.blocks_in("RECIPE_NOTES.md"),
+    ),
 }
 
 
