@@ -73,8 +73,23 @@ def render_seeds(r: dict) -> str:
 def render_budget(r: dict) -> str:
     b, (at_budget, at_double) = r["eval"]["budget_check"], r["fresh_clone"]["budget_check_accuracy"]
     return (
-        f"Budget check (`eval.budget_check_factor`): the first {b['rows']} held-out problems score {_pct(at_budget)}% at "
+        f"(`eval.budget_check_factor`) the first {b['rows']} held-out problems score {_pct(at_budget)}% at "
         f"{r['eval']['max_new_tokens']} and {_pct(at_double)}% at {b['max_new_tokens']} new tokens"
+    )
+
+
+def render_ab_ratio(r: dict) -> str:
+    arms = {a["arm"]: a for a in r["ab"]["arms"]}
+    return f"{arms['defaults']['train_runtime_s'] / arms['trl_step']['train_runtime_s']:.2f}x"
+
+
+def render_gain(r: dict) -> str:
+    f = r["fresh_clone"]
+    gain = f["accuracy_after"] - f["accuracy_before"]
+    return (
+        f"the default run's {_pts(gain)} points has a 95% paired bootstrap CI of [{_pct(f['gain_ci95'][0])}, "
+        f"{_pct(f['gain_ci95'][1])}], {f['improved']} problems improved and {f['regressed']} regressed, McNemar p = "
+        f"{f['mcnemar_p']:.0e}".replace("e-0", "e-")
     )
 
 
@@ -105,5 +120,7 @@ def blocks(r: dict) -> dict[str, tuple[str, list[Path]]]:
         "speed": (render_speed(r), [readme]),
         "seeds": (render_seeds(r), [readme, REPO / "docs" / "best_practices.md"]),
         "budget": (render_budget(r), [readme]),
+        "ab_ratio": (render_ab_ratio(r), [REPO / "docs" / "best_practices.md"]),
+        "gain": (render_gain(r), [REPO / "docs" / "best_practices.md"]),
         "ab": (render_ab(r), [bench]),
     }

@@ -19,7 +19,10 @@ def read_block(text: str, record: str, block: str, where: str) -> str:
 
 
 def replace_block(text: str, record: str, block: str, body: str, where: str) -> str:
+    """A one-line body goes inline (`<!-- a:b -->body<!-- /a:b -->`): a marker alone at the start of a line would end
+    the paragraph in Markdown. A table or list keeps its markers on lines of their own."""
     read_block(text, record, block, where)
     start, end = markers(record, block)
     head, rest = text.split(start, 1)
-    return f"{head}{start}\n{body}\n{end}{rest.split(end, 1)[1]}"
+    sep = "" if "\n" not in body else "\n"
+    return f"{head}{start}{sep}{body}{sep}{end}{rest.split(end, 1)[1]}"
