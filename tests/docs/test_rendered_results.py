@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import sys
 
 import pytest
@@ -80,3 +81,11 @@ def test_every_benchmarks_table_is_rendered_from_a_record() -> None:
     assert not loose, "tables typed by hand; give each a record under results/ (bench/render_docs.py):\n" + "\n".join(
         loose
     )
+
+
+def test_the_generator_checks_from_the_command_line() -> None:
+    """`python bench/render_docs.py --check` (what a maintainer runs) agrees with this test: exit 0, nothing stale."""
+    proc = subprocess.run(
+        [sys.executable, "bench/render_docs.py", "--check"], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0 and "matches its record" in proc.stdout, proc.stdout + proc.stderr
