@@ -2,7 +2,7 @@
 #   make run    # install .venv from poetry.lock if needed, run the default pipeline
 #   make test   # install .venv (+ dev group) if needed, run the test suite
 # Extra arguments: make run ARGS='train.max_steps=2'   make test PYTEST_ARGS='-k reward -x'
-# Docs site (an extra, not a set-up step): make docs   -> site/index.html
+# Docs site (an extra, not a set-up step): make docs   -> site/index.html (first renders the figures from results/)
 
 SHELL := /bin/bash
 PY := .venv/bin/python
@@ -26,6 +26,7 @@ test-fast: install-test
 # The docs group is part of the test install (tests/docs build the site and run the tutorials).
 # The two variables silence a banner that mkdocs-material and a plugin print on every build.
 docs: install-test
+	$(PY) bench/render_docs.py
 	NO_MKDOCS_2_WARNING=1 DISABLE_MKDOCS_2_WARNING=true $(PY) -m mkdocs build --strict --site-dir site
 
 install:
