@@ -18,16 +18,17 @@ import hydra
 from omegaconf import DictConfig
 
 from components.data.base import DataComponent, Prompts
-from components.distributed import agree_on_run_dir, is_main_process, main_process_only
+from components.distributed import agree_on_run_dir, is_main_process
 from components.evaluation.base import Evaluator
 from components.evaluation.history import append_eval
 from components.evaluation.stats import compare
 from components.model.base import ModelComponent
 from components.modes import check_rewards, evaluate, export, score
-from components.observer.base import Observer
+from components.observer.base import Observer, main_process_only
 from components.provenance import write_provenance
 from components.report.writer import write_report
 from components.reward.base import RewardComponent
+from components.run_files import write_json
 from components.runtime import (
     bracket_indices_to_dots,
     build,
@@ -36,7 +37,6 @@ from components.runtime import (
     resolved_config,
     reuse_eval_before,
     seed_everything,
-    write_json,
 )
 from components.tools.base import ToolProvider
 from components.tools.trajectory import tool_summary

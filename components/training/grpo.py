@@ -15,15 +15,15 @@ import torch
 
 from components.distributed import needs_cpu_backend, sharding_engine, world_size
 from components.model.zero3 import keep_whole, zero3_params
-from components.tools.training import trainer_tools
 from components.training.batch_checks import check_batch_geometry
 from components.training.checkpoints import checkpoints_dir, latest_checkpoint, resolve_resume
 from components.training.dynamic_sampling import dynamic_blocker
-from components.training.export_grpo_fields import grpo_field_types
+from components.training.export_grpo_fields import grpo_field_defaults, grpo_field_types
 from components.training.guards import GuardSettings, TrainingGuard, TrainingStopped
 from components.training.power_check import PowerCheckSettings
 from components.training.preflight import PreflightCallback, check_context
 from components.training.pruning import forward_dropout, pruning_blocker
+from components.training.tool_metrics import trainer_tools
 from components.training.trainer_class import grpo_trainer_class
 from components.training.vllm_check import check_vllm
 from components.types import LoadedModel, TrainResult
@@ -95,8 +95,6 @@ class GRPOTrainingLoop:
         **grpo_args: Any,
     ) -> None:
         from trl import GRPOConfig
-
-        from components.training.export_grpo_fields import grpo_field_defaults
 
         defaults = grpo_field_defaults()
         # conf/trl/grpo_config.yaml is generated from one TRL release; under another release, fields that
