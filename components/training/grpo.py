@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from components.distributed import needs_cpu_backend, sharding_engine, world_size
+from components.evaluation.base import Probe
 from components.model.zero3 import keep_whole, zero3_params
 from components.training.batch_checks import check_batch_geometry
 from components.training.checkpoints import checkpoints_dir, latest_checkpoint, resolve_resume
@@ -158,15 +159,16 @@ class GRPOTrainingLoop:
         self.args.reward_weights = list(reward.weights)
         guard = TrainingGuard(self.guards)
         for callback in callbacks:  # in-training evaluations (ProbeCallback) feed the reward-up/eval-down check
-            if hasattr(callback, "listeners"):
+            if isinstance(callback, Probe):
                 callback.listeners.append(guard.observe_eval)
         preflight = None
         if self.preflight:
             check_context(loaded.model, loaded.tokenizer, train_dataset, self.args.max_completion_length)
-            if loaded.source == "tiny_random":  # the wiring check: any number of steps must run
+            if loaded.random_weights:  # the wiring check (tiny_random): any number of steps must run
                 log.info(
-                    "preflight's learnability checks are off for tiny_random: random weights never stop and "
-                    "rarely earn a reward, which is what those checks would stop"
+                    "preflight's learnability checks are off for %s: random weights never stop and "
+                    "rarely earn a reward, which is what those checks would stop",
+                    loaded.source,
                 )
             else:
                 preflight = PreflightCallback(
