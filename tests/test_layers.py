@@ -5,6 +5,7 @@ a function says why it is there (an optional heavy dependency), so none of them 
 from __future__ import annotations
 
 import ast
+import os
 import shutil
 import subprocess
 import sys
@@ -70,3 +71,22 @@ def test_the_import_check_sees_a_bare_function_level_import(tmp_path: Path) -> N
     sample = tmp_path / "sample.py"
     sample.write_text("def f():\n    from components.types import EvalResult\n    import os\n", encoding="utf-8")
     assert _function_level_component_imports(sample) == [(2, "    from components.types import EvalResult")]
+
+
+def test_lint_imports_fails_on_an_upward_import_inside_a_function(tmp_path: Path) -> None:
+    """The check has teeth: a lower layer importing a higher one, even from inside a function, breaks it."""
+    package = tmp_path / "layered"
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "high.py").write_text("from layered import low\n", encoding="utf-8")
+    (package / "low.py").write_text("def f():\n    from layered import high\n", encoding="utf-8")
+    config = tmp_path / ".importlinter"
+    config.write_text(
+        "[importlinter]\nroot_package = layered\n\n[importlinter:contract:one]\nname = layers\ntype = layers\n"
+        "layers =\n    layered.high\n    layered.low\n",
+        encoding="utf-8",
+    )
+    lint = shutil.which("lint-imports", path=str(Path(sys.executable).parent)) or "lint-imports"
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    out = subprocess.run([lint, "--no-cache"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 1 and "1 broken" in out.stdout, out.stdout[-2000:]
