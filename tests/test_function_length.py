@@ -23,7 +23,6 @@ NOT_SPLIT_YET = {  # "path:qualname" -> lines today
     "components/sandbox/runner.py:run_program": 79,
     "components/training/power_check.py:run_power_check": 78,
     "serve/engine.py:Engine.generate": 66,
-    "serve/metrics.py:ServeMetrics.__init__": 61,
     "serve/openai_stream.py:Stream.events": 61,
 }
 SKIP = {".venv", "site", "tests", "node_modules", ".git"}
