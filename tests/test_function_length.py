@@ -18,7 +18,6 @@ NOT_SPLIT_YET = {  # "path:qualname" -> lines today
     "bench/profile_step.py:run_variant": 73,
     "bench/rollout_generation_options.py:main": 132,
     "bench/serve_load.py:drive": 64,
-    "components/model/generation.py:generate": 67,
     "components/reward/code.py:code": 76,
     "components/sandbox/runner.py:run_program": 79,
     "components/training/power_check.py:run_power_check": 78,
