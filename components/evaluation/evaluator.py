@@ -12,9 +12,11 @@ from typing import Any
 
 import torch
 
+from components.evaluation.budget_check import check_budget
 from components.evaluation.by_group import GROUP_COLUMN, group_metrics
 from components.evaluation.estimators import any_correct_of_k, best_of_k, maj_at_k, pass_at_k
-from components.evaluation.generation import Generations, generate
+from components.evaluation.history import TrainingCompletionRecorder
+from components.model.generation import Generations, generate
 from components.reward.base import CORRECT
 from components.tools.rollout import run_episodes
 from components.tools.trajectory import batch_metrics
@@ -233,7 +235,6 @@ class TaskEvaluator:
         """summary.json keys of the budget check (components/evaluation/budget_check.py); {} when it is off."""
         if not self.budget_check_factor:
             return {}
-        from components.evaluation.budget_check import check_budget
 
         return check_budget(
             self,
@@ -249,7 +250,7 @@ class TaskEvaluator:
 
     def probe(self, dataset: Any, reward: Any, tokenizer: Any, run_dir: Path, observer: Any) -> Any:
         """TrainerCallback: greedy evaluation on a fixed probe subset every probe_every_steps; keeps best_model."""
-        from components.evaluation.probe import ProbeCallback
+        from components.evaluation.probe import ProbeCallback  # transformers loads only when a run trains
 
         subset = dataset.select(range(min(self.probe_samples, len(dataset))))
         return ProbeCallback(self, subset, reward, tokenizer, Path(run_dir), observer, self.probe_every_steps)
@@ -258,7 +259,6 @@ class TaskEvaluator:
         """The reward set, wrapped to append training completions to completions_train.jsonl every K steps."""
         if not self.train_completions_every_steps:
             return reward
-        from components.evaluation.history import TrainingCompletionRecorder
 
         return TrainingCompletionRecorder(
             reward, Path(run_dir) / "completions_train.jsonl", self.train_completions_every_steps

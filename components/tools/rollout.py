@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from components.evaluation.generation import generate
+from components.model.generation import generate
 
 
 @dataclass(frozen=True)

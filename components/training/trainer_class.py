@@ -11,6 +11,10 @@ import torch
 
 from components.model.generation_weights import generation_weights
 from components.model.sampling import inverse_cdf_sampling
+from components.training.dynamic_sampling import DynamicSampling
+from components.training.pruning import ZeroSignalPruning
+from components.training.shared_prompt import SharedPromptForward
+from components.training.tool_metrics import ToolTrajectoryMetrics
 
 
 class FastRollouts:
@@ -66,14 +70,9 @@ def grpo_trainer_class(
 ) -> type:
     """dynamic_sampling: None = off, else {"min_informative": share of groups, "max_rounds": n} (opt-in).
 
-    tool_metrics: per-rollout tools/* metrics when the run trains with tools (components/tools/training.py).
+    tool_metrics: per-rollout tools/* metrics when the run trains with tools (components/training/tool_metrics.py).
     """
     from trl import GRPOTrainer
-
-    from components.tools.training import ToolTrajectoryMetrics
-    from components.training.dynamic_sampling import DynamicSampling
-    from components.training.pruning import ZeroSignalPruning
-    from components.training.shared_prompt import SharedPromptForward
 
     mixins = [
         m
