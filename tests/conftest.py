@@ -97,7 +97,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # `make test-fast` passes --every-module: the fast loop must import every module of components/ and serve/ at least
 # once (in-process, lazy imports included: sys.modules is read after the last test), so no module is left to the
 # slow end-to-end tests alone. Entry points that only ever run as a process of their own are checked by e2e tests.
-PROCESS_ENTRY_POINTS = {"components.reward.sandbox_child", "components.reward.math_worker", "serve.__main__"}
+PROCESS_ENTRY_POINTS = {"components.sandbox.child", "components.reward.math_worker", "serve.__main__"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
