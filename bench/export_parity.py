@@ -37,7 +37,7 @@ model = AutoModelForCausalLM.from_pretrained(folder).eval()
 tokenizer = AutoTokenizer.from_pretrained(folder, padding_side="left")
 assert not any(m.split(".")[0] in ("components", "serve", "run_pipeline") for m in sys.modules), "imported the project"
 ends = {tokenizer.eos_token_id, tokenizer.pad_token_id}
-completions = []
+completions, lengths = [], []
 with torch.inference_mode():
     for i in range(0, len(job["prompts"]), job["batch_size"]):
         texts = [tokenizer.apply_chat_template(p, tokenize=False, add_generation_prompt=True)
@@ -48,7 +48,8 @@ with torch.inference_mode():
         for row in out[:, batch["input_ids"].shape[1]:].tolist():
             n = next((j for j, t in enumerate(row) if t in ends), len(row))
             completions.append(tokenizer.decode(row[:n], skip_special_tokens=True))
-json.dump({"completions": completions, "torch": torch.__version__}, open(out_file, "w"))
+            lengths.append(n)
+json.dump({"completions": completions, "completion_tokens": lengths}, open(out_file, "w"))
 """
 
 
@@ -98,17 +99,18 @@ def main() -> None:
     proc = subprocess.run(cmd, cwd=out, capture_output=True, text=True, check=False)
     if proc.returncode:
         raise SystemExit(f"plain transformers failed: {proc.stderr[-2000:]}")
-    plain = json.loads((out / "plain.json").read_text())["completions"]
-    differ = [
-        {"row": i, "question": r["question"], "run": r["completion"], "plain": p}
-        for i, (r, p) in enumerate(zip(after, plain))
-        if r["completion"] != p
+    plain = json.loads((out / "plain.json").read_text())
+    differ = [  # the same text and the same number of generated tokens (a tiny model's tokens may decode to "")
+        {"row": i, "question": r["question"], "run": r["completion"], "plain": p, "tokens": [r["completion_tokens"], n]}
+        for i, (r, p, n) in enumerate(zip(after, plain["completions"], plain["completion_tokens"]))
+        if (r["completion"], r["completion_tokens"]) != (p, n)
     ]
     n = len(after)
     print(f"{n - len(differ)}/{n} plain-transformers completions identical to the run's eval_after completions "
           f"(max_new_tokens={budget}, batch {batch_size}, greedy)")  # fmt: skip
     for row in differ:
-        print(f"  row {row['row']} {row['question']!r}:\n    run:   {row['run']!r}\n    plain: {row['plain']!r}")
+        print(f"  row {row['row']} {row['question']!r} (tokens run/plain {row['tokens']}):")
+        print(f"    run:   {row['run']!r}\n    plain: {row['plain']!r}")
     if args.record:
         from importlib.metadata import version
 
