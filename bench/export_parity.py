@@ -122,7 +122,7 @@ def main() -> None:
             "versions": {name: version(name) for name in ("torch", "transformers", "trl", "peft")},
             "run": {"accuracy_after": summary["accuracy_after"], "global_step": summary["global_step"],
                     "eval_max_new_tokens": budget, "eval_batch_size": batch_size,
-                    "run_commit": config.get("git_commit")},
+                    "run_commit": config.get("git_commit"), "run_command": config.get("command")},
             "rows": n,
             "identical_completions": n - len(differ),
             "rows_that_differ": differ,
