@@ -64,12 +64,8 @@ class LMEvalHarness:
             raise ValueError(f"eval.max_samples={max_samples} must be > 0 (or null = every row)")
         if tools is not None and getattr(tools, "enabled", False):
             raise ValueError("evaluation_component=lm_eval evaluates single-turn tasks: set tools_component=none")
-        self.tasks, self.max_new_tokens, self.batch_size, self.max_samples = (
-            list(tasks),
-            max_new_tokens,
-            batch_size,
-            max_samples,
-        )
+        self.tasks, self.max_new_tokens = list(tasks), max_new_tokens
+        self.batch_size, self.max_samples = batch_size, max_samples
         self.metric, self.seed, self.apply_chat_template = metric, seed, apply_chat_template
         self.include_path = [str(LOCAL_TASKS)] + ([include_path] if include_path else [])
         self.data_dir = data_dir
@@ -86,6 +82,10 @@ class LMEvalHarness:
         budget = max_new_tokens or self.max_new_tokens
         metadata = {"seed": self.seed, **({"data_dir": self.data_dir} if self.data_dir else {})}
         manager = TaskManager(include_path=self.include_path, metadata=metadata)
+        unknown = [name for name in self.tasks if name not in manager.all_tasks]
+        if unknown:
+            local = sorted(n for n in manager.all_tasks if n.startswith("rlvr_"))
+            raise ValueError(f"eval.tasks: {unknown} are not lm-eval tasks, groups or tags; the local ones: {local}")
         was_training = model.training
         model.eval()
         start = time.perf_counter()

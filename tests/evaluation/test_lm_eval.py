@@ -107,6 +107,8 @@ def test_bad_settings_and_training_with_lm_eval_are_refused() -> None:
         LMEvalHarness(tasks=[])
     with pytest.raises(ValueError, match="eval.max_samples=0"):
         LMEvalHarness(tasks=["rlvr_arithmetic"], max_samples=0)
+    with pytest.raises(ValueError, match=r"eval.tasks: \['rlvr_nope'\] are not lm-eval tasks"):
+        LMEvalHarness(tasks=["rlvr_nope"]).evaluate(TinyRandomLM(seed=3).load().model, None)
     validate(compose(["mode=eval", "evaluation_component=lm_eval"]))  # the option's own config is valid
     with pytest.raises(ValueError, match="evaluation_component=lm_eval evaluates finished models"):
         validate(compose(["evaluation_component=lm_eval"]))
