@@ -26,3 +26,23 @@ def test_the_record_names_its_commands_commit_date_and_machine() -> None:
     assert set(record["commands"]) == {"base", "sft", "grpo"} and record["git_commit"]
     assert {"cpu", "cores", "torch_threads", "date"} <= set(record["machine"]) and record["versions"]["trl"]
     assert len(record["tasks"]) == 10
+
+
+def test_the_lm_eval_agreement_rows_in_the_docs_state_their_records() -> None:
+    """README and BENCHMARKS type these rows by hand: each must carry its record's figures (bench/lm_eval_agreement.py)."""
+    records = sorted((REPO / "results" / "lm_eval_agreement").glob("*_base.json"))
+    assert records, "no lm-eval agreement record"
+    for path in records:
+        r = json.loads(path.read_text(encoding="utf-8"))
+        n, same = r["rows"], r["rows"] - len(r["rows_where_verdicts_differ"])
+        cells = [
+            f"{r['project_accuracy']:.3f} ({r['project_correct']}/{n})",
+            f"{r['lm_eval_accuracy']:.3f} ({r['lm_eval_correct']}/{n})",
+            f"{same}/{n}",
+            f"{r['identical_completions']}/{n}",
+        ]
+        for doc in ("README.md", "BENCHMARKS.md"):
+            rows = [line for line in (REPO / doc).read_text().splitlines() if line.startswith(f"| `{r['task']}`")]
+            assert rows and all(cell in rows[0] for cell in cells), (
+                f"{doc}: the {r['task']} row differs from {path.name}"
+            )
