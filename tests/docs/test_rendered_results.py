@@ -30,7 +30,7 @@ def test_the_record_names_its_commands_commit_date_and_machine() -> None:
 
 def test_the_lm_eval_agreement_rows_in_the_docs_state_their_records() -> None:
     """README and BENCHMARKS type these rows by hand: each must carry its record's figures (bench/lm_eval_agreement.py)."""
-    records = sorted((REPO / "results" / "lm_eval_agreement").glob("*_base.json"))
+    records = sorted((REPO / "results" / "lm_eval_agreement").glob("*.json"))
     assert records, "no lm-eval agreement record"
     for path in records:
         r = json.loads(path.read_text(encoding="utf-8"))
@@ -43,6 +43,6 @@ def test_the_lm_eval_agreement_rows_in_the_docs_state_their_records() -> None:
         ]
         for doc in ("README.md", "BENCHMARKS.md"):
             rows = [line for line in (REPO / doc).read_text().splitlines() if line.startswith(f"| `{r['task']}`")]
-            assert rows and all(cell in rows[0] for cell in cells), (
-                f"{doc}: the {r['task']} row differs from {path.name}"
+            assert any(all(cell in row for cell in cells) for row in rows), (
+                f"{doc}: no {r['task']} row states {path.name}"
             )
