@@ -2,11 +2,11 @@
 
     python bench/lm_eval_agreement.py --task rlvr_arithmetic --out outputs/lm_eval_agreement/arithmetic
     python bench/lm_eval_agreement.py --task rlvr_gpt3_2d_add --max-samples 50 --out outputs/lm_eval_agreement/2d_add
-    python bench/lm_eval_agreement.py --task rlvr_arithmetic --out ... -- eval_run.run_dir=outputs/DATE/TIME
+    python bench/lm_eval_agreement.py --task rlvr_arithmetic --out ... --override eval_run.run_dir=outputs/DATE/TIME
     python bench/lm_eval_agreement.py ... --record results/lm_eval_agreement/arithmetic_base.json
 
-Two `python run_pipeline.py mode=eval` processes on the same model (base by default; anything after `--` goes to
-both, e.g. eval_run.run_dir=<run> or model.model_name_or_path=<exported folder>): one with the project's greedy
+Two `python run_pipeline.py mode=eval` processes on the same model (base by default; each --override goes to both,
+e.g. eval_run.run_dir=<run> or model.model_name_or_path=<exported folder>): one with the project's greedy
 evaluator on the data/prompts/reward the task is built from, one with evaluation_component=lm_eval on the task.
 Same rows (the task's rows are the data component's eval split), same prompt (the project's system + user turns
 through the chat template), greedy, same max_new_tokens. The rows are paired by position (lm-eval's doc_id) and
@@ -102,14 +102,16 @@ def main() -> None:
     parser.add_argument("--data-dir", default="../shared/data", help="holds gsm8k/ and gpt3_synthetic/")
     parser.add_argument("--out", type=Path, required=True, help="a folder for the two runs and their logs")
     parser.add_argument("--record", type=Path, default=None, help="also write the result as a JSON record here")
-    parser.add_argument("extra", nargs="*", help="after --: overrides for both runs (the model under evaluation)")
+    parser.add_argument(
+        "--override", action="append", default=[], help="a run_pipeline.py override for both runs (repeatable)"
+    )
     args = parser.parse_args()
     args.out = args.out.resolve()
     args.out.mkdir(parents=True, exist_ok=True)
     both = [
         f"eval.max_new_tokens={args.max_new_tokens}", f"eval.batch_size={args.batch_size}",
         *([f"eval.max_samples={args.max_samples}"] if args.max_samples else []), "eval_run.task_from_run=false",
-        *args.extra,
+        *args.override,
     ]  # fmt: skip
     project_args = [*project_task(args.task, args.data_dir), *both, "eval.budget_check_factor=0"]
     lm_eval_args = [
