@@ -7,7 +7,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: run test test-fast docs install install-test install-deepspeed lock lock-check vllm clean-venv
+.PHONY: run test test-fast docs install install-test install-deepspeed install-lm-eval lock lock-check vllm clean-venv
 
 run: install
 	$(PY) run_pipeline.py $(ARGS)
@@ -39,6 +39,10 @@ install-test:
 # deepspeed group, no CUDA ops compiled at install time (docs/SCALING.md)
 install-deepspeed:
 	@scripts/install.sh --deepspeed
+
+# The optional lm-evaluation-harness group (evaluation_component=lm_eval): .venv + the locked lm_eval group
+install-lm-eval:
+	@scripts/install.sh --lm-eval
 
 # Maintainers: re-resolve poetry.lock and re-export scripts/requirements/*.txt
 lock:

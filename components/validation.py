@@ -44,6 +44,7 @@ MODE_KEYS = {  # the sections each mode builds something from (run-level keys ar
     "serve": ("model", "reward", "prompts", "serve"),  # conf/serve.yaml (serve/app.py validates it)
 }
 OTHER_MODES_SECTIONS = ("score", "check_rewards", "eval_run", "serve", "export")  # each read by one other mode only
+LM_EVAL_TARGET = "components.evaluation.lm_eval_harness.LMEvalHarness"  # evaluates finished models: not in mode=train
 Rule = tuple[str, Callable[[Any], bool], str]  # (key, accepts(value), what is expected)
 
 _POS = (lambda v: v > 0, "must be > 0")
@@ -309,6 +310,11 @@ def check_config(cfg: DictConfig, mode: str) -> None:
     check_schemas(values, keys)
     check_ranges(values, keys)
     check_cross_fields(values, keys)
+    if mode == "train" and (values.get("eval") or {}).get("_target_") == LM_EVAL_TARGET:
+        raise ValueError(
+            "evaluation_component=lm_eval evaluates finished models (mode=eval): train with evaluation_component=greedy, "
+            "then run mode=eval evaluation_component=lm_eval eval_run.run_dir=<run>"
+        )
     check_files(values, keys)
     if in_scope("reward.", keys) and "reward" in values:
         check_rewards(values)
