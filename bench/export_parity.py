@@ -1,7 +1,7 @@
 """An exported run, loaded by plain transformers in a fresh process, writes the run's own eval_after completions?
 
     python bench/export_parity.py --run outputs/DATE/TIME --out outputs/export_parity/default
-    python bench/export_parity.py --run ... --out ... --record results/export_parity_default_run.json
+    python bench/export_parity.py --run ... --out ... --record results/export_parity.json   # adds or replaces its row
 
 1. `python run_pipeline.py mode=export export.run_dir=<run> export.output_dir=<out>/model` (skipped when
    <out>/model/export.json exists).
@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 from common import REPO, machine
+from record_rows import upsert_row
 
 from components.evaluation.history import EVAL_HISTORY, read_history
 
@@ -116,7 +117,8 @@ def main() -> None:
 
         record = {
             "benchmark": "export_parity",
-            "commands": {"this": " ".join(["python", "bench/export_parity.py", *sys.argv[1:]])},
+            "key": str(args.run),
+            "command": " ".join(["python", "bench/export_parity.py", *sys.argv[1:]]),
             "git_commit": subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip(),
             "machine": machine(),
             "versions": {name: version(name) for name in ("torch", "transformers", "trl", "peft")},
@@ -127,9 +129,8 @@ def main() -> None:
             "identical_completions": n - len(differ),
             "rows_that_differ": differ,
         }  # fmt: skip
-        args.record.parent.mkdir(parents=True, exist_ok=True)
-        args.record.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-        print(f"record: {args.record}")
+        upsert_row(args.record, "export_parity", record, key="key")
+        print(f"record: {args.record} (row {record['key']!r})")
     sys.exit(0 if not differ else 1)
 
 

@@ -3,7 +3,7 @@
     python bench/lm_eval_agreement.py --task rlvr_arithmetic --out outputs/lm_eval_agreement/arithmetic
     python bench/lm_eval_agreement.py --task rlvr_gpt3_2d_add --max-samples 50 --out outputs/lm_eval_agreement/2d_add
     python bench/lm_eval_agreement.py --task rlvr_arithmetic --out ... --override eval_run.run_dir=outputs/DATE/TIME
-    python bench/lm_eval_agreement.py ... --record results/lm_eval_agreement/arithmetic_base.json
+    python bench/lm_eval_agreement.py ... --record results/lm_eval_agreement.json   # adds or replaces its row
 
 Two `python run_pipeline.py mode=eval` processes on the same model (base by default; each --override goes to both,
 e.g. eval_run.run_dir=<run> or model.model_name_or_path=<exported folder>): one with the project's greedy
@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from common import REPO, machine
+from record_rows import upsert_row
 
 from components.evaluation.history import EVAL_HISTORY, read_history
 
@@ -135,8 +136,9 @@ def main() -> None:
         record = {
             "benchmark": "lm_eval_agreement",
             "task": args.task,
+            "key": f"{args.task} | {' '.join(args.override) or 'base'}",
+            "command": " ".join(["python", "bench/lm_eval_agreement.py", *sys.argv[1:]]),
             "commands": {
-                "this": " ".join(["python", "bench/lm_eval_agreement.py", *sys.argv[1:]]),
                 "project": " ".join(["python run_pipeline.py mode=eval", *project_args]),
                 "lm_eval": " ".join(["python run_pipeline.py mode=eval", *lm_eval_args]),
             },
@@ -148,9 +150,8 @@ def main() -> None:
             "evaluated_run": our_summary.get("evaluated_run"),
             **result,
         }  # fmt: skip
-        args.record.parent.mkdir(parents=True, exist_ok=True)
-        args.record.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-        print(f"record: {args.record}")
+        upsert_row(args.record, "lm_eval_agreement", record, key="key")
+        print(f"record: {args.record} (row {record['key']!r})")
     sys.exit(0 if result["within_one_row"] else 1)
 
 

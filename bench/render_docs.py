@@ -20,6 +20,7 @@ import doc_blocks
 import eval_generation_table
 import gpt3_arithmetic_table
 import gpu_history_table
+import lm_eval_tables
 import real_benchmarks_table
 import reward_throughput_table
 import sandbox_table
@@ -30,6 +31,8 @@ REPO = Path(__file__).resolve().parents[1]
 # record name -> (its file, the renderer's blocks(record) -> {block: (markdown, docs)})
 RECORDS = {
     "gpt3_arithmetic": (REPO / "results" / "gpt3_arithmetic.json", gpt3_arithmetic_table.blocks),
+    "lm_eval_agreement": (REPO / "results" / "lm_eval_agreement.json", lm_eval_tables.agreement_blocks),
+    "export_parity": (REPO / "results" / "export_parity.json", lm_eval_tables.parity_blocks),
     "default_run": (REPO / "results" / "default_run.json", default_run_table.blocks),
     "real_benchmarks": (REPO / "results" / "real_benchmarks.json", real_benchmarks_table.blocks),
     "gpu_h100_history": (REPO / "results" / "gpu_h100_history.json", gpu_history_table.blocks),
