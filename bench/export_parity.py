@@ -113,25 +113,30 @@ def main() -> None:
         print(f"  row {row['row']} {row['question']!r} (tokens run/plain {row['tokens']}):")
         print(f"    run:   {row['run']!r}\n    plain: {row['plain']!r}")
     if args.record:
-        from importlib.metadata import version
-
-        record = {
-            "benchmark": "export_parity",
-            "key": str(args.run),
-            "command": " ".join(["python", "bench/export_parity.py", *sys.argv[1:]]),
-            "git_commit": subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip(),
-            "machine": machine(),
-            "versions": {name: version(name) for name in ("torch", "transformers", "trl", "peft")},
-            "run": {"accuracy_after": summary["accuracy_after"], "global_step": summary["global_step"],
-                    "eval_max_new_tokens": budget, "eval_batch_size": batch_size,
-                    "run_commit": config.get("git_commit"), "run_command": config.get("command")},
-            "rows": n,
-            "identical_completions": n - len(differ),
-            "rows_that_differ": differ,
-        }  # fmt: skip
-        upsert_row(args.record, "export_parity", record, key="key")
-        print(f"record: {args.record} (row {record['key']!r})")
+        write_record(args, summary, config, budget, batch_size, n, differ)
     sys.exit(0 if not differ else 1)
+
+
+def write_record(args, summary: dict, config: dict, budget: int, batch_size: int, n: int, differ: list) -> None:
+    """Add (or replace) this run's row in the record the docs' table is rendered from."""
+    from importlib.metadata import version
+
+    record = {
+        "benchmark": "export_parity",
+        "key": str(args.run),
+        "command": " ".join(["python", "bench/export_parity.py", *sys.argv[1:]]),
+        "git_commit": subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip(),
+        "machine": machine(),
+        "versions": {name: version(name) for name in ("torch", "transformers", "trl", "peft")},
+        "run": {"accuracy_after": summary["accuracy_after"], "global_step": summary["global_step"],
+                "eval_max_new_tokens": budget, "eval_batch_size": batch_size,
+                "run_commit": config.get("git_commit"), "run_command": config.get("command")},
+        "rows": n,
+        "identical_completions": n - len(differ),
+        "rows_that_differ": differ,
+    }  # fmt: skip
+    upsert_row(args.record, "export_parity", record, key="key")
+    print(f"record: {args.record} (row {record['key']!r})")
 
 
 if __name__ == "__main__":

@@ -77,7 +77,7 @@ class LMEvalHarness:
         from lm_eval import simple_evaluate
         from lm_eval.tasks import TaskManager
 
-        from components.evaluation.lm_eval_model import CountingHFLM
+        from components.evaluation.lm_eval_model import CountingHFLM  # imports lm_eval: the optional lm_eval group
 
         budget = max_new_tokens or self.max_new_tokens
         metadata = {"seed": self.seed, **({"data_dir": self.data_dir} if self.data_dir else {})}

@@ -10,9 +10,9 @@ import pytest
 
 from components.evaluation import lm_eval_harness
 from components.evaluation.evaluator import TaskEvaluator
-from components.model.generation import render_prompt
 from components.evaluation.lm_eval_harness import LOCAL_TASKS, MISSING, LMEvalHarness
 from components.evaluation.lm_eval_tasks import utils
+from components.model.generation import render_prompt
 from components.model.tiny_random import TinyRandomLM
 from tests.conftest import compose, shared_data
 

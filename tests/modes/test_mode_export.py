@@ -114,7 +114,7 @@ def test_plain_transformers_greedy_on_the_export_writes_the_runs_eval_after_comp
         cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    got = json.loads(record.read_text())
+    (got,) = json.loads(record.read_text())["rows"]  # the record holds one row per run
     assert got["rows"] == 8 and got["identical_completions"] == 8 and got["rows_that_differ"] == []
 
 
