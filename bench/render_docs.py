@@ -28,73 +28,56 @@ import table_record
 import tools_table
 
 REPO = Path(__file__).resolve().parents[1]
-# record name -> (its file, the renderer's blocks(record) -> {block: (markdown, docs)})
-RECORDS = {
-    "gpt3_arithmetic": (REPO / "results" / "gpt3_arithmetic.json", gpt3_arithmetic_table.blocks),
-    "lm_eval_agreement": (REPO / "results" / "lm_eval_agreement.json", lm_eval_tables.agreement_blocks),
-    "export_parity": (REPO / "results" / "export_parity.json", lm_eval_tables.parity_blocks),
-    "default_run": (REPO / "results" / "default_run.json", default_run_table.blocks),
-    "real_benchmarks": (REPO / "results" / "real_benchmarks.json", real_benchmarks_table.blocks),
-    "gpu_h100_history": (REPO / "results" / "gpu_h100_history.json", gpu_history_table.blocks),
-    "tools_multiply_base": (REPO / "results" / "tools_multiply_base.json", tools_table.blocks),
-    "eval_generation": (REPO / "results" / "eval_generation.json", eval_generation_table.blocks),
-    "reward_throughput": (REPO / "results" / "reward_throughput.json", reward_throughput_table.blocks),
-    "sandbox_isolation": (REPO / "results" / "sandbox_isolation.json", sandbox_table.blocks),
-    "serve_openai_quiet": (REPO / "results" / "serve_openai_quiet.json", table_record.blocks_in("BENCHMARKS.md")),
-    "serve_compile_quiet": (REPO / "results" / "serve_compile_quiet.json", table_record.blocks_in("BENCHMARKS.md")),
-    "rollout_transposed_dec01": (
-        REPO / "results" / "rollout_transposed_dec01.json",
-        table_record.blocks_in("BENCHMARKS.md"),
-    ),
-    "profile_transposed_dec01": (
-        REPO / "results" / "profile_transposed_dec01.json",
-        table_record.blocks_in("BENCHMARKS.md"),
-    ),
-    "ab_default_dec01": (REPO / "results" / "ab_default_dec01.json", table_record.blocks_in("BENCHMARKS.md")),
-    "rollout_levers_dec01": (REPO / "results" / "rollout_levers_dec01.json", table_record.blocks_in("BENCHMARKS.md")),
-    "profile_inverse_cdf_dec01": (
-        REPO / "results" / "profile_inverse_cdf_dec01.json",
-        table_record.blocks_in("BENCHMARKS.md"),
-    ),
-    "profile_defaults_dec01": (
-        REPO / "results" / "profile_defaults_dec01.json",
-        table_record.blocks_in("BENCHMARKS.md"),
-    ),
-    "profile_gsm8k_nov30": (REPO / "results" / "profile_gsm8k_nov30.json", table_record.blocks_in("BENCHMARKS.md")),
-    "overhead_nov23": (REPO / "results" / "overhead_nov23.json", table_record.blocks_in("BENCHMARKS.md")),
-    "eval_generation_nov23": (REPO / "results" / "eval_generation_nov23.json", table_record.blocks_in("BENCHMARKS.md")),
-    "pruning_runs_nov30": (REPO / "results" / "pruning_runs_nov30.json", table_record.blocks_in("BENCHMARKS.md")),
-    "rollout_levers_nov30": (REPO / "results" / "rollout_levers_nov30.json", table_record.blocks_in("BENCHMARKS.md")),
-    "power_check_cost_nov30": (
-        REPO / "results" / "power_check_cost_nov30.json",
-        table_record.blocks_in("BENCHMARKS.md"),
-    ),
-    "time_to_accuracy_nov30": (
-        REPO / "results" / "time_to_accuracy_nov30.json",
-        table_record.blocks_in("BENCHMARKS.md"),
-    ),
-    "scaling_nov23": (REPO / "results" / "scaling_nov23.json", table_record.blocks_in("BENCHMARKS.md")),
-    "profile_nov23": (REPO / "results" / "profile_nov23.json", table_record.blocks_in("BENCHMARKS.md")),
-    "threads_nov23": (REPO / "results" / "threads_nov23.json", table_record.blocks_in("BENCHMARKS.md")),
-    "serve_shared_nov30": (REPO / "results" / "serve_shared_nov30.json", table_record.blocks_in("BENCHMARKS.md")),
-    "serve_httpx_nov30": (REPO / "results" / "serve_httpx_nov30.json", table_record.blocks_in("BENCHMARKS.md")),
-    "serve_loaded_nov23": (REPO / "results" / "serve_loaded_nov23.json", table_record.blocks_in("BENCHMARKS.md")),
-    "tools_sampling_nov30": (REPO / "results" / "tools_sampling_nov30.json", table_record.blocks_in("BENCHMARKS.md")),
-    "tools_trained_nov30": (REPO / "results" / "tools_trained_nov30.json", table_record.blocks_in("BENCHMARKS.md")),
-    "recipe_temperature_dec01": (
-        REPO / "results" / "recipe_temperature_dec01.json",
-        table_record.blocks_in("RECIPE_NOTES.md"),
-    ),
-    "recipe_honest_nov30": (REPO / "results" / "recipe_honest_nov30.json", table_record.blocks_in("RECIPE_NOTES.md")),
-    "recipe_16_token_search": (
-        REPO / "results" / "recipe_16_token_search.json",
-        table_record.blocks_in("RECIPE_NOTES.md"),
-    ),
-    "recipe_benchmark_probes": (
-        REPO / "results" / "recipe_benchmark_probes.json",
-        table_record.blocks_in("RECIPE_NOTES.md"),
-    ),
+# record name (results/<name>.json) -> the renderer's blocks(record) -> {block: (markdown, docs)}
+RENDERERS = {
+    "gpt3_arithmetic": gpt3_arithmetic_table.blocks,
+    "lm_eval_agreement": lm_eval_tables.agreement_blocks,
+    "export_parity": lm_eval_tables.parity_blocks,
+    "default_run": default_run_table.blocks,
+    "real_benchmarks": real_benchmarks_table.blocks,
+    "gpu_h100_history": gpu_history_table.blocks,
+    "tools_multiply_base": tools_table.blocks,
+    "eval_generation": eval_generation_table.blocks,
+    "reward_throughput": reward_throughput_table.blocks,
+    "sandbox_isolation": sandbox_table.blocks,
 }
+# Tables converted from a run's printed output (bench/table_record.py), by the doc that shows them
+TABLE_RECORDS = {
+    "BENCHMARKS.md": [
+        "rollout_transposed_dec01",
+        "profile_transposed_dec01",
+        "profile_inverse_cdf_dec01",
+        "profile_defaults_dec01",
+        "power_check_cost_nov30",
+        "time_to_accuracy_nov30",
+        "serve_openai_quiet",
+        "serve_compile_quiet",
+        "ab_default_dec01",
+        "rollout_levers_dec01",
+        "profile_gsm8k_nov30",
+        "overhead_nov23",
+        "eval_generation_nov23",
+        "pruning_runs_nov30",
+        "rollout_levers_nov30",
+        "scaling_nov23",
+        "profile_nov23",
+        "threads_nov23",
+        "serve_shared_nov30",
+        "serve_httpx_nov30",
+        "serve_loaded_nov23",
+        "tools_sampling_nov30",
+        "tools_trained_nov30",
+    ],
+    "RECIPE_NOTES.md": [
+        "recipe_temperature_dec01",
+        "recipe_16_token_search",
+        "recipe_benchmark_probes",
+        "recipe_honest_nov30",
+    ],
+}
+for _doc, _names in TABLE_RECORDS.items():
+    RENDERERS.update({name: table_record.blocks_in(_doc) for name in _names})
+RECORDS = {name: (REPO / "results" / f"{name}.json", blocks) for name, blocks in RENDERERS.items()}
 
 
 def rendered() -> list[tuple[str, str, str, Path]]:
