@@ -17,19 +17,20 @@ choose_openmp_wait_policy()  # before torch is imported: idle OpenMP threads sle
 import hydra
 from omegaconf import DictConfig
 
+from components.cost.base import CostWatcher
 from components.data.base import DataComponent, Prompts
-from components.distributed import agree_on_run_dir, is_main_process, main_process_only
+from components.distributed import agree_on_run_dir, is_main_process
 from components.environments.base import EnvironmentProvider
-from components.environments.metrics import environment_summary
 from components.evaluation.base import Evaluator
 from components.evaluation.history import append_eval
-from components.evaluation.stats import compare
 from components.model.base import ModelComponent
 from components.modes import check_rewards, evaluate, export, score
-from components.observer.base import Observer
+from components.observer.base import Observer, main_process_only
 from components.provenance import write_provenance
+from components.report.summary import train_summary
 from components.report.writer import write_report
 from components.reward.base import RewardComponent
+from components.run_files import write_json
 from components.runtime import (
     bracket_indices_to_dots,
     build,
@@ -38,12 +39,11 @@ from components.runtime import (
     resolved_config,
     reuse_eval_before,
     seed_everything,
-    write_json,
 )
 from components.tools.base import ToolProvider
-from components.tools.trajectory import tool_summary
 from components.training.base import TrainingLoop
 from components.training.memory_estimate import check_memory
+from components.types import EvalResult
 from components.validation import validate
 from serve.drift import write_reference_distribution
 
@@ -52,7 +52,7 @@ log = logging.getLogger("run_pipeline")
 
 def train(cfg: DictConfig) -> float:
     run_dir = prepare_run_dir(cfg.train.get("resume_from_checkpoint"))  # a new dir, or this run's own to resume
-    cost = build(cfg.cost)  # starts the run's clock
+    cost: CostWatcher = build(cfg.cost, CostWatcher)  # starts the run's clock
     main = is_main_process()  # rank 0 alone writes files and observer output; every rank trains
     if main:
         write_provenance(run_dir, cfg)
@@ -74,15 +74,8 @@ def train(cfg: DictConfig) -> float:
     cost.watch(loaded.model, reward, evaluator)
     observer.start(run_dir, resolved_config(cfg))
     try:
-        before = reuse_eval_before(run_dir)  # a resumed run evaluated (and logged) this before its first step
-        if before is None:
-            before = evaluator.evaluate(loaded.model, loaded.tokenizer, splits.eval, reward)
-            write_json(run_dir / "eval_before.json", before.metrics)
-            observer.log_metrics({f"eval_before/{k}": v for k, v in before.metrics.items()}, step=0)
-            observer.log_samples("eval", before.samples, step=0)
-            if main:
-                append_eval(run_dir, before.samples, tag="before", step=0)
-
+        before = evaluate_before(run_dir, evaluator, loaded, splits.eval, reward, observer)
+        # transformers' Trainer machinery loads only for training (the other modes never import it)
         from components.training.callbacks import ObserverCallback
         from components.training.guards import TrainingStopped
 
@@ -92,35 +85,8 @@ def train(cfg: DictConfig) -> float:
             result = train_loop.fit(loaded, splits.train, evaluator.recording(reward, run_dir), callbacks=callbacks)
         except TrainingStopped as stop:  # Ctrl-C, non-finite loss, failed preflight: summary.json says which
             finish_stopped(run_dir, stop)
-        after = evaluator.evaluate(result.model, loaded.tokenizer, splits.eval, reward)
-        write_json(run_dir / "eval_after.json", after.metrics)
-        observer.log_metrics({f"eval/{k}": v for k, v in after.metrics.items()}, step=result.global_step)
-        observer.log_samples("eval", after.samples, step=result.global_step)
-        if main:
-            write_reference_distribution(run_dir, after.samples, loaded.tokenizer)  # the server's drift baseline
-            append_eval(run_dir, after.samples, tag="after", step=result.global_step)
-
-        summary = {
-            "accuracy_before": before.metrics["accuracy"],
-            "accuracy_after": after.metrics["accuracy"],
-            "accuracy_gain": after.metrics["accuracy"] - before.metrics["accuracy"],
-            "eval_max_new_tokens": after.metrics["max_new_tokens"],  # the budget every accuracy here is measured at
-            "truncation_rate_before": before.metrics["truncation_rate"],
-            "truncation_rate_after": after.metrics["truncation_rate"],
-            "grader": reward.grader,
-            "mean_reward_before": before.metrics["mean_reward"],
-            "mean_reward_after": after.metrics["mean_reward"],
-            "global_step": result.global_step,
-            "world_size": result.metrics.get("world_size", 1),
-            "train_runtime_s": result.metrics.get("train_runtime"),
-            "model_source": loaded.source,
-            "saved_model": result.saved_to,
-            "run_dir": str(run_dir),
-        }
-        summary.update(compare(before.samples, after.samples))  # paired bootstrap CI + McNemar p-value
-        summary.update(tool_summary(before.metrics, after.metrics))  # tools/* before -> after; {} without tools
-        summary.update(environment_summary(before.metrics, after.metrics))  # env/* before -> after; {} without
-        summary.update({k: v for k, v in result.metrics.items() if k.startswith("power_check/")})  # pre-training
+        after = evaluate_after(run_dir, evaluator, result, loaded, splits.eval, reward, observer)
+        summary = train_summary(before, after, result, loaded, reward, run_dir)
         summary.update(probe.summary())
         if main:  # more room, same problems: does accuracy hold when the model is not cut off?
             summary.update(evaluator.check_budget(result.model, loaded.tokenizer, splits.eval, reward, after))
@@ -132,6 +98,30 @@ def train(cfg: DictConfig) -> float:
     finally:
         observer.close()
     return summary["accuracy_after"]
+
+
+def evaluate_before(run_dir, evaluator, loaded, dataset, reward, observer) -> EvalResult:
+    """The evaluation before training: read back when a resumed run already did it (and logged it)."""
+    before = reuse_eval_before(run_dir)
+    if before is None:
+        before = evaluator.evaluate(loaded.model, loaded.tokenizer, dataset, reward)
+        write_json(run_dir / "eval_before.json", before.metrics)
+        observer.log_metrics({f"eval_before/{k}": v for k, v in before.metrics.items()}, step=0)
+        observer.log_samples("eval", before.samples, step=0)
+        if is_main_process():
+            append_eval(run_dir, before.samples, tag="before", step=0)
+    return before
+
+
+def evaluate_after(run_dir, evaluator, result, loaded, dataset, reward, observer) -> EvalResult:
+    after = evaluator.evaluate(result.model, loaded.tokenizer, dataset, reward)
+    write_json(run_dir / "eval_after.json", after.metrics)
+    observer.log_metrics({f"eval/{k}": v for k, v in after.metrics.items()}, step=result.global_step)
+    observer.log_samples("eval", after.samples, step=result.global_step)
+    if is_main_process():
+        write_reference_distribution(run_dir, after.samples, loaded.tokenizer)  # the server's drift baseline
+        append_eval(run_dir, after.samples, tag="after", step=result.global_step)
+    return after
 
 
 MODES = dict(train=train, eval=evaluate.run, score=score.run, check_rewards=check_rewards.run, export=export.run)

@@ -106,7 +106,8 @@ def main() -> None:
         print(render_table(json.loads(args.table.read_text())))
         return
     names = args.only or list(EXPERIMENTS)
-    record = {"machine": machine(), "commit": git_commit(), "environments": {}}
+    record = {"benchmark": "environments", "git_commit": git_commit(), "machine": machine(), "versions": versions()}
+    record["environments"] = {}
     for name in names:
         run_dir = args.out / "runs" / name
         cmd = command(name, args.out, args.extra)
@@ -118,6 +119,20 @@ def main() -> None:
         print(json.dumps({name: record["environments"][name]}, indent=1), flush=True)
     if args.record:
         args.record.write_text(json.dumps(record, indent=1) + "\n")
+
+
+def versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    return {name: version(name) for name in ("torch", "transformers", "trl", "peft")}
+
+
+def blocks(record: dict) -> dict[str, tuple[str, list[Path]]]:
+    """bench/render_docs.py: the BENCHMARKS.md table and its provenance line."""
+    m, v = record["machine"], record["versions"]
+    line = (f"{m['date']}, commit {record['git_commit'][:7]} (each run's own commit and command in the record), "
+            f"CPU: {m['cpu']} ({m['cores']} cores), torch {v['torch']}, trl {v['trl']}. Record: `results/environments.json`.")  # fmt: skip
+    return {"table": (render_table(record) + "\n\n" + line, [REPO / "BENCHMARKS.md"])}
 
 
 def git_commit() -> str:

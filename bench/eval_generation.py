@@ -1,4 +1,4 @@
-"""Evaluation generation throughput: components/evaluation/generation.py vs a naive one-prompt-at-a-time loop.
+"""Evaluation generation throughput: components/model/generation.py vs a naive one-prompt-at-a-time loop.
 
     python bench/eval_generation.py                          # SmolLM2-135M, greedy, 32 new tokens
     python bench/eval_generation.py --batch-sizes 1 8 32 64 --naive-prompts 16 --max-new-tokens 32
@@ -50,7 +50,7 @@ def main() -> None:
 
     import torch
 
-    from components.evaluation.generation import generate
+    from components.model.generation import generate
     from components.model.hf import HFCausalLM
     from components.runtime import build
 

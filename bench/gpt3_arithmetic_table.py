@@ -14,6 +14,9 @@ import argparse
 import json
 from pathlib import Path
 
+import doc_blocks
+
+RECORD_NAME = "gpt3_arithmetic"
 REPO = Path(__file__).resolve().parents[1]
 DOCS = [REPO / "README.md", REPO / "BENCHMARKS.md"]
 
@@ -136,27 +139,17 @@ def render_plot(result: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def markers(block: str) -> tuple[str, str]:
-    return f"<!-- gpt3_arithmetic:{block} -->", f"<!-- /gpt3_arithmetic:{block} -->"
-
-
 def blocks(result: dict) -> dict[str, tuple[str, list[Path]]]:
     """block name -> (its Markdown rendered from the record, the docs that hold it)"""
     return {"table": (render_markdown(result), DOCS), "errors": (render_errors(result), [REPO / "BENCHMARKS.md"])}
 
 
 def read_block(text: str, block: str, where: str) -> str:
-    start, end = markers(block)
-    if start not in text or end not in text:
-        raise ValueError(f"{where}: no {start} ... {end} block")
-    return text.split(start, 1)[1].split(end, 1)[0].strip()
+    return doc_blocks.read_block(text, RECORD_NAME, block, where)
 
 
 def replace_block(text: str, block: str, body: str, where: str) -> str:
-    read_block(text, block, where)
-    start, end = markers(block)
-    head, rest = text.split(start, 1)
-    return f"{head}{start}\n{body}\n{end}{rest.split(end, 1)[1]}"
+    return doc_blocks.replace_block(text, RECORD_NAME, block, body, where)
 
 
 def main() -> None:

@@ -122,7 +122,7 @@ def bench_startup(isolations: list[str], runs: int = 40) -> list[dict]:
     settings alternate run by run, so a change in the machine's load hits them alike."""
     import statistics
 
-    from components.reward.sandbox import run_program
+    from components.sandbox.runner import run_program
 
     walls = {iso: [] for iso in isolations}
     for _ in range(runs):
@@ -157,9 +157,9 @@ def main() -> None:
     args = parser.parse_args()
 
     from components.reward.gsm8k import gsm8k
-    from components.reward.isolation import checked_probe
     from components.reward.math import math_reward
-    from components.reward.sandbox import _CHILD, namespace_prefix
+    from components.sandbox.isolation import checked_probe
+    from components.sandbox.runner import _CHILD, namespace_prefix
 
     found = checked_probe(_CHILD, "")
     print(

@@ -43,8 +43,7 @@ SECTIONS = {  # run-level sections without a `_target_`: the class their mode bu
     "check_rewards": "components.modes.check_rewards.CheckRewardsSettings",
     "eval_run": "components.modes.evaluate.EvalRunSettings",
     "export": "components.modes.export.ExportSettings",
-    "serve": "serve.config.ServeSettings",
-}
+}  # + "serve": serve/config.py registers its own settings (components/ never names serve/)
 _NO_DEFAULT = inspect.Parameter.empty
 
 
@@ -62,6 +61,11 @@ class Parameters:
     types: dict[str, Any]  # name -> type hint (Any where the signature gives none)
     defaults: dict[str, Any]  # name -> default (inspect.Parameter.empty when required)
     open_ended: bool  # takes **kwargs that no extra_parameters() names: unknown keys pass
+
+
+def register_section(key: str, settings: str) -> None:
+    """A run-level section whose settings class lives above components/ (serve's): its package registers it."""
+    SECTIONS[key] = settings
 
 
 def locate(dotted: str, key: str) -> Any:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 import os
 from collections.abc import Mapping
-from typing import Any
 
 RUN_DIR_ENV = "RLVR_RUN_DIR"  # set it (same value on every rank/node) to pin the run dir from a launcher script
 RUN_DIR_KEYS = ("hydra.run.dir=", "+hydra.run.dir=", "++hydra.run.dir=")
@@ -32,13 +31,6 @@ def local_rank(environ: Mapping[str, str] = os.environ) -> int:
 def is_main_process(environ: Mapping[str, str] = os.environ) -> bool:
     """Rank 0 alone writes reports, JSON files and observer output; the other ranks only train."""
     return rank(environ) == 0
-
-
-def main_process_only(observer: Any) -> Any:
-    """The observer on rank 0, a no-op Observer elsewhere (N ranks must not write N metric files)."""
-    from components.observer.base import Observer
-
-    return observer if is_main_process() else Observer()
 
 
 def default_run_dir(now: datetime.datetime | None = None) -> str:

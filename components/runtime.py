@@ -13,8 +13,11 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from components import jsonio
 from components.distributed import is_main_process
+from components.evaluation.history import EVAL_HISTORY, read_history
+from components.run_files import write_json
+from components.training.checkpoints import checkpoint_step, resolve_resume, rewind_logs
+from components.types import EvalResult
 
 log = logging.getLogger("run_pipeline")
 
@@ -104,8 +107,6 @@ def prepare_run_dir(resume_from_checkpoint: Any = None) -> Path:
     """
     from hydra.core.hydra_config import HydraConfig
 
-    from components.training.checkpoints import checkpoint_step, resolve_resume, rewind_logs
-
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     # Only rank 0 checks and rewrites: by the time a slow rank looks, rank 0 may already have written.
     if not is_main_process():
@@ -139,8 +140,6 @@ def _free_name(path: Path) -> Path:
 
 def reuse_eval_before(run_dir: Path) -> Any:
     """A resumed run's evaluation before training (EvalResult), read back instead of re-run; None for a new run."""
-    from components.evaluation.history import EVAL_HISTORY, read_history
-    from components.types import EvalResult
 
     path = run_dir / "eval_before.json"
     if not path.exists():
@@ -164,15 +163,3 @@ def finish_stopped(run_dir: Path, stop: Any) -> None:
 
 def resolved_config(cfg: DictConfig) -> dict[str, Any]:
     return OmegaConf.to_container(cfg, resolve=True)
-
-
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write atomically: a crash never leaves a half-written file, and an existing file is never replaced.
-
-    Under a multi-process launch only rank 0 writes (the ranks share one run dir).
-    """
-    if not is_main_process():
-        return
-    if path.exists():
-        raise ValueError(f"{path} already exists; refusing to overwrite it")
-    jsonio.write_json(path, data)

@@ -18,6 +18,7 @@ class LoadedModel:
     tokenizer: Any  # transformers.PreTrainedTokenizerBase, left-padded for generation
     peft_config: Any | None = None  # peft.LoraConfig handed to TRL, which wraps the model itself
     source: str = ""  # where the weights came from, for logs and summaries
+    random_weights: bool = False  # a wiring-check model (tiny_random): it learns nothing a step could measure
 
 
 @dataclass(frozen=True)

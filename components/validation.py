@@ -25,6 +25,15 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from components.config_schema import CONF_DIR, check_schemas
+from components.model.finished_run import FinishedRun
+from components.model.sources import gguf_source
+from components.modes.check_rewards import CheckRewardsSettings
+from components.modes.evaluate import with_run_config
+from components.modes.export import ExportSettings
+from components.modes.export import check as check_export
+from components.reward.discovery import registry
+from components.training.batch_checks import check_batch_geometry
+from components.training.checkpoints import resolve_resume
 
 MODE_KEYS = {  # the sections each mode builds something from (run-level keys are always checked); None = all
     "train": None,
@@ -35,6 +44,7 @@ MODE_KEYS = {  # the sections each mode builds something from (run-level keys ar
     "serve": ("model", "reward", "prompts", "serve"),  # conf/serve.yaml (serve/app.py validates it)
 }
 OTHER_MODES_SECTIONS = ("score", "check_rewards", "eval_run", "serve", "export")  # each read by one other mode only
+LM_EVAL_TARGET = "components.evaluation.lm_eval_harness.LMEvalHarness"  # evaluates finished models: not in mode=train
 Rule = tuple[str, Callable[[Any], bool], str]  # (key, accepts(value), what is expected)
 
 _POS = (lambda v: v > 0, "must be > 0")
@@ -146,21 +156,15 @@ def check_mode_files(values: Mapping[str, Any], keys: tuple[str, ...] | None) ->
         if Path(section["output"]).expanduser().exists():
             raise ValueError(f"score.output={section['output']}: file already exists (never overwritten)")
     if "check_rewards" in keys and not _get(values, "check_rewards.path"):
-        from components.modes.check_rewards import CheckRewardsSettings
-
         default = CheckRewardsSettings(**values["check_rewards"]).source()
         if not default.exists():
             raise ValueError(
                 f"check_rewards.path=null: the default file {default} is not there; set check_rewards.path"
             )
     if "export" in keys:
-        from components.modes.export import ExportSettings, check
-
-        check(ExportSettings(**(values.get("export") or {})))
+        check_export(ExportSettings(**(values.get("export") or {})))
     run_dir = _get(values, "eval_run.run_dir") if "eval_run" in keys else None
     if run_dir:
-        from components.model.finished_run import FinishedRun
-
         run = FinishedRun(run_dir, _get(values, "eval_run.model_subdir") or "model", key="eval_run")
         run.config()  # a finished run's .hydra/config.yaml
         run.check_weights()  # and the weights it saved
@@ -180,20 +184,14 @@ def check_files(values: Mapping[str, Any], keys: tuple[str, ...] | None = None) 
         return
     model = values.get("model") or {}
     if model.get("model_name_or_path") is not None:
-        from components.model.sources import gguf_source  # stdlib only: checks local paths and pkg:// files
-
-        gguf_source(str(model["model_name_or_path"]), model.get("gguf_file"))
+        gguf_source(str(model["model_name_or_path"]), model.get("gguf_file"))  # stdlib only: local paths, pkg://
     resume = _get(values, "train.resume_from_checkpoint") if in_scope("train.", keys) else None
     if resume is not None and str(resume).lower() not in ("auto", "latest", "true", "false", "null", "none", ""):
-        from components.training.checkpoints import resolve_resume
-
         resolve_resume(resume, ".")  # a path: it must be a complete checkpoint
 
 
 def check_rewards(values: Mapping[str, Any]) -> None:
     """Every reward name registered, then each entry's params against its function's signature (RewardSet)."""
-    from components.reward.discovery import registry
-
     known = registry()
     for i, entry in enumerate(_get(values, "reward.reward_functions") or []):
         name = entry.get("name") if isinstance(entry, Mapping) else None
@@ -256,8 +254,6 @@ def check_cross_fields(values: Mapping[str, Any], keys: tuple[str, ...] | None =
     train = (values.get("train") or {}) if in_scope("train.", keys) else {}
     model = (values.get("model") or {}) if in_scope("model.", keys) else {}
     if "num_generations" in train:  # GRPO's batch geometry (an SFT loop has no generations)
-        from components.training.batch_checks import check_batch_geometry
-
         check_batch_geometry(train, grpo_defaults(), world_size=int(os.environ.get("WORLD_SIZE", "1")))
     positions, completion = _model_positions(model), train.get("max_completion_length")
     if positions and isinstance(completion, int) and completion >= positions:
@@ -294,16 +290,31 @@ def validate(cfg: DictConfig, modes: Mapping[str, Any] | None = None, mode: str 
 
     `mode` defaults to the config's `mode` key; `modes` (the entry point's table) limits which are accepted.
     """
+
     check_choices(cfg)
     mode = mode or str(cfg.get("mode", "train"))
     accepted = list(modes) if modes is not None else list(MODE_KEYS)
     if mode not in accepted or mode not in MODE_KEYS:
         raise ValueError(f"mode={mode}: unknown mode; choose one of {', '.join(accepted)}")
+    check_config(cfg, mode)
+    if mode == "eval":  # a finished run's model (and task) replace this command's: check what will really run
+        merged = with_run_config(cfg)
+        if merged is not cfg:
+            check_config(merged, mode)
+
+
+def check_config(cfg: DictConfig, mode: str) -> None:
+    """Every per-key, cross-field and file rule for the sections `mode` builds something from."""
     keys = MODE_KEYS[mode] or tuple(k for k in cfg if k != "hydra" and k not in OTHER_MODES_SECTIONS)
     values = resolved(cfg, keys)
     check_schemas(values, keys)
     check_ranges(values, keys)
     check_cross_fields(values, keys)
+    if mode == "train" and (values.get("eval") or {}).get("_target_") == LM_EVAL_TARGET:
+        raise ValueError(
+            "evaluation_component=lm_eval evaluates finished models (mode=eval): train with evaluation_component=greedy, "
+            "then run mode=eval evaluation_component=lm_eval eval_run.run_dir=<run>"
+        )
     check_files(values, keys)
     if in_scope("reward.", keys) and "reward" in values:
         check_rewards(values)

@@ -4,8 +4,9 @@
 # .venv already matches the lock.
 #
 #   scripts/install.sh            # runtime: main deps + extras tracking, serve, sweeps
-#   scripts/install.sh test       # runtime + dev, docs and deepspeed groups (pytest, ruff, ...)
+#   scripts/install.sh test       # runtime + dev, docs, deepspeed and lm_eval groups (pytest, ruff, ...)
 #   scripts/install.sh --deepspeed  # runtime + DeepSpeed (ZeRO launch configs), no CUDA ops compiled
+#   scripts/install.sh --lm-eval  # runtime + lm-evaluation-harness (evaluation_component=lm_eval)
 #   scripts/install.sh --vllm     # separate, UNLOCKED .venv-vllm with vLLM (CUDA machines only)
 #
 # runtime/test also install bubblewrap (the code reward's sandbox) when it is missing and this runs
@@ -32,9 +33,10 @@ case "${1:-}" in
     ""|runtime) PROFILE="runtime" ;;
     test) PROFILE="test" ;;
     --deepspeed|deepspeed) PROFILE="deepspeed" ;;
+    --lm-eval|lm_eval) PROFILE="lm_eval" ;;
     --vllm|vllm) PROFILE="vllm" ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
-    *) echo "usage: $0 [runtime|test|--deepspeed|--vllm]" >&2; exit 2 ;;
+    *) echo "usage: $0 [runtime|test|--deepspeed|--lm-eval|--vllm]" >&2; exit 2 ;;
 esac
 
 log() { printf '>> %s\n' "$*" >&2; }
@@ -181,8 +183,8 @@ fi
 
 {
     echo "$PROFILE $(stamp_for "$PROFILE")"
-    # a `test` install is a superset of `deepspeed`, which is a superset of `runtime`
-    if [[ "$PROFILE" == test ]]; then echo "deepspeed $(stamp_for deepspeed)"; fi
+    # a `test` install is a superset of `deepspeed` and `lm_eval`, each a superset of `runtime`
+    if [[ "$PROFILE" == test ]]; then echo "deepspeed $(stamp_for deepspeed)"; echo "lm_eval $(stamp_for lm_eval)"; fi
     if [[ "$PROFILE" != runtime ]]; then echo "runtime $(stamp_for runtime)"; fi
 } > "$STAMP"
 "$PYV" -c 'import torch; print(">> torch", torch.__version__, "| CUDA build:", torch.version.cuda, "| GPU available:", torch.cuda.is_available())' >&2

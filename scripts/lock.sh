@@ -64,10 +64,12 @@ mkdir -p "$REQ_DIR"
 export_reqs "$REQ_DIR/runtime.txt" --all-extras
 # deepspeed: runtime + the deepspeed group (ZeRO launch configs; scripts/install.sh --deepspeed)
 export_reqs "$REQ_DIR/deepspeed.txt" --all-extras --with deepspeed
-# test: the same + the dev, docs and deepspeed groups (the test suite builds the docs site, runs its
-# notebooks, and runs every launch config in tests/distributed/, the ZeRO ones included)
-export_reqs "$REQ_DIR/test.txt" --all-extras --with dev,docs,deepspeed
+# lm_eval: runtime + the lm_eval group (evaluation_component=lm_eval; scripts/install.sh --lm-eval)
+export_reqs "$REQ_DIR/lm_eval.txt" --all-extras --with lm_eval
+# test: the same + the dev, docs, deepspeed and lm_eval groups (the test suite builds the docs site, runs its
+# notebooks, runs every launch config in tests/distributed/, the ZeRO ones included, and the lm_eval option)
+export_reqs "$REQ_DIR/test.txt" --all-extras --with dev,docs,deepspeed,lm_eval
 
-echo ">> $( [[ $CHECK == 1 ]] && echo verified || echo wrote ) poetry.lock, $REQ_DIR/runtime.txt, $REQ_DIR/deepspeed.txt, $REQ_DIR/test.txt"
+echo ">> $( [[ $CHECK == 1 ]] && echo verified || echo wrote ) poetry.lock, $REQ_DIR/runtime.txt, $REQ_DIR/deepspeed.txt, $REQ_DIR/lm_eval.txt, $REQ_DIR/test.txt"
 grep -E '^name = "(torch|transformers|trl|peft|accelerate|datasets)"' -A1 poetry.lock \
     | paste - - - 2>/dev/null | sed -E 's/name = "([^"]+)"\s+version = "([^"]+)".*/   \1==\2/' || true

@@ -16,10 +16,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from omegaconf import DictConfig
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from components.validation import validate
 from serve.auth import ApiKeyMiddleware, load_api_key
 from serve.batcher import DynamicBatcher
 from serve.config import build_components, compose_config, settings_from
@@ -29,36 +30,59 @@ from serve.engine import BatchStats, Engine
 from serve.metrics import MetricsMiddleware, ServeMetrics
 from serve.openai_api import is_openai, openai_error, openai_invalid, openai_router
 from serve.openai_schemas import OpenAIError
+from serve.routes import error_response, generate_router, health_router
 from serve.schemas import (
     ErrorResponse,
-    GenerateResponse,
-    Health,
-    Ready,
-    Rollout,
-    request_model,
     validation_message,
 )
-from serve.tool_loop import generate_with_tools
 from serve.worker import EngineProcess
 
 log = logging.getLogger("serve")
 ERRORS = {code: {"model": ErrorResponse} for code in (400, 422, 500, 503, 504)}  # 400: body is not JSON
 
 
-def _error(status: int, message: str, detail: Any = None) -> JSONResponse:
-    return JSONResponse({"error": message, "detail": detail}, status_code=status)
-
-
 def create_app(cfg: DictConfig, engine: Engine | None = None) -> FastAPI:
     """The app for a composed conf/serve.yaml. Validates the config now; the model loads in the lifespan."""
-    from components.validation import validate
-
     validate(cfg, mode="serve")  # the same checks as every run_pipeline mode: one line naming the key
     settings = settings_from(cfg.serve)
     parts = build_components(cfg, settings)
     api_key = load_api_key(settings.api_key_env, settings.api_key_file)
-    if engine is None and settings.engine_process:
-        engine = EngineProcess(
+    engine = engine or make_engine(parts, settings)
+    drift = monitor_from(settings.drift, parts.run_dir)
+    metrics = ServeMetrics()
+    limits = settings.limits
+    service = Service(engine, parts, settings, metrics, drift)
+    errors = {**ERRORS, **({401: {"model": OpenAIError}} if api_key else {})}
+    lifespan = make_lifespan(engine, service, settings, metrics)
+    app = FastAPI(
+        title="RLVR policy server",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Sample rollouts from a trained policy, score them with the training reward, return the best. "
+        "The OpenAI-compatible /v1 routes serve the same model through the same batcher."
+        + (" Model endpoints need `Authorization: Bearer <key>`." if api_key else ""),
+    )
+    if api_key:  # added before the metrics middleware, so refused requests are still counted
+        app.add_middleware(ApiKeyMiddleware, key=api_key)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.state.settings, app.state.engine, app.state.drift, app.state.metrics = settings, engine, drift, metrics
+    app.state.service = service
+    log.info(
+        "API key: %s",
+        f"required on /generate and /v1/* (from {api_key.source})" if api_key else "none (model endpoints are open)",
+    )
+
+    add_error_handlers(app)
+    app.include_router(health_router(service, engine, metrics, drift))
+    app.include_router(generate_router(service, parts, engine, limits, errors))
+    app.include_router(openai_router(service, limits, errors))
+    return app
+
+
+def make_engine(parts: Any, settings: Any) -> Engine | EngineProcess:
+    """The model engine: in a child process (serve.engine_process) or in this one."""
+    if settings.engine_process:
+        return EngineProcess(
             parts.model_component,
             parts.run_dir,
             settings.merge_adapter,
@@ -66,15 +90,13 @@ def create_app(cfg: DictConfig, engine: Engine | None = None) -> FastAPI:
             settings.torch_threads,
             settings.log_level,
         )
-    engine = engine or Engine(
+    return Engine(
         parts.model_component, parts.run_dir, settings.merge_adapter, settings.compile, settings.torch_threads
     )
-    drift = monitor_from(settings.drift, parts.run_dir)
-    metrics = ServeMetrics()
-    limits = settings.limits
-    GenerateRequest = request_model(limits)
-    service = Service(engine, parts, settings, metrics, drift)
-    errors = {**ERRORS, **({401: {"model": OpenAIError}} if api_key else {})}
+
+
+def make_lifespan(engine: Any, service: Service, settings: Any, metrics: ServeMetrics) -> Any:
+    """Start the batcher and load the model in the background on startup; stop them on shutdown."""
 
     def on_batch(stats: BatchStats) -> None:
         metrics.batch_rows.observe(stats.rows)
@@ -114,36 +136,24 @@ def create_app(cfg: DictConfig, engine: Engine | None = None) -> FastAPI:
             if isinstance(engine, EngineProcess):
                 await asyncio.to_thread(engine.close)
 
-    app = FastAPI(
-        title="RLVR policy server",
-        version="0.1.0",
-        lifespan=lifespan,
-        description="Sample rollouts from a trained policy, score them with the training reward, return the best. "
-        "The OpenAI-compatible /v1 routes serve the same model through the same batcher."
-        + (" Model endpoints need `Authorization: Bearer <key>`." if api_key else ""),
-    )
-    if api_key:  # added before the metrics middleware, so refused requests are still counted
-        app.add_middleware(ApiKeyMiddleware, key=api_key)
-    app.add_middleware(MetricsMiddleware, metrics=metrics)
-    app.state.settings, app.state.engine, app.state.drift, app.state.metrics = settings, engine, drift, metrics
-    app.state.service = service
-    log.info(
-        "API key: %s",
-        f"required on /generate and /v1/* (from {api_key.source})" if api_key else "none (model endpoints are open)",
-    )
+    return lifespan
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    """One error shape per API: OpenAI's error object under /v1, `{"error", "detail"}` elsewhere."""
 
     @app.exception_handler(RequestValidationError)
     async def _on_invalid(request: Request, err: RequestValidationError) -> JSONResponse:
         if is_openai(request):
             return openai_invalid(err)
         detail = [{k: e.get(k) for k in ("loc", "msg", "type")} for e in err.errors()]
-        return _error(422, validation_message(err.errors()), detail)
+        return error_response(422, validation_message(err.errors()), detail)
 
     @app.exception_handler(StarletteHTTPException)
     async def _on_http(request: Request, err: StarletteHTTPException) -> JSONResponse:
         if is_openai(request):
             return openai_error(ServeError(err.status_code, str(err.detail)))
-        return _error(err.status_code, str(err.detail))
+        return error_response(err.status_code, str(err.detail))
 
     @app.exception_handler(ServeError)
     async def _on_serve_error(request: Request, err: ServeError) -> JSONResponse:
@@ -156,83 +166,7 @@ def create_app(cfg: DictConfig, engine: Engine | None = None) -> FastAPI:
         log.exception("unhandled error on %s", request.url.path)
         if is_openai(request):
             return openai_error(ServeError(500, f"internal error ({type(err).__name__})"))
-        return _error(500, f"internal error ({type(err).__name__})")
-
-    @app.get(
-        "/health",
-        response_model=Health,
-        responses={503: {"model": ErrorResponse}},
-        summary="Liveness: the process answers and its model process is alive",
-    )
-    async def health() -> Any:
-        if service.failure:
-            return _error(503, service.failure)
-        return {"status": "ok"}
-
-    @app.get(
-        "/ready", response_model=Ready, responses={503: {"model": Ready}}, summary="Readiness: the model is loaded"
-    )
-    async def ready() -> Any:
-        if service.ready and service.failure:
-            return JSONResponse({"ready": False, "model": engine.source, "error": service.failure}, status_code=503)
-        if service.ready:
-            return {"ready": True, "model": engine.source}
-        return JSONResponse({"ready": False, "model": None, "error": service.load_error}, status_code=503)
-
-    @app.get("/metrics", summary="Prometheus metrics", response_class=Response)
-    async def prometheus() -> Response:
-        metrics.queue_depth.set(service.batcher.depth() if service.batcher else 0)
-        metrics.update_drift(drift.report())
-        return Response(metrics.render(), media_type=metrics.content_type)
-
-    @app.get("/monitoring/drift", summary="Served reward/length distributions vs the training run's")
-    async def drift_report() -> dict:
-        report = drift.report()
-        metrics.update_drift(report)
-        return report
-
-    @app.post(
-        "/generate", response_model=GenerateResponse, responses=errors, summary="Sample rollouts and return the best"
-    )
-    async def generate(body: GenerateRequest) -> Any:  # type: ignore[valid-type]
-        service.check_available()
-        messages = parts.prompts.build(body.prompt)
-        rendered, prompt_tokens = engine.render(messages)
-        max_new = body.max_new_tokens or limits.default_max_new_tokens
-        if parts.tools is not None and parts.tools.enabled:  # trained with tools: the same multi-turn loop
-            return await generate_with_tools(service, parts.tools, body, messages, max_new)
-        job = service.job(
-            rendered, prompt_tokens, max_new, "prompt", num_rollouts=body.num_rollouts, temperature=body.temperature
-        )
-        completions = await service.run(job)
-        texts = [c.text for c in completions]
-        chosen = await service.score(messages, body.prompt, texts, body.ground_truth)
-        service.record("/generate", completions, chosen)
-        scored = [r for r in chosen.rewards if r is not None]
-        rollouts = [
-            Rollout(
-                response=c.text,
-                reward=r,
-                temperature=body.temperature,
-                answer=a,
-                completion_tokens=c.tokens,
-                truncated=c.truncated,
-            )
-            for c, r, a in zip(completions, chosen.rewards, chosen.answers)
-        ]
-        return GenerateResponse(
-            rollouts=rollouts,
-            best_response=texts[chosen.best],
-            best_reward=chosen.rewards[chosen.best],
-            mean_reward=sum(scored) / len(scored) if scored else None,
-            selection=chosen.selection,
-            majority_answer=chosen.majority_answer,
-            reward_per_function=chosen.per_function,
-            model=engine.source,
-        )
-
-    app.include_router(openai_router(service, limits, errors))
-    return app
+        return error_response(500, f"internal error ({type(err).__name__})")
 
 
 def app_from_env() -> FastAPI:

@@ -13,6 +13,8 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from components.config_schema import pydantic_error_line, register_section
+
 REPO = Path(__file__).resolve().parents[1]
 CONF_DIR = REPO / "conf"
 
@@ -95,9 +97,10 @@ class ServeSettings(_Strict):
         return self
 
 
-def settings_from(node: DictConfig | dict[str, Any]) -> ServeSettings:
-    from components.config_schema import pydantic_error_line
+register_section("serve", f"{__name__}.ServeSettings")  # conf/serve.yaml's `serve:` section, checked like any
 
+
+def settings_from(node: DictConfig | dict[str, Any]) -> ServeSettings:
     raw = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
     try:
         return ServeSettings(**raw)

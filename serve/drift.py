@@ -15,6 +15,8 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+from components.run_files import write_json
+
 REFERENCE_FILE = "reference_distribution.json"
 SIGNALS = ("reward", "completion_length")
 EPS = 1e-4  # floor for empty bins: PSI's log ratio is undefined at 0
@@ -25,8 +27,6 @@ def write_reference_distribution(run_dir: str | Path, samples: list[dict[str, An
 
     A sample without `completion_tokens` is measured by re-tokenizing its `completion` text (needs `tokenizer`).
     """
-    from components.runtime import write_json
-
     rewards = [float(s["reward"]) for s in samples if s.get("reward") is not None]
     lengths = []
     for s in samples:

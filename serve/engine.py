@@ -152,7 +152,7 @@ class Engine:
 
     def render(self, prompt: Any) -> tuple[str, int]:
         """The prompt as the model sees it, and its length in tokens."""
-        from components.evaluation.generation import render_prompt
+        from components.model.generation import render_prompt
 
         with self.tokenizer_lock:
             text = render_prompt(self.tokenizer, prompt)

@@ -69,6 +69,10 @@ class ServeMetrics:
         )
         self.queue_depth = Gauge("serve_queue_depth", "Requests waiting for a generate call", registry=r)
         self.ready = Gauge("serve_model_ready", "1 once the model is loaded", registry=r)
+        self._drift_gauges(r)
+
+    def _drift_gauges(self, r: CollectorRegistry) -> None:
+        """Per-signal drift vs the training run's reference (update_drift sets them)."""
         self.drift_psi = Gauge(
             "serve_drift_psi", "Population Stability Index vs the training reference", ["signal"], registry=r
         )

@@ -99,6 +99,95 @@ SSE_EVENT = {
 }
 
 
+def model_entry(service: Service) -> Model:
+    return Model(id=service.model_name, created=service.started, owned_by="rlvr-pipeline")
+
+
+def check_model(service: Service, name: str) -> None:
+    service.check_available()
+    if name != service.model_name:
+        raise ServeError(
+            404,
+            f"The model `{name}` does not exist; this server serves `{service.model_name}` (GET /v1/models)",
+            "model_not_found",
+            "model",
+        )
+
+
+async def complete(
+    service: Service,
+    limits: Limits,
+    body: Any,
+    kind: str,
+    endpoint: str,
+    rendered: str,
+    prompt_tokens: int,
+    messages: Any,
+    question: str,
+    param: str,
+) -> Any:
+    """One chat or text completion request: a Job through the batcher, then scored choices (or a stream)."""
+    arrived = time.perf_counter()
+    candidates = max(body.best_of or body.n, body.n)
+    job = service.job(
+        rendered,
+        prompt_tokens,
+        body.max_new_tokens(limits.default_max_new_tokens),
+        param,
+        num_rollouts=candidates,
+        temperature=body.temperature,
+        top_p=body.top_p,
+        seed=body.seed,
+        stop=body.stops(),
+        stream=body.stream,
+    )
+    rid = f"{'chatcmpl' if kind == 'chat' else 'cmpl'}-{uuid.uuid4().hex}"
+    head = {"id": rid, "created": int(time.time()), "model": service.model_name}
+    verify = body.ground_truth is not None or candidates > body.n
+
+    async def scored(completions: list[Completion], rank: bool = True) -> tuple[list, Verifier | None]:
+        chosen = (
+            await service.score(messages, question, [c.text for c in completions], body.ground_truth)
+            if verify
+            else None
+        )
+        service.record(endpoint, completions, chosen)
+        return choices_and_verifier(kind, completions, chosen, body.n, rank=rank)
+
+    if body.stream:
+        stream = Stream(service, kind, endpoint, head, job, arrived)
+        await stream.start()  # errors before the first token still get their own status code
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        return StreamingResponse(
+            stream.events(prompt_tokens, include_usage, lambda completions: scored(completions, rank=False)),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+    completions = await service.run(job)
+    choices, verifier = await scored(completions)
+    generated = sum(c.tokens for c in completions)
+    usage = Usage(prompt_tokens=prompt_tokens, completion_tokens=generated, total_tokens=prompt_tokens + generated)
+    cls = ChatCompletion if kind == "chat" else TextCompletion
+    return cls(**head, choices=choices, usage=usage, verifier=verifier)
+
+
+def render_chat(service: Service, body: Any) -> tuple[str, int, list[dict[str, str]], str]:
+    """A chat request's prompt rendered with the model's chat template: (text, tokens, messages, question)."""
+    # "developer" is OpenAI's newer name for the system role; chat templates only know "system".
+    messages = [{"role": "system" if m.role == "developer" else m.role, "content": m.text()} for m in body.messages]
+    try:
+        rendered, prompt_tokens = service.engine.render(messages)
+    except Exception as err:  # e.g. a template that refuses a system message or two user turns in a row
+        raise ServeError(
+            400,
+            f"messages: the model's chat template rejected them ({type(err).__name__}: {err})",
+            "invalid_messages",
+            "messages",
+        ) from None
+    question = next((m["content"] for m in reversed(messages) if m["role"] == "user"), messages[-1]["content"])
+    return rendered, prompt_tokens, messages, question
+
+
 def openai_router(service: Service, limits: Limits, errors: dict[int, Any]) -> APIRouter:
     ChatRequest, CompletionRequest = openai_request_models(limits)
     router = APIRouter(prefix=PREFIX, tags=["OpenAI-compatible"])
@@ -112,80 +201,15 @@ def openai_router(service: Service, limits: Limits, errors: dict[int, Any]) -> A
         }
     }
 
-    def model_entry() -> Model:
-        return Model(id=service.model_name, created=service.started, owned_by="rlvr-pipeline")
-
-    def check_model(name: str) -> None:
-        service.check_available()
-        if name != service.model_name:
-            raise ServeError(
-                404,
-                f"The model `{name}` does not exist; this server serves `{service.model_name}` (GET /v1/models)",
-                "model_not_found",
-                "model",
-            )
-
     @router.get("/models", response_model=ModelList, responses=responses, summary="The served model")
     async def models() -> Any:
         service.check_available()
-        return ModelList(data=[model_entry()])
+        return ModelList(data=[model_entry(service)])
 
     @router.get("/models/{model_id:path}", response_model=Model, responses=responses, summary="One model by id")
     async def model(model_id: str) -> Any:
-        check_model(model_id)
-        return model_entry()
-
-    async def complete(
-        body: Any, kind: str, endpoint: str, rendered: str, prompt_tokens: int, messages: Any, question: str, param: str
-    ) -> Any:
-        arrived = time.perf_counter()
-        candidates = max(body.best_of or body.n, body.n)
-        job = service.job(
-            rendered,
-            prompt_tokens,
-            body.max_new_tokens(limits.default_max_new_tokens),
-            param,
-            num_rollouts=candidates,
-            temperature=body.temperature,
-            top_p=body.top_p,
-            seed=body.seed,
-            stop=body.stops(),
-            stream=body.stream,
-        )
-        rid = f"{'chatcmpl' if kind == 'chat' else 'cmpl'}-{uuid.uuid4().hex}"
-        head = {"id": rid, "created": int(time.time()), "model": service.model_name}
-        verify = body.ground_truth is not None or candidates > body.n
-        if body.stream:
-            stream = Stream(service, kind, endpoint, head, job, arrived)
-            await stream.start()  # errors before the first token still get their own status code
-            include_usage = bool(body.stream_options and body.stream_options.include_usage)
-
-            async def scored(completions: list[Completion]) -> tuple[list, Verifier | None]:
-                chosen = (
-                    await service.score(messages, question, [c.text for c in completions], body.ground_truth)
-                    if verify
-                    else None
-                )
-                service.record(endpoint, completions, chosen)
-                return choices_and_verifier(kind, completions, chosen, body.n, rank=False)
-
-            return StreamingResponse(
-                stream.events(prompt_tokens, include_usage, scored),
-                media_type="text/event-stream",
-                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-            )
-        completions = await service.run(job)
-        chosen = (
-            await service.score(messages, question, [c.text for c in completions], body.ground_truth)
-            if verify
-            else None
-        )
-        service.record(endpoint, completions, chosen)
-        choices, verifier = choices_and_verifier(kind, completions, chosen, body.n)
-        generated = sum(c.tokens for c in completions)
-        usage = Usage(prompt_tokens=prompt_tokens, completion_tokens=generated, total_tokens=prompt_tokens + generated)
-        cls = ChatCompletion if kind == "chat" else TextCompletion
-        return cls(**head, choices=choices, usage=usage, verifier=verifier)
+        check_model(service, model_id)
+        return model_entry(service)
 
     @router.post(
         "/chat/completions",
@@ -194,21 +218,11 @@ def openai_router(service: Service, limits: Limits, errors: dict[int, Any]) -> A
         summary="OpenAI chat completions (the messages rendered with the model's chat template)",
     )
     async def chat_completions(body: ChatRequest) -> Any:  # type: ignore[valid-type]
-        check_model(body.model)
-        # "developer" is OpenAI's newer name for the system role; chat templates only know "system".
-        messages = [{"role": "system" if m.role == "developer" else m.role, "content": m.text()} for m in body.messages]
-        try:
-            rendered, prompt_tokens = service.engine.render(messages)
-        except Exception as err:  # e.g. a template that refuses a system message or two user turns in a row
-            raise ServeError(
-                400,
-                f"messages: the model's chat template rejected them ({type(err).__name__}: {err})",
-                "invalid_messages",
-                "messages",
-            ) from None
-        question = next((m["content"] for m in reversed(messages) if m["role"] == "user"), messages[-1]["content"])
+        check_model(service, body.model)
+        rendered, prompt_tokens, messages, question = render_chat(service, body)
+        endpoint = PREFIX + "/chat/completions"
         return await complete(
-            body, "chat", PREFIX + "/chat/completions", rendered, prompt_tokens, messages, question, "messages"
+            service, limits, body, "chat", endpoint, rendered, prompt_tokens, messages, question, "messages"
         )
 
     @router.post(
@@ -218,11 +232,12 @@ def openai_router(service: Service, limits: Limits, errors: dict[int, Any]) -> A
         summary="OpenAI (legacy) completions: the prompt is raw text, no template",
     )
     async def completions(body: CompletionRequest) -> Any:  # type: ignore[valid-type]
-        check_model(body.model)
+        check_model(service, body.model)
         rendered, prompt_tokens = service.engine.render(body.prompt)
         messages = [{"role": "user", "content": body.prompt}]  # what the reward functions see as `prompts`
+        endpoint = PREFIX + "/completions"
         return await complete(
-            body, "text", PREFIX + "/completions", rendered, prompt_tokens, messages, body.prompt, "prompt"
+            service, limits, body, "text", endpoint, rendered, prompt_tokens, messages, body.prompt, "prompt"
         )
 
     return router

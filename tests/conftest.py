@@ -92,3 +92,37 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "slow" in item.keywords or _starts_a_process(item):
             item.add_marker(pytest.mark.e2e)
+
+
+# `make test-fast` passes --every-module: the fast loop must import every module of components/ and serve/ at least
+# once (in-process, lazy imports included: sys.modules is read after the last test), so no module is left to the
+# slow end-to-end tests alone. Entry points that only ever run as a process of their own are checked by e2e tests.
+PROCESS_ENTRY_POINTS = {"components.sandbox.child", "components.reward.math_worker", "serve.__main__"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--every-module", action="store_true", help="fail if a components/ or serve/ module is never imported"
+    )
+
+
+def _project_modules() -> set[str]:
+    names = set()
+    for package in ("components", "serve"):
+        for path in (REPO / package).rglob("*.py"):
+            parts = path.relative_to(REPO).with_suffix("").parts
+            names.add(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names - PROCESS_ENTRY_POINTS
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    whole_suite = config.args_source == pytest.Config.ArgsSource.TESTPATHS and not config.option.keyword
+    if not config.getoption("--every-module") or exitstatus != 0 or not whole_suite:
+        return  # a failing run or a chosen subset (paths, -k) says nothing about coverage
+    missing = sorted(_project_modules() - set(sys.modules))
+    if missing:
+        session.config.get_terminal_writer().line(
+            f"ERROR: the tests run imported none of these {len(missing)} modules: {', '.join(missing)}", red=True
+        )
+        session.exitstatus = 1

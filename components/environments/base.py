@@ -61,6 +61,20 @@ class EnvironmentProvider(Protocol):
 
     enabled: bool
     max_turns: int
+    max_tool_calling_iterations: int  # TRL's rounds of calls (max_turns - 1)
+    specs: Any  # name -> the environment's spec, for the log line
+
+    def prepare(self, tokenizer: Any) -> Any:
+        """The tool-capable chat template and parser on `tokenizer` (as ToolProvider.prepare)."""
+        ...
+
+    def start(self, rows: list[dict[str, Any]]) -> tuple[list[Any], list[Any]]:
+        """Evaluation: a fresh, reset instance per row, and each episode's opening messages."""
+        ...
+
+    def outcome_metrics(self, environments: list[Any], names: list[Any], completions: list[Any]) -> dict[str, float]:
+        """env/<name>/* metrics of finished episodes (success, turns, tool calls, invalid actions)."""
+        ...
 
     def splits(self, prompts: Any, max_eval_samples: int | None = None) -> Any:
         """DatasetSplits of the environments' episodes (rows with `prompt` and the columns `reset` reads)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -15,7 +16,22 @@ SAMPLE_KEYS = ("index", "prompt", "question", "answer", "completion", "reward", 
 
 
 @runtime_checkable
+class Probe(Protocol):
+    """What `Evaluator.probe` returns: a `transformers.TrainerCallback` that evaluates during training."""
+
+    # Called with (step, accuracy) after each in-training evaluation: the training loop's guard subscribes here.
+    listeners: list[Callable[[int, float], None]]
+
+    def summary(self) -> dict[str, Any]:
+        """summary.json keys from the in-training evaluations (best step and accuracy, ...)."""
+        ...
+
+
+@runtime_checkable
 class Evaluator(Protocol):
+    """Constructed with the YAML's keys plus `tools=` (a ToolProvider, components/tools/base.py), which the
+    orchestrator injects: accept it, even to ignore it (a single-turn evaluator with `tools_component=none`)."""
+
     def evaluate(self, model: Any, tokenizer: Any, dataset: Any, reward: Any) -> EvalResult:
         """Generate on `dataset` and score with `reward` (a RewardSet, so accuracy uses the reward's verifier).
 
@@ -23,8 +39,8 @@ class Evaluator(Protocol):
         """
         ...
 
-    def probe(self, dataset: Any, reward: Any, tokenizer: Any, run_dir: Path, observer: Any) -> Any:
-        """A `transformers.TrainerCallback` that evaluates during training; its `.summary()` joins summary.json."""
+    def probe(self, dataset: Any, reward: Any, tokenizer: Any, run_dir: Path, observer: Any) -> Probe:
+        """A callback that evaluates during training; its `.summary()` joins summary.json."""
         ...
 
     def recording(self, reward: Any, run_dir: Path) -> Any:

@@ -13,9 +13,11 @@ from typing import Any
 import torch
 
 from components.environments.environment_set import environment_tools
+from components.evaluation.budget_check import check_budget
 from components.evaluation.by_group import GROUP_COLUMN, group_metrics
 from components.evaluation.estimators import any_correct_of_k, best_of_k, maj_at_k, pass_at_k
-from components.evaluation.generation import Generations, generate
+from components.evaluation.history import TrainingCompletionRecorder
+from components.model.generation import Generations, generate
 from components.reward.base import CORRECT
 from components.tools.rollout import run_episodes
 from components.tools.trajectory import batch_metrics
@@ -65,28 +67,8 @@ class TaskEvaluator:
         episode in a fresh instance of its environment (the loop above) and reports env/<name>/* metrics.
         """
         ks = list(k) if k is not None else ([1] if n_samples else [])
-        for key, value in (
-            ("batch_size", batch_size),
-            ("max_new_tokens", max_new_tokens),
-            ("probe_samples", probe_samples),
-        ):
-            if value <= 0:
-                raise ValueError(f"eval.{key}={value} must be > 0")
-        if budget_check_factor and budget_check_factor <= 1:
-            raise ValueError(f"eval.budget_check_factor={budget_check_factor} must be > 1 (or 0 = off)")
-        if not 0 <= budget_check_tolerance <= 1:
-            raise ValueError(f"eval.budget_check_tolerance={budget_check_tolerance} must be in [0, 1]")
-        if n_samples < 0 or probe_every_steps < 0 or train_completions_every_steps < 0:
-            raise ValueError(
-                "eval.n_samples, eval.probe_every_steps and eval.train_completions_every_steps must be >= 0"
-            )
-        if n_samples and temperature <= 0:
-            raise ValueError(f"eval.temperature={temperature}: sampling n_samples={n_samples} needs temperature > 0")
-        bad = [x for x in ks if not 1 <= x <= n_samples]
-        if bad:
-            raise ValueError(
-                f"eval.k={ks}: every k must be in 1..eval.n_samples={n_samples}; set eval.n_samples >= {max(bad)}"
-            )
+        check_settings(batch_size, max_new_tokens, probe_samples, budget_check_factor, budget_check_tolerance)
+        check_sampling(n_samples, ks, temperature, probe_every_steps, train_completions_every_steps)
         self.batch_size, self.max_new_tokens, self.max_samples = batch_size, max_new_tokens, max_samples
         self.n_samples, self.ks, self.temperature, self.top_p, self.seed = n_samples, ks, temperature, top_p, seed
         self.format_reward = format_reward
@@ -110,20 +92,7 @@ class TaskEvaluator:
         prompts = [row["prompt"] for row in rows]
         columns = {key: [row[key] for row in rows] for key in rows[0] if key != "prompt"}
         budget = max_new_tokens or self.max_new_tokens
-        if self.environment is not None:  # each row's episode in a fresh instance of its own environment
-            instances, prompts = self.environment.start(rows)
-            columns["environments"] = instances
-            gen = run_episodes(
-                model,
-                tokenizer,
-                prompts,
-                self.environment,
-                self.batch_size,
-                budget,
-                episode_tools=[environment_tools(e) for e in instances],
-            )
-        else:
-            gen = self._generate(model, tokenizer, prompts, self.batch_size, budget)
+        gen, prompts = self._rollouts(model, tokenizer, rows, prompts, columns, budget)
         judged = self._judge(reward, prompts, self._answers(gen), columns)
         n = len(rows)
         metrics = {
@@ -146,7 +115,34 @@ class TaskEvaluator:
             metrics.update(
                 self.environment.outcome_metrics(columns["environments"], columns["environment"], gen.trajectories)
             )
-        samples = [
+        samples = self._records(rows, prompts, gen, judged)
+        metrics.update(group_metrics(samples))  # task/<name>/accuracy when the rows name their test set
+        if self.n_samples:
+            metrics.update(self._sampled(model, tokenizer, prompts, columns, reward, samples))
+        return EvalResult(metrics, samples)
+
+    def _rollouts(self, model, tokenizer, rows, prompts, columns, budget) -> tuple[Generations, list]:
+        """Greedy completions; with an environment each row's episode runs in a fresh instance of its environment
+        (added to `columns`), and the prompts are the episodes' opening messages."""
+        if self.environment is not None:  # each row's episode in a fresh instance of its own environment
+            instances, prompts = self.environment.start(rows)
+            columns["environments"] = instances
+            gen = run_episodes(
+                model,
+                tokenizer,
+                prompts,
+                self.environment,
+                self.batch_size,
+                budget,
+                episode_tools=[environment_tools(e) for e in instances],
+            )
+        else:
+            gen = self._generate(model, tokenizer, prompts, self.batch_size, budget)
+        return gen, prompts
+
+    def _records(self, rows, prompts, gen, judged) -> list[dict]:
+        """One record per evaluated row: completions_eval.jsonl's and the report's."""
+        return [
             {
                 "index": i,
                 "prompt": prompts[i],
@@ -165,10 +161,6 @@ class TaskEvaluator:
             }
             for i, row in enumerate(rows)
         ]
-        metrics.update(group_metrics(samples))  # task/<name>/accuracy when the rows name their test set
-        if self.n_samples:
-            metrics.update(self._sampled(model, tokenizer, prompts, columns, reward, samples))
-        return EvalResult(metrics, samples)
 
     def _sampled(self, model, tokenizer, prompts, columns, reward, samples) -> dict[str, float]:
         """n samples per problem; adds them to each problem's record under `samples`."""
@@ -260,7 +252,6 @@ class TaskEvaluator:
         """summary.json keys of the budget check (components/evaluation/budget_check.py); {} when it is off."""
         if not self.budget_check_factor:
             return {}
-        from components.evaluation.budget_check import check_budget
 
         return check_budget(
             self,
@@ -276,7 +267,7 @@ class TaskEvaluator:
 
     def probe(self, dataset: Any, reward: Any, tokenizer: Any, run_dir: Path, observer: Any) -> Any:
         """TrainerCallback: greedy evaluation on a fixed probe subset every probe_every_steps; keeps best_model."""
-        from components.evaluation.probe import ProbeCallback
+        from components.evaluation.probe import ProbeCallback  # transformers loads only when a run trains
 
         subset = dataset.select(range(min(self.probe_samples, len(dataset))))
         return ProbeCallback(self, subset, reward, tokenizer, Path(run_dir), observer, self.probe_every_steps)
@@ -285,8 +276,37 @@ class TaskEvaluator:
         """The reward set, wrapped to append training completions to completions_train.jsonl every K steps."""
         if not self.train_completions_every_steps:
             return reward
-        from components.evaluation.history import TrainingCompletionRecorder
 
         return TrainingCompletionRecorder(
             reward, Path(run_dir) / "completions_train.jsonl", self.train_completions_every_steps
+        )
+
+
+def check_settings(
+    batch_size: int, max_new_tokens: int, probe_samples: int, budget_check_factor: float, budget_check_tolerance: float
+) -> None:
+    for key, value in (
+        ("batch_size", batch_size),
+        ("max_new_tokens", max_new_tokens),
+        ("probe_samples", probe_samples),
+    ):
+        if value <= 0:
+            raise ValueError(f"eval.{key}={value} must be > 0")
+    if budget_check_factor and budget_check_factor <= 1:
+        raise ValueError(f"eval.budget_check_factor={budget_check_factor} must be > 1 (or 0 = off)")
+    if not 0 <= budget_check_tolerance <= 1:
+        raise ValueError(f"eval.budget_check_tolerance={budget_check_tolerance} must be in [0, 1]")
+
+
+def check_sampling(
+    n_samples: int, ks: list[int], temperature: float, probe_every_steps: int, train_completions_every_steps: int
+) -> None:
+    if n_samples < 0 or probe_every_steps < 0 or train_completions_every_steps < 0:
+        raise ValueError("eval.n_samples, eval.probe_every_steps and eval.train_completions_every_steps must be >= 0")
+    if n_samples and temperature <= 0:
+        raise ValueError(f"eval.temperature={temperature}: sampling n_samples={n_samples} needs temperature > 0")
+    bad = [x for x in ks if not 1 <= x <= n_samples]
+    if bad:
+        raise ValueError(
+            f"eval.k={ks}: every k must be in 1..eval.n_samples={n_samples}; set eval.n_samples >= {max(bad)}"
         )

@@ -19,6 +19,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from components.model.tokenizer_setup import prepare_tokenizer
 from components.types import LoadedModel
 
 log = logging.getLogger(__name__)
@@ -82,8 +83,6 @@ class FinishedRun:
     def _tokenizer(self, base: LoadedModel | None, model_component: Any) -> Any:
         if (self.weights / "tokenizer_config.json").is_file():
             from transformers import AutoTokenizer
-
-            from components.model.tokenizer_setup import prepare_tokenizer
 
             return prepare_tokenizer(AutoTokenizer.from_pretrained(str(self.weights)))
         return (base or model_component.load()).tokenizer

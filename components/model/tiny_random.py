@@ -127,4 +127,4 @@ class TinyRandomLM:
             model = quantize_4bit(model)
         if self.gradient_checkpointing:
             model.gradient_checkpointing_enable()
-        return LoadedModel(model, tokenizer, self.lora.to_peft_config(), source="tiny_random")
+        return LoadedModel(model, tokenizer, self.lora.to_peft_config(), source="tiny_random", random_weights=True)

@@ -17,6 +17,7 @@ from omegaconf import DictConfig
 
 from components.jsonio import read_jsonl
 from components.modes.score import print_summary, score_rows
+from components.runtime import build
 
 log = logging.getLogger(__name__)
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -66,7 +67,6 @@ def gold_rows(dataset: str, rows: list[dict], source: str) -> list[dict]:
 
 
 def run(cfg: DictConfig) -> dict[str, Any]:
-    from components.runtime import build  # its one-line ValueErrors, not Hydra's wrapper
 
     section = CheckRewardsSettings(**cfg.check_rewards)
     dataset = section.dataset

@@ -28,7 +28,8 @@ from components.observer.base import Observer
 from components.provenance import write_provenance
 from components.report.writer import write_report
 from components.reward.base import RewardComponent
-from components.runtime import build, prepare_run_dir, resolved_config, seed_everything, write_json
+from components.run_files import write_json
+from components.runtime import build, prepare_run_dir, resolved_config, seed_everything
 
 log = logging.getLogger(__name__)
 # tools / environment: a run trained with tools or in environments is evaluated with them
@@ -75,12 +76,7 @@ def with_run_config(cfg: DictConfig) -> DictConfig:
 
 
 def run(cfg: DictConfig) -> dict[str, Any]:
-    from components.validation import validate
-
-    merged = with_run_config(cfg)
-    if merged is not cfg:  # the finished run's model (and task) replaced this command's: check them too
-        validate(merged)
-    cfg = merged
+    cfg = with_run_config(cfg)  # validation.validate checked the merged config before this mode started
     run_dir = prepare_run_dir()
     write_provenance(run_dir, cfg)  # config_resolved.yaml = what was really evaluated (the report reads it)
     seed_everything(cfg.seed)

@@ -16,6 +16,7 @@ from omegaconf import DictConfig
 
 from components.jsonio import read_jsonl, write_jsonl_new
 from components.reward.reward_set import RewardScores
+from components.runtime import build
 
 log = logging.getLogger(__name__)
 BATCH = 256  # rows per reward call: big enough for the code worker pool, small in memory
@@ -96,7 +97,6 @@ def print_summary(title: str, summary: dict[str, Any]) -> None:
 
 
 def run(cfg: DictConfig) -> dict[str, Any]:
-    from components.runtime import build  # its one-line ValueErrors, not Hydra's wrapper
 
     settings = ScoreSettings(**cfg.score)
     if not settings.input or not settings.output:

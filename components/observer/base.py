@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from components.distributed import is_main_process
+
 
 class Observer:
     def start(self, run_dir: Path, config: dict[str, Any]) -> None:
@@ -24,3 +26,8 @@ class Observer:
 
     def close(self) -> None:
         """Always called, also when the run fails."""
+
+
+def main_process_only(observer: Observer) -> Observer:
+    """The observer on rank 0, a no-op Observer elsewhere (N ranks must not write N metric files)."""
+    return observer if is_main_process() else Observer()

@@ -4,7 +4,7 @@ Rows: HumanEval (``code_prompt`` or a string ``prompt`` = the stub, ``test``, ``
 or MBPP (``test_list`` [+ ``test_setup_code``]). A completion may be a function body that
 continues the stub, or text with a fenced code block holding the whole function.
 Programs run on a thread pool of ``workers``; each thread only waits on its own sandbox process.
-Isolation: bubblewrap when it works here (sandbox.py, isolation.py); ``require_isolation=True``
+Isolation: bubblewrap when it works here (components/sandbox/: runner.py, isolation.py); ``require_isolation=True``
 refuses to score without it, already when the reward is built (an empty-batch call).
 """
 
@@ -24,8 +24,8 @@ from components.reward.base import (
     register_reward,
     verdict_reward,
 )
-from components.reward.sandbox import ISOLATION, run_program
-from components.reward.sandbox import require_isolation as check_isolation
+from components.sandbox.runner import ISOLATION, run_program
+from components.sandbox.runner import require_isolation as check_isolation
 
 _FENCE = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL | re.IGNORECASE)
 

@@ -16,6 +16,7 @@ from components.reward.base import (
     register_reward,
     verdict_reward,
 )
+from components.reward.discovery import registry
 
 
 def lengths(completions, completion_ids=None) -> list[int]:
@@ -69,7 +70,6 @@ def cosine_scaled(
     >>> cosine_scaled(["#### 5", "#### 4"], completion_ids=[[0] * 10, [0] * 10], answer="5", max_len=10)
     [0.5, -0.5]
     """
-    from components.reward.discovery import registry
 
     entry = registry().get(verifier)
     if entry is None or not entry.correctness:

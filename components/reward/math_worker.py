@@ -14,13 +14,13 @@ import re
 import sys
 from functools import lru_cache
 
+from components.reward.numeric import canonical
+
 
 def _canonical(expr) -> str:
     from fractions import Fraction
 
     import sympy
-
-    from components.reward.numeric import canonical
 
     if isinstance(expr, sympy.Rational):  # same normal form as the regex fast path: "0.5", "18"
         return canonical(Fraction(int(expr.p), int(expr.q)))

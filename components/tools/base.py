@@ -30,7 +30,8 @@ class ToolProvider(Protocol):
     """The tools group's interface (components/tools/toolset.py): what training, evaluation and serving use."""
 
     enabled: bool
-    max_turns: int
+    max_turns: int  # assistant turns per episode, the answer included
+    max_tool_calling_iterations: int  # TRL's GRPOConfig field: rounds of tool calls (max_turns - 1)
 
     def functions(self) -> list[Callable[..., str]]: ...
 

@@ -1,4 +1,4 @@
-"""Python executor: runs the model's program in the code reward's sandbox (components/reward/sandbox.py).
+"""Python executor: runs the model's program in the code reward's sandbox (components/sandbox/runner.py).
 
 Never in the training process: each call is a fresh `python -I -S` under bubblewrap (no host files, no network),
 with rlimits, an audit hook and a wall-clock kill. What the program prints is the tool's result.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import signal
 from collections.abc import Callable
 
-from components.reward.sandbox import ISOLATION, run_program
+from components.sandbox.runner import ISOLATION, run_program
 from components.tools.base import ToolError, ToolTimeout
 
 # SIGXCPU then SIGKILL from RLIMIT_CPU: a negative code without bubblewrap, 128 + signal through it.

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from components.evaluation.generation import generate
+from components.model.generation import generate
 from components.tools.toolset import call_function
 
 
@@ -59,6 +59,23 @@ def parse_turn(tokenizer: Any, text: str, rendered_prompt: str, tools: list) -> 
     message = parse_response(tokenizer, ids, prefix=prefix, tools=tools)
     message.setdefault("content", "")
     return message
+
+
+def cut_to_room(tokenizer: Any, text: str, used: int, room: int) -> tuple[str, int]:
+    """A row's share of a shared budget: a turn that generated past what the row had left is cut to it."""
+    if used <= room:
+        return text, used
+    return tokenizer.decode(tokenizer(text, add_special_tokens=False)["input_ids"][:room]), room
+
+
+def tool_messages(functions: list, calls: list[dict]) -> list[dict]:
+    """The tool role's answer to each call of one turn, in order."""
+    messages = []
+    for call in calls:
+        function = call.get("function", call)
+        result = call_function(functions, function.get("name"), function.get("arguments"))
+        messages.append({"role": "tool", "name": function.get("name"), "content": result})
+    return messages
 
 
 def run_episodes(
@@ -105,9 +122,7 @@ def run_episodes(
         still_open = []
         for i, text, used, prompt_text in zip(open_, gen.completions, gen.completion_tokens, rendered):
             room = max_new_tokens - tokens[i]
-            if used > room:  # this row's share of a shared budget: cut to what it had left
-                text = tokenizer.decode(tokenizer(text, add_special_tokens=False)["input_ids"][:room])
-                used = room
+            text, used = cut_to_room(tokenizer, text, used, room)
             tokens[i] += used
             message = parse_turn(tokenizer, text, prompt_text, per_episode[i])
             truncated[i] = used >= room  # out of budget: no room left for another turn either
@@ -116,10 +131,7 @@ def run_episodes(
             calls = message.get("tool_calls") or []
             if not calls or turn + 1 == toolset.max_turns:
                 continue
-            for call in calls:
-                function = call.get("function", call)
-                result = call_function(per_episode[i], function.get("name"), function.get("arguments"))
-                tool_message = {"role": "tool", "name": function.get("name"), "content": result}
+            for tool_message in tool_messages(per_episode[i], calls):
                 histories[i].append(tool_message)
                 trajectories[i].append(tool_message)
             still_open.append(i)

@@ -14,17 +14,18 @@ from typing import Any
 import torch
 
 from components.distributed import needs_cpu_backend, sharding_engine, world_size
-from components.environments.training import trainer_environment
+from components.evaluation.base import Probe
 from components.model.zero3 import keep_whole, zero3_params
-from components.tools.training import trainer_tools
 from components.training.batch_checks import check_batch_geometry
 from components.training.checkpoints import checkpoints_dir, latest_checkpoint, resolve_resume
 from components.training.dynamic_sampling import dynamic_blocker
-from components.training.export_grpo_fields import grpo_field_types
+from components.training.environment_metrics import trainer_environment
+from components.training.export_grpo_fields import grpo_field_defaults, grpo_field_types
 from components.training.guards import GuardSettings, TrainingGuard, TrainingStopped
 from components.training.power_check import PowerCheckSettings
 from components.training.preflight import PreflightCallback, check_context
 from components.training.pruning import forward_dropout, pruning_blocker
+from components.training.tool_metrics import trainer_tools
 from components.training.trainer_class import grpo_trainer_class
 from components.training.vllm_check import check_vllm
 from components.types import LoadedModel, TrainResult
@@ -69,6 +70,41 @@ def cpu_backend(grpo_args: dict, engine: str | None) -> None:
         grpo_args["use_cpu"] = True
 
 
+def changed_grpo_fields(grpo_args: dict[str, Any], static_cache_for_generation: bool) -> dict[str, Any]:
+    """The `train.<GRPOConfig field>` values to pass to TRL: this machine's defaults filled in, TRL's own
+    defaults left out, the batch geometry checked."""
+    defaults = grpo_field_defaults()
+    # conf/trl/grpo_config.yaml is generated from one TRL release; under another release, fields that
+    # release lacks are dropped while unset (null), and named when a user actually set them.
+    unknown = sorted(k for k in set(grpo_args) - set(defaults) if grpo_args[k] is not None)
+    grpo_args = {k: v for k, v in grpo_args.items() if k in defaults}
+    if unknown:
+        raise ValueError(f"train.{unknown[0]}: not a trl.GRPOConfig field")
+    if needs_cpu_backend():
+        cpu_backend(grpo_args, sharding_engine())
+    if grpo_args.get("bf16") is None:
+        grpo_args["bf16"] = default_bf16()
+    if static_cache_for_generation and grpo_args.get("cache_implementation") is None and cpu_rollouts(grpo_args):
+        # CPU rollouts: a preallocated KV cache instead of a concatenation per layer per token (BENCHMARKS.md)
+        grpo_args["cache_implementation"] = "static"
+    # Only fields that differ from TRL's defaults are passed, so deprecated aliases stay silent.
+    changed = {k: v for k, v in grpo_args.items() if v != defaults[k]}
+    check_batch_geometry(changed, defaults, world_size=int(os.environ.get("WORLD_SIZE", "1")))
+    return changed
+
+
+def dynamic_sampling_settings(enabled: bool, min_informative: float, max_rounds: int, args: Any) -> dict | None:
+    """None when off, else what the dynamic-sampling mixin reads; refuses settings or setups it cannot run."""
+    if enabled and not 0.0 < min_informative <= 1.0:
+        raise ValueError(f"train.dynamic_sampling_min_informative={min_informative} must be in (0, 1]")
+    if enabled and max_rounds < 2:
+        raise ValueError(f"train.dynamic_sampling_max_rounds={max_rounds} must be >= 2")
+    blocker = dynamic_blocker(args, world_size()) if enabled else None
+    if blocker:
+        raise ValueError(f"train.dynamic_sampling=true cannot run here: {blocker}")
+    return {"min_informative": min_informative, "max_rounds": max_rounds} if enabled else None
+
+
 class GRPOTrainingLoop:
     # `**grpo_args` are trl.GRPOConfig fields: config validation checks each `train.<field>` against TRL's type.
     extra_parameters = staticmethod(grpo_field_types)
@@ -98,25 +134,7 @@ class GRPOTrainingLoop:
     ) -> None:
         from trl import GRPOConfig
 
-        from components.training.export_grpo_fields import grpo_field_defaults
-
-        defaults = grpo_field_defaults()
-        # conf/trl/grpo_config.yaml is generated from one TRL release; under another release, fields that
-        # release lacks are dropped while unset (null), and named when a user actually set them.
-        unknown = sorted(k for k in set(grpo_args) - set(defaults) if grpo_args[k] is not None)
-        grpo_args = {k: v for k, v in grpo_args.items() if k in defaults}
-        if unknown:
-            raise ValueError(f"train.{unknown[0]}: not a trl.GRPOConfig field")
-        if needs_cpu_backend():
-            cpu_backend(grpo_args, sharding_engine())
-        if grpo_args.get("bf16") is None:
-            grpo_args["bf16"] = default_bf16()
-        if static_cache_for_generation and grpo_args.get("cache_implementation") is None and cpu_rollouts(grpo_args):
-            # CPU rollouts: a preallocated KV cache instead of a concatenation per layer per token (BENCHMARKS.md)
-            grpo_args["cache_implementation"] = "static"
-        # Only fields that differ from TRL's defaults are passed, so deprecated aliases stay silent.
-        changed = {k: v for k, v in grpo_args.items() if v != defaults[k]}
-        check_batch_geometry(changed, defaults, world_size=int(os.environ.get("WORLD_SIZE", "1")))
+        changed = changed_grpo_fields(grpo_args, static_cache_for_generation)
         self.output_dir = Path(output_dir)
         self.environment = environment if environment is not None and environment.enabled else None
         if self.environment is not None and tools is not None and tools.enabled:
@@ -145,19 +163,8 @@ class GRPOTrainingLoop:
         if not 0.0 <= truncated_reward_scale <= 1.0:
             raise ValueError(f"train.truncated_reward_scale={truncated_reward_scale} must be in [0, 1] (1 = off)")
         self.truncated_reward_scale = truncated_reward_scale
-        if dynamic_sampling and not 0.0 < dynamic_sampling_min_informative <= 1.0:
-            raise ValueError(
-                f"train.dynamic_sampling_min_informative={dynamic_sampling_min_informative} must be in (0, 1]"
-            )
-        if dynamic_sampling and dynamic_sampling_max_rounds < 2:
-            raise ValueError(f"train.dynamic_sampling_max_rounds={dynamic_sampling_max_rounds} must be >= 2")
-        blocker = dynamic_blocker(self.args, world_size()) if dynamic_sampling else None
-        if blocker:
-            raise ValueError(f"train.dynamic_sampling=true cannot run here: {blocker}")
-        self.dynamic_sampling = (
-            {"min_informative": dynamic_sampling_min_informative, "max_rounds": dynamic_sampling_max_rounds}
-            if dynamic_sampling
-            else None
+        self.dynamic_sampling = dynamic_sampling_settings(
+            dynamic_sampling, dynamic_sampling_min_informative, dynamic_sampling_max_rounds, self.args
         )
 
     def fit(self, loaded: LoadedModel, train_dataset: Any, reward: Any, callbacks: list[Any]) -> TrainResult:
@@ -165,15 +172,16 @@ class GRPOTrainingLoop:
         self.args.reward_weights = list(reward.weights)
         guard = TrainingGuard(self.guards)
         for callback in callbacks:  # in-training evaluations (ProbeCallback) feed the reward-up/eval-down check
-            if hasattr(callback, "listeners"):
+            if isinstance(callback, Probe):
                 callback.listeners.append(guard.observe_eval)
         preflight = None
         if self.preflight:
             check_context(loaded.model, loaded.tokenizer, train_dataset, self.args.max_completion_length)
-            if loaded.source == "tiny_random":  # the wiring check: any number of steps must run
+            if loaded.random_weights:  # the wiring check (tiny_random): any number of steps must run
                 log.info(
-                    "preflight's learnability checks are off for tiny_random: random weights never stop and "
-                    "rarely earn a reward, which is what those checks would stop"
+                    "preflight's learnability checks are off for %s: random weights never stop and "
+                    "rarely earn a reward, which is what those checks would stop",
+                    loaded.source,
                 )
             else:
                 preflight = PreflightCallback(

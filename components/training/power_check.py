@@ -8,7 +8,7 @@ all pass); the mean over prompts is the expected share of informative groups. Re
 values (shaped rewards, half credit for cut-off completions) have no such closed form, so the share is then
 the observed share of prompts whose K rewards are not all equal (`power_check/method` says which).
 
-It runs before the trainer is built, with the evaluator's generation code (components/evaluation/generation.py)
+It runs before the trainer is built, with the evaluator's generation code (components/model/generation.py)
 and its own RNG (the training RNG stream is untouched). Unlike the preflight callback (preflight.py), which
 reads the first real training steps, it can suggest a fix before any optimisation runs; it warns, and stops
 the run only with `train.power_check_fatal=true`.
@@ -26,6 +26,10 @@ from typing import Any
 import torch
 
 from components.evaluation.estimators import pass_at_k
+from components.evaluation.evaluator import as_completions
+from components.model.generation import generate
+from components.run_files import write_json
+from components.training.guards import TrainingStopped
 
 log = logging.getLogger(__name__)
 POWER_CHECK_FILE = "power_check.json"
@@ -143,8 +147,6 @@ def run_power_check(
     seed: int = 0,
 ) -> dict[str, Any]:
     """Sample, grade and estimate; returns summary.json's `power_check/*` keys (warning None when fine)."""
-    from components.evaluation.evaluator import as_completions
-    from components.evaluation.generation import generate
 
     rows = dataset.select(range(min(prompts, len(dataset)))).to_list()
     if not rows:
@@ -244,8 +246,6 @@ class PowerCheckSettings:
     ) -> dict[str, Any]:
         """summary.json's power_check/* keys: measured now and kept in <run_dir>/power_check.json, or read
         back from it when the run resumes ({} when off, or when a resumed run never ran it)."""
-        from components.runtime import write_json
-        from components.training.guards import TrainingStopped
 
         path = Path(run_dir) / POWER_CHECK_FILE
         if not self.enabled:

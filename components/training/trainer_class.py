@@ -11,6 +11,11 @@ import torch
 
 from components.model.generation_weights import generation_weights
 from components.model.sampling import inverse_cdf_sampling
+from components.training.dynamic_sampling import DynamicSampling
+from components.training.environment_metrics import EnvironmentEpisodeMetrics
+from components.training.pruning import ZeroSignalPruning
+from components.training.shared_prompt import SharedPromptForward
+from components.training.tool_metrics import ToolTrajectoryMetrics
 
 
 class FastRollouts:
@@ -67,16 +72,10 @@ def grpo_trainer_class(
 ) -> type:
     """dynamic_sampling: None = off, else {"min_informative": share of groups, "max_rounds": n} (opt-in).
 
-    tool_metrics: per-rollout tools/* metrics when the run trains with tools (components/tools/training.py).
+    tool_metrics: per-rollout tools/* metrics when the run trains with tools (components/training/tool_metrics.py).
     environment_set: the run's EnvironmentSet when it trains on environments: env/* metrics per rollout batch.
     """
     from trl import GRPOTrainer
-
-    from components.environments.training import EnvironmentEpisodeMetrics
-    from components.tools.training import ToolTrajectoryMetrics
-    from components.training.dynamic_sampling import DynamicSampling
-    from components.training.pruning import ZeroSignalPruning
-    from components.training.shared_prompt import SharedPromptForward
 
     mixins = [
         m

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GRPO on SmolLM2-135M-Instruct (the default model), one GPU: the BENCHMARKS.md "Scale-out / GPU" rows.
-# Run: bash examples/bench/gpu_grpo.sh /tmp/b1 model.load_in_4bit=true    (add train.use_vllm=true for vLLM colocate)
+# Run: bash examples/bench/gpu_grpo.sh outputs/b1 model.load_in_4bit=true    (add train.use_vllm=true for vLLM colocate)
 # GPU memory is sampled with nvidia-smi every 200 ms (it includes the CUDA context and any vLLM reservation).
 set -euo pipefail
 out=${1:?usage: gpu_grpo.sh <out_dir> [overrides]}; shift

@@ -8,19 +8,9 @@ import pytest
 from hydra.utils import get_class, get_method
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from components.config_schema import GROUPS
 from tests.conftest import CONF_DIR, compose
 
-GROUPS = {
-    "data_component": "data",
-    "model_component": "model",
-    "training_loop_component": "train",
-    "reward_component": "reward",
-    "evaluation_component": "eval",
-    "observer_component": "observer",
-    "prompts": "prompts",
-    "tools_component": "tools",
-    "environment_component": "environment",
-}
 OPTIONS = [(group, path.stem) for group in GROUPS for path in sorted((CONF_DIR / group).glob("*.yaml"))]
 EXPERIMENTS = sorted(path.stem for path in (CONF_DIR / "experiment").glob("*.yaml"))
 

@@ -1,5 +1,5 @@
-"""COMPONENT_GUIDE, followed literally: a new model, reward, evaluator and observer, each a file plus its YAML and
-nothing else edited, train and evaluate through the real entry point.
+"""COMPONENT_GUIDE, followed literally: a new model, reward, evaluator, observer, training loop and tool, each a file
+plus its YAML and nothing else edited, train and evaluate through the real entry point.
 
 The throwaway files live in a tmp dir: the Python package on PYTHONPATH, the YAMLs on Hydra's search path
 (`hydra.searchpath=[file://...]`), so the run proves that no list, registry or orchestrator line had to change.
@@ -93,7 +93,9 @@ FILES = {
             def probe(self, dataset, reward, tokenizer, run_dir, observer):
                 from transformers import TrainerCallback
 
-                class NoProbe(TrainerCallback):
+                class NoProbe(TrainerCallback):  # the Probe interface: listeners and summary()
+                    listeners = []
+
                     def summary(self):
                         return {}
 
@@ -123,6 +125,89 @@ FILES = {
                 with open(self.path, "a", encoding="utf-8") as f:
                     f.write(json.dumps({"step": step, **metrics}) + "\\n")
     ''',
+    "throwaway/loop.py": '''
+        """One plain SGD step on prompt + answer (the training-loop interface: components/training/base.py)."""
+        import json
+        from pathlib import Path
+
+        import torch
+        from trl import SFTConfig
+
+        from components.types import TrainResult
+
+
+        class OneStep:
+            def __init__(self, output_dir: str, learning_rate: float = 0.01, max_length: int = 64, tools=None) -> None:
+                self.output_dir, self.learning_rate, self.tools = Path(output_dir), learning_rate, tools
+                # `args`: what the memory preflight reads (batch geometry, optimizer, sequence length)
+                self.args = SFTConfig(output_dir=str(self.output_dir / "checkpoints"), max_length=max_length,
+                                      per_device_train_batch_size=2, use_cpu=True, bf16=False, report_to=[])
+
+            def fit(self, loaded, train_dataset, reward, callbacks) -> TrainResult:
+                model, tokenizer = loaded.model, loaded.tokenizer
+                rows = [train_dataset[i] for i in range(2)]
+                texts = [tokenizer.apply_chat_template(r["prompt"], tokenize=False, add_generation_prompt=True)
+                         + str(r["answer"]) for r in rows]
+                batch = tokenizer(texts, return_tensors="pt", padding=True, truncation=True,
+                                  max_length=self.args.max_length)
+                labels = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
+                params = [p for p in model.parameters() if p.requires_grad]
+                before = [p.detach().clone() for p in params]
+                model.train()
+                loss = model(**batch, labels=labels).loss
+                loss.backward()
+                torch.optim.SGD(params, lr=self.learning_rate).step()
+                model.eval()
+                saved = self.output_dir / "model"
+                model.save_pretrained(saved)
+                report = {"loss": float(loss), "changed": any(not torch.equal(a, p) for a, p in zip(before, params)),
+                          "tool": self.tools.call("convert", {"value": 2, "unit": "km"}),
+                          "rounds": self.tools.max_tool_calling_iterations}
+                (self.output_dir / "one_step.json").write_text(json.dumps(report))
+                return TrainResult(model, 1, {"train_loss": float(loss)}, str(saved))
+    ''',
+    "throwaway/unit_convert.py": '''
+        from components.tools.base import ToolError
+
+
+        class UnitConvert:
+            def __init__(self, max_chars: int = 50) -> None:
+                self.max_chars = max_chars
+
+            def function(self):
+                def convert(value: float, unit: str) -> str:
+                    """Convert a length to metres.
+
+                    Args:
+                        value: The number.
+                        unit: One of km, cm, mm.
+                    """
+                    factors = {"km": 1000.0, "cm": 0.01, "mm": 0.001}
+                    if unit not in factors:
+                        raise ToolError(f"unknown unit {unit!r}")
+                    return f"{value * factors[unit]:g}"[: self.max_chars]
+
+                return convert
+    ''',
+    "conf/training_loop_component/one_step.yaml": """
+        # @package train
+        # Run: python run_pipeline.py training_loop_component=one_step
+        _target_: throwaway.loop.OneStep
+        learning_rate: 0.01
+        max_length: 64
+    """,
+    "conf/tools_component/unit_convert.yaml": """
+        # @package tools
+        # Run: python run_pipeline.py tools_component=unit_convert
+        _target_: components.tools.toolset.ToolSet
+        tools:
+          unit_convert:
+            _target_: throwaway.unit_convert.UnitConvert
+            max_chars: 50
+        max_turns: 2
+        chat_format: auto
+        max_result_chars: 1000
+    """,
     "conf/model_component/small_llama.yaml": """
         # @package model
         # Run: python run_pipeline.py model_component=small_llama
@@ -161,13 +246,18 @@ FILES = {
 }
 
 
-def test_new_model_reward_evaluator_observer_need_only_their_files(tmp_path) -> None:
+def _write_files(tmp_path) -> dict[str, str]:
+    """The throwaway package and YAMLs under tmp_path; the environment that finds them."""
     for relative, text in FILES.items():
         path = tmp_path / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return dict(os.environ, PYTHONPATH=f"{tmp_path}{os.pathsep}{REPO}", HYDRA_FULL_ERROR="1", WANDB_MODE="offline")
+
+
+def test_new_model_reward_evaluator_observer_need_only_their_files(tmp_path) -> None:
+    env = _write_files(tmp_path)
     run = tmp_path / "run"
-    env = dict(os.environ, PYTHONPATH=f"{tmp_path}{os.pathsep}{REPO}", HYDRA_FULL_ERROR="1", WANDB_MODE="offline")
     args = [
         "model_component=small_llama",
         "reward_component=digit_first",
@@ -207,3 +297,32 @@ def test_new_model_reward_evaluator_observer_need_only_their_files(tmp_path) -> 
         timeout=300,
     )
     assert bad.returncode == 2 and "model.hidden_size=3.5: expected an integer" in bad.stderr, bad.stderr[-2000:]
+
+
+def test_new_training_loop_and_tool_need_only_their_files(tmp_path) -> None:
+    """The loop gets output_dir= and tools= injected (COMPONENT_GUIDE step 1); the tool reaches it via the ToolSet."""
+    env = _write_files(tmp_path)
+    run = tmp_path / "run"
+    args = [
+        "model_component=tiny_random",
+        "training_loop_component=one_step",
+        "tools_component=unit_convert",
+        f"hydra.searchpath=[file://{tmp_path / 'conf'}]",
+        f"hydra.run.dir={run}",
+        "data.num_train=4",
+        "data.num_eval=4",
+        "eval.max_new_tokens=8",
+    ]
+    out = subprocess.run(
+        [sys.executable, str(REPO / "run_pipeline.py"), *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    report = json.loads((run / "one_step.json").read_text())
+    assert report == {"loss": report["loss"], "changed": True, "tool": "2000", "rounds": 1}
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["global_step"] == 1 and summary["saved_model"] == str(run / "model")

@@ -14,10 +14,9 @@ from components.distributed import (
     agree_on_run_dir,
     default_run_dir,
     is_main_process,
-    main_process_only,
     world_size,
 )
-from components.observer.base import Observer
+from components.observer.base import Observer, main_process_only
 from tests.conftest import REPO
 
 ARGV = ["run_pipeline.py", "model_component=tiny_random"]
@@ -60,7 +59,7 @@ def test_observers_are_silenced_off_rank_zero(monkeypatch) -> None:
 
 
 def test_write_json_writes_on_rank_zero_only(tmp_path, monkeypatch) -> None:
-    from components.runtime import write_json
+    from components.run_files import write_json
 
     monkeypatch.setenv("RANK", "1")
     write_json(tmp_path / "a.json", {"x": 1})

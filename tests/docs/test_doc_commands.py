@@ -17,7 +17,9 @@ command of a kind no class below covers fails `test_every_command_has_a_class` u
 
 Substitutions, the same in every class: a placeholder run dir (`outputs/<date>/<time>`, `<run>`, `<run_dir>`,
 `outputs/2025-01-01/12-00-00`) becomes the tiny run this test trains first (the README's own
-`model_component=tiny_random train.max_steps=2`; its final model doubles as `best_model/`); `...`,
+`model_component=tiny_random train.max_steps=2`; its final model doubles as `best_model/`); the README's reader's
+own files become real ones beside it: `<my_model_folder>` = that run exported by `mode=export` (a plain HF folder),
+`my_data.jsonl` = 40 written 2-digit additions in the README's `question`/`answer` form; `...`,
 `<overrides>`, `[overrides]` and `key=...` are dropped; `<N>`/`<K>` become 8/4; `[optional parts]` are kept;
 executed pipeline runs get `hydra.run.dir=<tmp>` so nothing lands in the repo; a server's port becomes a free
 one; `mode=score` runs in a scratch dir holding the `in.jsonl` it names (three GSM8K-style rows);
@@ -27,6 +29,7 @@ one; `mode=score` runs in a scratch dir holding the `in.jsonl` it names (three G
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
 import shlex
@@ -61,8 +64,6 @@ ALLOWED = {  # pattern (re.search on Command.text) -> why the command is not run
     r"^scripts/install\.sh": "installs .venv from poetry.lock (PyPI); every `make run` / `make test` runs it, CI too",
     r"^(POETRY_LOCK_ARGS=\S+ )?scripts/lock\.sh$|^python scripts/poetry_compat\.py lock$": "re-resolves poetry.lock against PyPI (network, minutes); `scripts/lock.sh --check` is executed instead",
     r"^STEPS=\d+ bash examples/bench/gpu_grpo\.sh ": "a CUDA GPU benchmark run (BENCHMARKS.md, GPU section)",
-    r"python (-u )?/tmp/recipe/": "RECIPE_NOTES.md's record of the throwaway search scripts behind the recipe (never "
-    "in the repo); the recipe's own `python run_pipeline.py ...` lines are validated",
     r"^(\.venv/bin/)?python -m pytest |^pytest ": "runs part of this test suite, which `make test` (CI) runs whole; "
     "the file it names is checked to exist",
     r"^(\.venv/bin/)?mkdocs serve$": "a preview server that runs until stopped; the site it serves is built --strict by "
@@ -110,6 +111,10 @@ def kind(cmd: Command) -> str:
 
 
 def substitute(args: tuple[str, ...], run_dir: Path) -> list[str]:
+    own = {
+        "<my_model_folder>": str(run_dir.parent / "my_model"),
+        "=my_data.jsonl": f"={run_dir.parent / 'my_data.jsonl'}",
+    }
     out = []
     for arg in args:
         if arg in DROPPED or arg.endswith("=..."):
@@ -121,6 +126,8 @@ def substitute(args: tuple[str, ...], run_dir: Path) -> list[str]:
         for placeholder in RUN_DIR_PLACEHOLDERS:
             arg = arg.replace(placeholder, str(run_dir))
         for placeholder, value in NUMBER_PLACEHOLDERS.items():
+            arg = arg.replace(placeholder, value)
+        for placeholder, value in own.items():
             arg = arg.replace(placeholder, value)
         assert not re.search(r"<[\w ]+>", arg), (
             f"unknown placeholder in {arg!r}: add it to RUN_DIR_PLACEHOLDERS/DROPPED"
@@ -263,7 +270,29 @@ def tiny_run(work, done) -> Path:
     # 2 steps end before the first probe (eval.probe_every_steps), so no best_model/ is kept: commands naming
     # `eval_run.model_subdir=best_model` get a copy of the final model there
     shutil.copytree(run_dir / "model", run_dir / "best_model")
+    write_own_files(run_dir, cmd)
     return run_dir
+
+
+def write_own_files(run_dir: Path, cmd: Command) -> None:
+    """The README's "your own data / model": a JSONL file of its form and a plain HF folder (the tiny run exported)."""
+    rows = [(a, b) for a, b in itertools.product(range(10, 99, 9), range(11, 99, 23))][:40]
+    (run_dir.parent / "my_data.jsonl").write_text(
+        "".join(json.dumps({"question": f"What is {a} + {b}?", "answer": str(a + b)}) + "\n" for a, b in rows)
+    )
+    out = run_dir.parent / "my_model"
+    run(
+        [
+            "python",
+            "run_pipeline.py",
+            "mode=export",
+            f"export.run_dir={run_dir}",
+            f"export.output_dir={out}",
+            f"hydra.run.dir={run_dir.parent / 'export'}",
+        ],
+        cmd,
+    )
+    assert (out / "config.json").is_file(), f"mode=export wrote no config.json into {out}"
 
 
 @pytest.fixture(scope="module")
@@ -281,6 +310,9 @@ EXECUTED = {
     TINY_RUN: "summary.json",
     "python run_pipeline.py experiment=gsm8k_smollm2 +experiment@_global_=smoke": "summary.json",
     "python run_pipeline.py mode=eval eval_run.run_dir=outputs/2025-01-01/12-00-00": "eval.json",
+    "python run_pipeline.py mode=eval 'model.model_name_or_path=<my_model_folder>'": "eval.json",
+    "python run_pipeline.py data_component=jsonl data.train_file=my_data.jsonl reward_component=gsm8k "
+    "model_component=tiny_random train.max_steps=2": "summary.json",
     "python run_pipeline.py mode=eval 'eval_run.run_dir=outputs/<date>/<time>'": "eval.json",
     "python run_pipeline.py mode=check_rewards reward_component=gsm8k check_rewards.dataset=gsm8k": "",
     "python run_pipeline.py mode=check_rewards reward_component=gsm8k": "",

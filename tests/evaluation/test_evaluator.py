@@ -7,7 +7,7 @@ from datasets import Dataset
 
 from components.evaluation import evaluator as evaluator_module
 from components.evaluation.evaluator import TaskEvaluator
-from components.evaluation.generation import Generations
+from components.model.generation import Generations
 from components.reward.reward_set import RewardSet
 
 REWARD = RewardSet(

@@ -11,8 +11,8 @@ import torch
 from datasets import Dataset
 
 from components.evaluation.evaluator import TaskEvaluator
-from components.evaluation.generation import generate
 from components.evaluation.history import TrainingCompletionRecorder, read_history
+from components.model.generation import generate
 from components.model.tiny_random import TinyRandomLM
 from components.reward.reward_set import RewardSet
 from tests.conftest import shared_data
@@ -120,7 +120,7 @@ def test_humaneval_rows_score_their_canonical_solution_correct(monkeypatch) -> N
     from components.data.humaneval import HumanEvalData
     from components.data.prompts import PromptBuilder
     from components.evaluation import evaluator as evaluator_module
-    from components.evaluation.generation import Generations
+    from components.model.generation import Generations
 
     path = shared_data("humaneval/HumanEval.jsonl.gz")
     splits = HumanEvalData(path=str(path), max_eval_samples=3).load(PromptBuilder())

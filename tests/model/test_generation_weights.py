@@ -6,7 +6,7 @@ import pytest
 import torch
 from peft import get_peft_model
 
-from components.evaluation.generation import generate
+from components.model.generation import generate
 from components.model.generation_weights import generation_weights, mkl_packing_available, transposed_weight
 from components.model.tiny_random import TinyRandomLM
 

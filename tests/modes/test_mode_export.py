@@ -104,6 +104,20 @@ def test_an_exported_run_loads_with_plain_transformers_and_computes_the_same(kin
     assert record["adapter_merged"] is (kind != "full") and record["dtype"] == "float32"
 
 
+def test_plain_transformers_greedy_on_the_export_writes_the_runs_eval_after_completions(lora_run, tmp_path) -> None:
+    """bench/export_parity.py: export, then a fresh `python -I` process with only torch + transformers generates
+    greedily on the run's held-out prompts; text and token counts must match eval_after's, row by row."""
+    record = tmp_path / "parity.json"
+    proc = subprocess.run(
+        [sys.executable, "bench/export_parity.py", "--run", str(lora_run), "--out", str(tmp_path / "parity"),
+         "--record", str(record)],
+        cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    (got,) = json.loads(record.read_text())["rows"]  # the record holds one row per run
+    assert got["rows"] == 8 and got["identical_completions"] == 8 and got["rows_that_differ"] == []
+
+
 def test_the_model_card_states_the_runs_own_figures_and_renders(lora_run, tmp_path) -> None:
     import markdown
 

@@ -9,7 +9,7 @@ import pytest
 
 from components import jsonio
 from components.evaluation.history import append_rows, read_history
-from components.runtime import write_json
+from components.run_files import write_json
 
 
 def test_jsonl_round_trip_cleans_nan_at_any_depth(tmp_path) -> None:

@@ -9,8 +9,8 @@ import uuid
 import pytest
 
 from components.reward.code import code
-from components.reward.isolation import checked_probe
-from components.reward.sandbox import _CHILD, namespace_prefix, run_program
+from components.sandbox.isolation import checked_probe
+from components.sandbox.runner import _CHILD, namespace_prefix, run_program
 
 LIMIT_S = 2.0
 SLACK_S = 4.0  # interpreter start-up + kill + a busy shared machine
@@ -71,7 +71,7 @@ def layers(request, monkeypatch):
     if request.param == "unshare" and not namespace_prefix():
         pytest.skip("unshare --net --pid is not permitted on this machine")
     if request.param == "no_namespaces":
-        monkeypatch.setattr("components.reward.sandbox.namespace_prefix", lambda: ())
+        monkeypatch.setattr("components.sandbox.runner.namespace_prefix", lambda: ())
     return "off"
 
 

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from components.reward import isolation
 from components.reward.code import code
 from components.reward.reward_set import RewardSet
-from components.reward.sandbox import _CHILD, namespace_prefix, run_program
+from components.sandbox import isolation
+from components.sandbox.runner import _CHILD, namespace_prefix, run_program
 
 REPO = Path(__file__).resolve().parents[2]
 GOLD = REPO.parent / "shared" / "data" / "humaneval" / "HumanEval.jsonl.gz"
@@ -49,7 +49,7 @@ def probes(other_run_file: str, outside: str, port: int) -> dict[str, str]:
     """name -> program that reaches its last line only if the attack succeeded."""
     return {
         "read_gold_data": f"import gzip\nassert b'canonical_solution' in gzip.open({str(GOLD)!r}).read()",
-        "read_repo_source": f"assert 'def run_program' in open({str(REPO / 'components/reward/sandbox.py')!r}).read()",
+        "read_repo_source": f"assert 'def run_program' in open({str(REPO / 'components/sandbox/runner.py')!r}).read()",
         "read_other_run_file": f"assert {SECRET!r} in open({other_run_file!r}).read()",
         "read_home": f"assert open({_home_file()!r}, 'rb').read(1) is not None",
         "list_host_processes": f"import os\nassert {str(os.getpid())!r} in os.listdir('/proc')",
@@ -83,7 +83,7 @@ def _sandbox_processes() -> set[int]:
                 state = f.read().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        if state != "Z" and (b"sandbox_child.py" in cmd or isolation.CHILD_PATH.encode() in cmd):
+        if state != "Z" and (b"components/sandbox/child.py" in cmd or isolation.CHILD_PATH.encode() in cmd):
             found.add(int(pid))
     return found
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from components.reward import isolation
-from components.reward.sandbox import _CHILD
+from components.sandbox import isolation
+from components.sandbox.runner import _CHILD
 from components.tools.base import ToolError, ToolTimeout
 from components.tools.python_exec import PythonExecutor
 from components.tools.toolset import ToolSet

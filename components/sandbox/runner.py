@@ -6,11 +6,11 @@ Layers (each covers the others' gaps; ARCHITECTURE.md "Code sandbox" says what e
 - where bubblewrap is unusable, ``unshare --net --pid --fork --kill-child`` when available (root +
   util-linux): no network and a PID namespace, but the host's files stay READABLE. The sandbox
   then logs one warning naming the missing layer; ``isolation="required"`` refuses to run instead;
-- a fresh process: ``python -I -S sandbox_child.py``, own session/process group, minimal env,
+- a fresh process: ``python -I -S child.py``, own session/process group, minimal env,
   cwd = a private temp dir; the spec (program + random nonce) goes through stdin, not argv/disk;
 - rlimits set inside the child before the program runs: CPU seconds, address space, file size
   (stdout goes to a file, so a flood stops at the cap), open files, processes, core dumps;
-- an audit hook in the child (sandbox_child.py) refusing fork/exec/kill/sockets/ctypes/frame
+- an audit hook in the child (child.py) refusing fork/exec/kill/sockets/ctypes/frame
   introspection, /proc and writes outside the temp dir;
 - here: a wall-clock deadline, then SIGKILL to the whole process group, then the temp dir removed.
 Passing needs exit code 0 AND the nonce as the last output line (printed only after the tests).
@@ -30,9 +30,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.reward import isolation as bwrap
+from components.sandbox import isolation as bwrap
 
-_CHILD = str(Path(__file__).with_name("sandbox_child.py"))
+_CHILD = str(Path(__file__).with_name("child.py"))
 _STARTUP_S = 2.0  # interpreter start on a busy machine, on top of the program's own budget
 ISOLATION = ("required", "auto", "off")  # off = the fallback layers only (to measure bwrap's cost)
 

@@ -1,6 +1,6 @@
 """Runs ONE untrusted program inside the sandbox process. Standalone: stdlib only, no repo imports.
 
-Started by sandbox.py as ``python -I -S sandbox_child.py`` (isolated mode, no site-packages) in a
+Started by runner.py as ``python -I -S child.py`` (isolated mode, no site-packages) in a
 private temp dir, with its own session. It reads a JSON spec from stdin, then, before touching
 the untrusted code: sets resource limits (which the code cannot raise again), and installs an
 audit hook that refuses processes, signals, sockets, ctypes, other threads' frames and writes

@@ -1,13 +1,13 @@
 """Bubblewrap around the code sandbox: the program sees Python, read-only, and a private /tmp.
 
-Why a tool and not more checks: the audit hook in sandbox_child.py can only refuse the calls it
+Why a tool and not more checks: the audit hook in child.py can only refuse the calls it
 knows about, and reads were never among them. In a bubblewrap (``bwrap``) mount namespace the
 rest of the host is simply absent: gold data, the repo, $HOME, other runs' temp files.
 
 What the program sees (read-only unless said otherwise):
 - the interpreter's prefix (``sys.base_prefix``: binary + stdlib; the child runs ``-I -S``, so no
   site-packages), /usr/lib, /usr/lib64 and the /lib links (libc and the libraries stdlib
-  extension modules load), and sandbox_child.py at /sandbox/child.py;
+  extension modules load), and child.py at /sandbox/child.py;
 - /tmp: a fresh tmpfs capped at ``scratch_mb``, writable, its cwd, HOME and TMPDIR;
 - /dev: null, zero, full, random, urandom, tty, fd links; /proc of its own PID namespace only;
 - its own user (uid/gid 65534, no capabilities), mount, PID, network (loopback with nothing
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
 
-CHILD_PATH = "/sandbox/child.py"  # where sandbox_child.py appears inside
+CHILD_PATH = "/sandbox/child.py"  # where this package's child.py appears inside
 SCRATCH = "/tmp"  # the program's only writable directory inside
 _NOBODY = ("--uid", "65534", "--gid", "65534")
 _FLAG_SETS = (

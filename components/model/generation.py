@@ -35,6 +35,38 @@ def render_prompt(tokenizer: Any, prompt: Any) -> str:
     return tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
 
 
+def _generate_batch(
+    model: Any,
+    tokenizer: Any,
+    prompts: list[Any],
+    max_new_tokens: int,
+    temperature: float,
+    top_p: float,
+    num_return_sequences: int,
+    zero3: bool,
+) -> list[list[int]]:
+    """The new tokens of one `model.generate` call: one row per returned sequence, padding included."""
+    sampling = temperature > 0
+    rendered = [render_prompt(tokenizer, p) for p in prompts]
+    # Chat templates already contain the BOS token; adding special tokens again would double it.
+    batch = tokenizer(rendered, return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
+    output = model.generate(
+        **batch,
+        max_new_tokens=max_new_tokens,
+        do_sample=sampling,
+        temperature=temperature if sampling else None,
+        top_p=top_p if sampling else None,
+        top_k=None,
+        num_return_sequences=num_return_sequences,
+        pad_token_id=tokenizer.pad_token_id,
+        use_cache=True,  # KV cache: one forward per new token (training may have turned it off)
+        # whole ZeRO-3 weights need no collective per step, so no rank waits on the others (rank 0's
+        # budget check generates alone); transformers would otherwise sync every rank under ZeRO-3
+        **({"synced_gpus": False} if zero3 else {}),
+    )
+    return output[:, batch["input_ids"].shape[1] :].tolist()
+
+
 @torch.inference_mode()
 def generate(
     model: Any,
@@ -55,7 +87,6 @@ def generate(
     was_training = model.training
     model.eval()
     texts, lengths, truncated = [], [], []
-    sampling = temperature > 0
     eos_ids = {tokenizer.eos_token_id, tokenizer.pad_token_id}
     start = last_progress = time.perf_counter()
     try:
@@ -66,27 +97,11 @@ def generate(
             contextlib.nullcontext() if zero3 else generation_weights(model, merge_lora=True, transpose=True),
         ):
             for i in range(0, len(prompts), prompts_per_batch):
-                rendered = [render_prompt(tokenizer, p) for p in prompts[i : i + prompts_per_batch]]
-                # Chat templates already contain the BOS token; adding special tokens again would double it.
-                batch = tokenizer(rendered, return_tensors="pt", padding=True, add_special_tokens=False).to(
-                    model.device
+                batch = prompts[i : i + prompts_per_batch]
+                rows = _generate_batch(
+                    model, tokenizer, batch, max_new_tokens, temperature, top_p, num_return_sequences, zero3
                 )
-                output = model.generate(
-                    **batch,
-                    max_new_tokens=max_new_tokens,
-                    do_sample=sampling,
-                    temperature=temperature if sampling else None,
-                    top_p=top_p if sampling else None,
-                    top_k=None,
-                    num_return_sequences=num_return_sequences,
-                    pad_token_id=tokenizer.pad_token_id,
-                    use_cache=True,  # KV cache: one forward per new token (training may have turned it off)
-                    # whole ZeRO-3 weights need no collective per step, so no rank waits on the others (rank 0's
-                    # budget check generates alone); transformers would otherwise sync every rank under ZeRO-3
-                    **({"synced_gpus": False} if zero3 else {}),
-                )
-                new_tokens = output[:, batch["input_ids"].shape[1] :]
-                for row in new_tokens.tolist():
+                for row in rows:
                     length = next((j for j, t in enumerate(row) if t in eos_ids), len(row))
                     lengths.append(length)
                     truncated.append(length >= max_new_tokens)
