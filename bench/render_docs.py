@@ -46,6 +46,7 @@ RENDERERS = {
 # Tables converted from a run's printed output (bench/table_record.py), by the doc that shows them
 TABLE_RECORDS = {
     "BENCHMARKS.md": [
+        "test_durations_dec06",
         "rollout_transposed_dec01",
         "profile_transposed_dec01",
         "profile_inverse_cdf_dec01",
