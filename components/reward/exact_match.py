@@ -23,6 +23,18 @@ def golds(value) -> list[str]:
     return [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
 
 
+def answer_span(completion, answer_tag: str | None, first_line: bool) -> str | None:
+    """The text graded: the tagged answer (its first line with ``first_line``), or None when there is none.
+
+    >>> answer_span("<answer>Paris\\nthe capital</answer>", "answer", True), answer_span("no tag", "answer", False)
+    ('Paris', None)
+    """
+    span = final_answer_text(completion_text(completion), answer_tag)
+    if first_line and span:
+        span = first_text_line(span)
+    return span if span is not None and span.strip() else None
+
+
 @register_reward("exact_match", correctness=True, full_marks="correct_reward")
 @verdict_reward
 def exact_match(
@@ -51,10 +63,8 @@ def exact_match(
         if not gold:
             out.append(Verdict(None, NOT_APPLICABLE))
             continue
-        span = final_answer_text(completion_text(completion), answer_tag)
-        if first_line and span:
-            span = first_text_line(span)
-        if span is None or not span.strip():
+        span = answer_span(completion, answer_tag, first_line)
+        if span is None:
             out.append(Verdict(0.0, UNPARSEABLE))
             continue
         pred = normalize(span, **opts)

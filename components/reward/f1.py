@@ -12,12 +12,11 @@ from components.reward.base import (
     WRONG,
     Verdict,
     column,
-    completion_text,
     register_reward,
     verdict_reward,
 )
-from components.reward.exact_match import golds
-from components.reward.text_norm import final_answer_text, first_text_line, normalize
+from components.reward.exact_match import answer_span, golds
+from components.reward.text_norm import normalize
 
 
 def token_f1(pred: str, gold: str) -> float:
@@ -50,10 +49,8 @@ def f1(completions, answer=None, *, answer_tag: str | None = "answer", first_lin
         if not gold:
             out.append(Verdict(None, NOT_APPLICABLE))
             continue
-        span = final_answer_text(completion_text(completion), answer_tag)
-        if first_line and span:
-            span = first_text_line(span)
-        if span is None or not span.strip():
+        span = answer_span(completion, answer_tag, first_line)
+        if span is None:
             out.append(Verdict(0.0, UNPARSEABLE))
             continue
         score = max(token_f1(span, g) for g in gold)
