@@ -37,7 +37,7 @@ def naive(model, tokenizer, prompts, max_new_tokens: int) -> tuple[int, float]:
     return tokens, time.perf_counter() - start
 
 
-def main() -> None:
+def options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=SMOLLM2)
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 8, 32, 64])
@@ -46,7 +46,44 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=32)
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
     parser.add_argument("--out", type=Path, default=None)
-    opts = parser.parse_args()
+    return parser.parse_args()
+
+
+def roofline(model) -> dict:
+    """The bounds measured on this machine: bandwidth for batch 1, matmul FLOP/s for large batches."""
+    params = sum(p.numel() for p in model.parameters())
+    weight_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
+    bw, flops = bandwidth_gbs(), matmul_gflops()
+    return {
+        "copy_bandwidth_GBs": bw,
+        "matmul_GFLOPs": flops,
+        "params": params,
+        "weight_MB": weight_bytes / 1e6,
+        "batch1_bound_tok_s": bw * 1e9 / weight_bytes,  # every token streams all weights once
+        "compute_bound_tok_s": flops * 1e9 / (2 * params),  # ~2 FLOPs per parameter per token
+    }
+
+
+def batched(model, tokenizer, prompts, batch_sizes, max_new_tokens: int, naive_rate: float) -> dict:
+    """generation.py's throughput at each batch size (x_naive against the first naive run, redone at the end)."""
+    from components.model.generation import generate
+
+    rows = {}
+    for bs in batch_sizes:
+        gen = generate(model, tokenizer, prompts, bs, max_new_tokens)
+        rate = gen.tokens_per_second
+        rows[bs] = {
+            "tokens": sum(gen.completion_tokens),
+            "seconds": gen.seconds,
+            "tok_s": rate,
+            "x_naive": rate / naive_rate,
+        }
+        print(f"generation.py batch {bs:3d}: {rate:7.1f} tok/s = {rate / naive_rate:.1f}x naive", flush=True)
+    return rows
+
+
+def main() -> None:
+    opts = options()
 
     import torch
 
@@ -62,37 +99,14 @@ def main() -> None:
     model.eval()
     cfg = compose([f"data.num_eval={opts.prompts}"])
     prompts = [row["prompt"] for row in build(cfg.data).load(build(cfg.prompts)).eval]
-
-    params = sum(p.numel() for p in model.parameters())
-    weight_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
-    bw, flops = bandwidth_gbs(), matmul_gflops()
-    result["roofline"] = {
-        "copy_bandwidth_GBs": bw,
-        "matmul_GFLOPs": flops,
-        "params": params,
-        "weight_MB": weight_bytes / 1e6,
-        "batch1_bound_tok_s": bw * 1e9 / weight_bytes,  # every token streams all weights once
-        "compute_bound_tok_s": flops * 1e9 / (2 * params),  # ~2 FLOPs per parameter per token
-    }
+    result["roofline"] = roofline(model)
     print(f"roofline: {result['roofline']}", flush=True)
 
     generate(model, tokenizer, prompts[:2], 2, 4)  # warm-up: first-call allocations, thread pool
     tokens, seconds = naive(model, tokenizer, prompts[: opts.naive_prompts], opts.max_new_tokens)
     result["naive"] = {"tokens": tokens, "seconds": seconds, "tok_s": tokens / seconds}
     print(f"naive loop: {tokens} tokens in {seconds:.1f}s = {tokens / seconds:.1f} tok/s", flush=True)
-    result["batched"] = {}
-    for bs in opts.batch_sizes:
-        gen = generate(model, tokenizer, prompts, bs, opts.max_new_tokens)
-        rate = gen.tokens_per_second
-        result["batched"][bs] = {
-            "tokens": sum(gen.completion_tokens),
-            "seconds": gen.seconds,
-            "tok_s": rate,
-            "x_naive": rate / result["naive"]["tok_s"],
-        }
-        print(
-            f"generation.py batch {bs:3d}: {rate:7.1f} tok/s = {rate / result['naive']['tok_s']:.1f}x naive", flush=True
-        )
+    result["batched"] = batched(model, tokenizer, prompts, opts.batch_sizes, opts.max_new_tokens, tokens / seconds)
     # naive again at the end: the ratio uses the mean of both naive runs, so drift in load cancels
     tokens2, seconds2 = naive(model, tokenizer, prompts[: opts.naive_prompts], opts.max_new_tokens)
     naive_rate = (tokens + tokens2) / (seconds + seconds2)

@@ -54,9 +54,35 @@ def pipeline_arm(cfg, timer) -> None:
     return train_loop.args
 
 
+def bare_model(cfg):
+    """(model, tokenizer, peft config) loaded with transformers and peft directly, as a TRL-only script does."""
+    import torch
+    from hydra.utils import instantiate
+
+    if cfg.model._target_.endswith("TinyRandomLM"):
+        loaded = instantiate(cfg.model).load()
+        return loaded.model, loaded.tokenizer, loaded.peft_config
+    from peft import LoraConfig
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from components.model.sources import resolve_source  # GGUF -> converted checkpoint dir (cached)
+
+    source = resolve_source(cfg.model.model_name_or_path, cfg.model.gguf_file, cfg.model.cache_dir)
+    tokenizer = AutoTokenizer.from_pretrained(source, padding_side="left")
+    model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32)
+    lora = cfg.model.lora
+    peft_config = LoraConfig(
+        r=lora.r,
+        lora_alpha=lora.alpha,
+        lora_dropout=lora.dropout,
+        target_modules=lora.target_modules,
+        bias=lora.bias,
+    )
+    return model, tokenizer, peft_config
+
+
 def bare_arm(cfg, timer, pipeline_args=None):
     """What a user writes with TRL alone: load, GRPOConfig, GRPOTrainer, train."""
-    import torch
     from hydra.utils import instantiate
     from transformers import set_seed
     from trl import GRPOConfig, GRPOTrainer
@@ -64,26 +90,7 @@ def bare_arm(cfg, timer, pipeline_args=None):
     set_seed(cfg.seed)
     reward = instantiate(cfg.reward)  # the same reward functions, unwrapped
     splits = instantiate(cfg.data).load(instantiate(cfg.prompts))  # the same rows
-    if cfg.model._target_.endswith("TinyRandomLM"):
-        loaded = instantiate(cfg.model).load()
-        model, tokenizer, peft_config = loaded.model, loaded.tokenizer, loaded.peft_config
-    else:
-        from peft import LoraConfig
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
-        from components.model.sources import resolve_source  # GGUF -> converted checkpoint dir (cached)
-
-        source = resolve_source(cfg.model.model_name_or_path, cfg.model.gguf_file, cfg.model.cache_dir)
-        tokenizer = AutoTokenizer.from_pretrained(source, padding_side="left")
-        model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32)
-        lora = cfg.model.lora
-        peft_config = LoraConfig(
-            r=lora.r,
-            lora_alpha=lora.alpha,
-            lora_dropout=lora.dropout,
-            target_modules=lora.target_modules,
-            bias=lora.bias,
-        )
+    model, tokenizer, peft_config = bare_model(cfg)
     t = cfg.train
     args = GRPOConfig(
         output_dir=tempfile.mkdtemp(prefix="bench_bare_"),

@@ -6,7 +6,7 @@
 
 Builds the run's reward, training loop (for num_generations, temperature, top_p, max_completion_length and the
 train.power_check.* settings), prompts, data and model as run_pipeline.py does, then calls the same
-`run_power_check` a run calls before its first step, and prints the machine line, the wall time and the
+`PowerCheckSettings.measure` a run calls before its first step, and prints the machine line, the wall time and the
 power_check/* figures. Nothing is written.
 """
 
@@ -21,7 +21,6 @@ from common import compose, print_machine
 
 def main(overrides: list[str]) -> None:
     from components.runtime import build, seed_everything
-    from components.training.power_check import run_power_check
 
     cfg = compose(overrides)
     print_machine()
@@ -30,26 +29,10 @@ def main(overrides: list[str]) -> None:
     loop = build(cfg.train, output_dir=tempfile.mkdtemp(prefix="power_check_"))
     splits = build(cfg.data).load(build(cfg.prompts))
     loaded = build(cfg.model).load()
-    args, settings = loop.args, loop.power_check
-    samples = int(settings.samples or args.num_generations)
-    batch = int(settings.batch_size or max(args.generation_batch_size or 1, samples))
+    settings = loop.power_check
     start = time.perf_counter()
-    found = run_power_check(
-        loaded.model,
-        loaded.tokenizer,
-        splits.train,
-        reward,
-        prompts=int(settings.prompts),
-        samples=samples,
-        group_size=args.num_generations,
-        temperature=args.temperature,
-        top_p=args.top_p,
-        max_new_tokens=args.max_completion_length,
-        batch_size=batch,
-        truncated_reward_scale=loop.truncated_reward_scale,
-        min_informative=settings.min_informative,
-        seed=args.seed,
-    )
+    found = settings.measure(loaded, splits.train, reward, loop.args, loop.truncated_reward_scale)
+    batch = settings.sizes(loop.args)[1]
     print(f"power check: {time.perf_counter() - start:.1f} s wall, batch {batch}, overrides {overrides}")
     for key, value in found.items():
         print(f"  {key}: {value}")

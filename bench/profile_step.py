@@ -66,21 +66,11 @@ def timed(fn, bucket: dict, name: str):
     return wrapper
 
 
-def run_variant(base: list[str], overrides: list[str], steps: int, torch_profile: bool) -> list[dict]:
+def phase_clock(bucket: dict, rows: list[dict], steps: int, torch_profile: bool):
+    """A trainer callback that appends each step's wall time, optimizer time and phase bucket to `rows` (and,
+    with torch_profile, prints the last step's top ops). A factory: transformers is imported only when run."""
     import torch
     from transformers import TrainerCallback
-
-    from components.runtime import build, seed_everything
-
-    cfg = compose(base + [f"train.max_steps={steps}", *overrides])
-    seed_everything(cfg.seed)
-    reward = build(cfg.reward)
-    loop = build(cfg.train, output_dir=tempfile.mkdtemp(prefix="bench_profile_"))
-    splits = build(cfg.data).load(build(cfg.prompts))
-    loaded = build(cfg.model).load()
-    loop.args.reward_weights = list(reward.weights)
-    rows: list[dict] = []
-    bucket: dict = defaultdict(float)
 
     class PhaseClock(TrainerCallback):
         def on_step_begin(self, args, state, control, **kwargs):
@@ -105,15 +95,11 @@ def run_variant(base: list[str], overrides: list[str], steps: int, torch_profile
                 self.prof.__exit__(None, None, None)
                 print(self.prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15), flush=True)
 
-    trainer = loop.trainer_class(loaded)(
-        model=loaded.model,
-        reward_funcs=list(reward.funcs),
-        args=loop.args,
-        train_dataset=splits.train,
-        processing_class=loaded.tokenizer,
-        peft_config=loaded.peft_config,
-        callbacks=[PhaseClock()],
-    )
+    return PhaseClock()
+
+
+def instrument(trainer, bucket: dict) -> None:
+    """Wrap the trainer's own methods on the instance: phase seconds, and the token counts the roofline needs."""
     for phase, method in PHASES.items():
         setattr(trainer, method, timed(getattr(trainer, method), bucket, phase))
     generate = trainer._generate_single_turn
@@ -135,6 +121,30 @@ def run_variant(base: list[str], overrides: list[str], steps: int, torch_profile
 
     trainer._get_per_token_logps_and_entropies = scored
     trainer.accelerator.backward = timed(trainer.accelerator.backward, bucket, "backward")
+
+
+def run_variant(base: list[str], overrides: list[str], steps: int, torch_profile: bool) -> list[dict]:
+    from components.runtime import build, seed_everything
+
+    cfg = compose(base + [f"train.max_steps={steps}", *overrides])
+    seed_everything(cfg.seed)
+    reward = build(cfg.reward)
+    loop = build(cfg.train, output_dir=tempfile.mkdtemp(prefix="bench_profile_"))
+    splits = build(cfg.data).load(build(cfg.prompts))
+    loaded = build(cfg.model).load()
+    loop.args.reward_weights = list(reward.weights)
+    rows: list[dict] = []
+    bucket: dict = defaultdict(float)
+    trainer = loop.trainer_class(loaded)(
+        model=loaded.model,
+        reward_funcs=list(reward.funcs),
+        args=loop.args,
+        train_dataset=splits.train,
+        processing_class=loaded.tokenizer,
+        peft_config=loaded.peft_config,
+        callbacks=[phase_clock(bucket, rows, steps, torch_profile)],
+    )
+    instrument(trainer, bucket)
     trainer.train()
     sizes = {"params": sum(p.numel() for p in loaded.model.parameters())}
     sizes["weight_bytes"] = sum(p.numel() * p.element_size() for p in loaded.model.parameters())

@@ -50,7 +50,7 @@ ARMS = (
 )
 
 
-def main() -> None:
+def options():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=SMOLLM2)
     parser.add_argument("--arms", nargs="+", choices=ARMS, default=list(ARMS))
@@ -59,41 +59,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
     parser.add_argument("--gsm8k", default="../shared/data/gsm8k/test.jsonl", help="the prompt's source (first row)")
-    opts = parser.parse_args()
+    return parser.parse_args()
 
-    import torch
 
-    from components.model.generation_weights import generation_weights
-    from components.model.hf import HFCausalLM
-    from components.model.sampling import inverse_cdf_sampling
-
-    if opts.threads:
-        torch.set_num_threads(opts.threads)
-    print_machine()
-    loaded = HFCausalLM(opts.model, lora={"enabled": False}).load()
-    model, tokenizer = loaded.model.eval(), loaded.tokenizer
-    model.requires_grad_(False)  # inference: every weight frozen (packing only ever touches frozen weights)
-    head = model.get_output_embeddings().weight
-    body = [p for p in model.parameters() if p is not head]
-    with open(opts.gsm8k) as f:
-        question = json.loads(f.readline())["question"]
-    ids = tokenizer.apply_chat_template(
-        [{"role": "user", "content": question}], add_generation_prompt=True, return_tensors="pt", return_dict=True
-    )["input_ids"]
-    group = ids.repeat(opts.group_size, 1)
-    n = opts.max_new_tokens
-    model.generation_config.eos_token_id = None  # no stop token: every arm generates exactly n tokens per row
-    common = dict(
-        do_sample=True,
-        temperature=0.7,
-        top_p=1.0,
-        top_k=None,
-        max_new_tokens=n,
-        pad_token_id=tokenizer.eos_token_id,
-        attention_mask=torch.ones_like(group),
-    )
-    eager_forward = model.forward
-    compiled_forward = torch.compile(eager_forward, dynamic=False) if "static_compile" in opts.arms else None
+def cache_arms(model, ids, group_size: int, common: dict) -> dict:
+    """The arms that differ in the KV cache: dynamic, static, shared_prefix, static_compile."""
+    group = ids.repeat(group_size, 1)
 
     def dynamic():
         return model.generate(group, **common)
@@ -104,19 +75,29 @@ def main() -> None:
     def shared_prefix():
         # Prefill every prompt token but the last once; generate() then feeds only the uncached last token.
         cache = model(ids[:, :-1], use_cache=True).past_key_values
-        cache.batch_repeat_interleave(opts.group_size)
+        cache.batch_repeat_interleave(group_size)
         return model.generate(group, past_key_values=cache, **common)
 
-    def static_compile():
+    def static_compile():  # static; main() swaps in the compiled forward for this arm
         return model.generate(group, cache_implementation="static", **common)
 
-    def transposed():
-        with generation_weights(model, merge_lora=False, transpose=True, pack=False):
-            return dynamic()
+    return {"dynamic": dynamic, "static": static, "shared_prefix": shared_prefix, "static_compile": static_compile}
 
-    def transposed_static():
-        with generation_weights(model, merge_lora=False, transpose=True, pack=False):
-            return static()
+
+def weight_arms(model, dynamic, static) -> dict:
+    """The arms that change the weights' layout (transposed, packed) or the sampler, on top of a cache arm."""
+    from components.model.generation_weights import generation_weights
+    from components.model.sampling import inverse_cdf_sampling
+
+    head = model.get_output_embeddings().weight
+    body = [p for p in model.parameters() if p is not head]
+
+    def with_weights(arm, pack=False):
+        def run():
+            with generation_weights(model, merge_lora=False, transpose=True, pack=pack):
+                return arm()
+
+        return run
 
     @contextlib.contextmanager
     def lora_like_weights():
@@ -135,10 +116,6 @@ def main() -> None:
         with lora_like_weights():
             return dynamic()
 
-    def transposed_packed():
-        with generation_weights(model, merge_lora=False, transpose=True, pack=True):
-            return dynamic()
-
     def inverse_cdf():
         with lora_like_weights(), inverse_cdf_sampling():
             return dynamic()
@@ -147,35 +124,75 @@ def main() -> None:
         with lora_like_weights(), inverse_cdf_sampling():
             return static()
 
-    fns = {
-        "dynamic": dynamic,
-        "static": static,
-        "shared_prefix": shared_prefix,
-        "static_compile": static_compile,
-        "transposed": transposed,
-        "transposed_static": transposed_static,
+    return {
+        "transposed": with_weights(dynamic),
+        "transposed_static": with_weights(static),
         "transposed_packed_head": transposed_packed_head,
-        "transposed_packed": transposed_packed,
+        "transposed_packed": with_weights(dynamic, pack=True),
         "inverse_cdf": inverse_cdf,
         "rollouts": rollouts,
     }
-    arms = ["dynamic"] + [a for a in opts.arms if a != "dynamic"]
-    print(f"prompt {ids.shape[1]} tokens, group {opts.group_size} x {n} new tokens, arms {arms}", flush=True)
+
+
+def measure(model, fns: dict, arms: list[str], rounds: int, shape: tuple[int, int], compiled_forward) -> dict:
+    """Seconds per arm per round, after one warm-up call per arm (which also compiles static_compile)."""
+    import torch
+
+    eager_forward = model.forward
     seconds: dict[str, list[float]] = {a: [] for a in arms}
     with torch.no_grad():
         for arm in arms:  # warm-up (and compilation for static_compile)
             model.forward = compiled_forward if arm == "static_compile" else eager_forward
             start = time.perf_counter()
             out = fns[arm]()
-            assert out.shape == (opts.group_size, ids.shape[1] + n), (arm, tuple(out.shape))
+            assert out.shape == shape, (arm, tuple(out.shape))
             print(f"warm-up {arm}: {time.perf_counter() - start:.1f} s", flush=True)
-        for r in range(opts.rounds):
+        for r in range(rounds):
             for arm in arms:
                 model.forward = compiled_forward if arm == "static_compile" else eager_forward
                 start = time.perf_counter()
                 fns[arm]()
                 seconds[arm].append(time.perf_counter() - start)
             print(f"round {r}: " + ", ".join(f"{a} {seconds[a][-1]:.2f} s" for a in arms), flush=True)
+    model.forward = eager_forward
+    return seconds
+
+
+def main() -> None:
+    opts = options()
+
+    import torch
+
+    from components.model.hf import HFCausalLM
+
+    if opts.threads:
+        torch.set_num_threads(opts.threads)
+    print_machine()
+    loaded = HFCausalLM(opts.model, lora={"enabled": False}).load()
+    model, tokenizer = loaded.model.eval(), loaded.tokenizer
+    model.requires_grad_(False)  # inference: every weight frozen (packing only ever touches frozen weights)
+    with open(opts.gsm8k) as f:
+        question = json.loads(f.readline())["question"]
+    ids = tokenizer.apply_chat_template(
+        [{"role": "user", "content": question}], add_generation_prompt=True, return_tensors="pt", return_dict=True
+    )["input_ids"]
+    n = opts.max_new_tokens
+    model.generation_config.eos_token_id = None  # no stop token: every arm generates exactly n tokens per row
+    common = dict(
+        do_sample=True,
+        temperature=0.7,
+        top_p=1.0,
+        top_k=None,
+        max_new_tokens=n,
+        pad_token_id=tokenizer.eos_token_id,
+        attention_mask=torch.ones(opts.group_size, ids.shape[1], dtype=ids.dtype),
+    )
+    compiled_forward = torch.compile(model.forward, dynamic=False) if "static_compile" in opts.arms else None
+    fns = cache_arms(model, ids, opts.group_size, common)
+    fns.update(weight_arms(model, fns["dynamic"], fns["static"]))
+    arms = ["dynamic"] + [a for a in opts.arms if a != "dynamic"]
+    print(f"prompt {ids.shape[1]} tokens, group {opts.group_size} x {n} new tokens, arms {arms}", flush=True)
+    seconds = measure(model, fns, arms, opts.rounds, (opts.group_size, ids.shape[1] + n), compiled_forward)
     tokens = opts.group_size * n
     for arm in arms:
         ratio = statistics.median(d / s for d, s in zip(seconds["dynamic"], seconds[arm]))

@@ -175,6 +175,11 @@ async def drive(
         start = time.perf_counter()
         await asyncio.gather(*(worker(session) for _ in range(concurrency)))
         wall = time.perf_counter() - start
+    return summary(endpoint, n, statuses, wall, tokens, latencies, first_tokens)
+
+
+def summary(endpoint, n, statuses, wall, tokens, latencies, first_tokens) -> dict:
+    """One load run's record: counts, throughput, latency and time-to-first-token percentiles."""
     ok = statuses.get(200, 0)
     q = percentiles(latencies)
     out = {

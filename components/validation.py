@@ -12,8 +12,6 @@ seconds (importing a target's module, no weights), not a model load.
 
 from __future__ import annotations
 
-import importlib.metadata
-import importlib.util
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -26,6 +24,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from components.config_schema import CONF_DIR, check_schemas
 from components.model.finished_run import FinishedRun
+from components.model.four_bit import check_4bit_supported
 from components.model.sources import gguf_source
 from components.modes.check_rewards import CheckRewardsSettings
 from components.modes.evaluate import with_run_config
@@ -208,32 +207,9 @@ def check_rewards(values: Mapping[str, Any]) -> None:
         raise ValueError(f"reward.{str(cause).splitlines()[0]}") from None
 
 
-def _has_cuda_device() -> bool:
-    return Path("/proc/driver/nvidia/gpus").is_dir()  # the NVIDIA driver is loaded (no torch import needed)
-
-
-def bnb_version() -> str | None:
-    if importlib.util.find_spec("bitsandbytes") is None:
-        return None
-    return importlib.metadata.version("bitsandbytes")
-
-
 def check_4bit(model: Mapping[str, Any]) -> None:
-    if not model.get("load_in_4bit"):
-        return
-    if not (model.get("lora") or {}).get("enabled", True):
-        raise ValueError("model.load_in_4bit=true trains only LoRA adapters: set model.lora.enabled=true")
-    version = bnb_version()
-    if version is None:
-        raise ValueError(
-            "model.load_in_4bit=true needs bitsandbytes: pip install 'bitsandbytes>=0.45' (or set model.load_in_4bit=false)"
-        )
-    major_minor = tuple(int(p) for p in version.split(".")[:2] if p.isdigit())
-    if major_minor < (0, 45) and not _has_cuda_device():
-        raise ValueError(
-            f"model.load_in_4bit=true on CPU needs bitsandbytes>=0.45 (found {version}); "
-            "upgrade it or set model.load_in_4bit=false"
-        )
+    if model.get("load_in_4bit"):
+        check_4bit_supported((model.get("lora") or {}).get("enabled", True))  # the model constructors' check too
 
 
 @lru_cache(maxsize=1)

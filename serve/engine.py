@@ -89,6 +89,34 @@ class RowBudget(StoppingCriteria):
         return (done.to(input_ids.device) | cancelled).bool()
 
 
+def _row_processors(row_jobs: list[Job], row_index: list[int], device: Any) -> LogitsProcessorList:
+    """Each row's temperature, top-p and seed as logits processors; empty when every row is greedy."""
+    processors = LogitsProcessorList()
+    temperatures = torch.tensor([j.temperature for j in row_jobs], dtype=torch.float32, device=device)
+    if not bool((temperatures >= MIN_TEMPERATURE).any()):
+        return processors
+    processors.append(RowTemperature(temperatures))
+    top_ps = torch.tensor([j.top_p for j in row_jobs], dtype=torch.float32, device=device)
+    if bool((top_ps < 1).any()):
+        processors.append(RowTopP(top_ps))
+    gens = [
+        row_generator(j.seed, r, device) if j.seed is not None and j.temperature >= MIN_TEMPERATURE else None
+        for j, r in zip(row_jobs, row_index)
+    ]
+    if any(g is not None for g in gens):
+        processors.append(RowSeeds(gens))
+    return processors
+
+
+def _per_job(jobs: list[Job], completions: list[Completion]) -> list[list[Completion]]:
+    """The flat rows back into one list per job (a job's rows are consecutive)."""
+    per_job, i = [], 0
+    for job in jobs:
+        per_job.append(completions[i : i + job.num_rollouts])
+        i += job.num_rollouts
+    return per_job
+
+
 class Engine:
     def __init__(
         self,
@@ -174,21 +202,9 @@ class Engine:
         batch = batch.to(device)
         prompt_len = batch["input_ids"].shape[1]
         budgets = torch.tensor([j.max_new_tokens for j in row_jobs])
-        temperatures = torch.tensor([j.temperature for j in row_jobs], dtype=torch.float32, device=device)
-        sampling = bool((temperatures >= MIN_TEMPERATURE).any())
         stop_ids = {tok.eos_token_id, tok.pad_token_id}
-        processors = LogitsProcessorList()
-        if sampling:
-            processors.append(RowTemperature(temperatures))
-            top_ps = torch.tensor([j.top_p for j in row_jobs], dtype=torch.float32, device=device)
-            if bool((top_ps < 1).any()):
-                processors.append(RowTopP(top_ps))
-            gens = [
-                row_generator(j.seed, r, device) if j.seed is not None and j.temperature >= MIN_TEMPERATURE else None
-                for j, r in zip(row_jobs, row_index)
-            ]
-            if any(g is not None for g in gens):
-                processors.append(RowSeeds(gens))
+        processors = _row_processors(row_jobs, row_index, device)
+        sampling = bool(processors)  # RowTemperature is there exactly when some row samples
         criteria = StoppingCriteriaList([RowBudget(prompt_len, budgets, row_jobs)])
         if any(j.stop for j in row_jobs):
             criteria.append(RowStops(prompt_len, [j.stop for j in row_jobs], self._decode))
@@ -220,11 +236,9 @@ class Engine:
                 self._completion(row[:budget], budget, job.stop, stop_ids)
                 for row, budget, job in zip(output[:, prompt_len:].tolist(), budgets.tolist(), row_jobs)
             ]
-        per_job, i = [], 0
-        for job in jobs:
-            per_job.append(completions[i : i + job.num_rollouts])
-            i += job.num_rollouts
-        return BatchStats(len(row_jobs), len(jobs), sum(c.tokens for c in completions), seconds, per_job)
+        return BatchStats(
+            len(row_jobs), len(jobs), sum(c.tokens for c in completions), seconds, _per_job(jobs, completions)
+        )
 
     def _completion(self, row: list[int], budget: int, stops: tuple[str, ...], stop_ids: set[int]) -> Completion:
         """A row's text up to end of sequence or its first stop string; tokens counts what the text used."""

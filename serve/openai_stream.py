@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 from serve.core import ServeError, Service
@@ -69,6 +69,7 @@ class Stream:
         self.rows = [RowText(decode, job.stop) for _ in range(job.num_rollouts)]
         self.task: asyncio.Task | None = None
         self.first: list | None = None
+        self.first_sent = False  # whether time to first token was observed
 
     def _sink(self, items: list[tuple[int, int]]) -> None:  # called from the generate thread
         self.loop.call_soon_threadsafe(self.queue.put_nowait, items)
@@ -111,25 +112,14 @@ class Stream:
     async def events(
         self, prompt_tokens: int, include_usage: bool, scored: Callable[[list[Completion]], Awaitable[tuple[list, Any]]]
     ) -> AsyncIterator[str]:
-        first_sent = False
         try:
             if self.kind == "chat":  # OpenAI opens every choice with its role
                 for i in range(len(self.rows)):
                     yield sse(self._chunk(i, role=True))
             items = self.first
             while items is not None:
-                per_row: dict[int, list[int]] = {}
-                for row, token in items:
-                    per_row.setdefault(row, []).append(token)
-                for row, tokens in per_row.items():
-                    delta = self.rows[row].feed(tokens)
-                    if delta:
-                        if not first_sent:
-                            first_sent = True
-                            self.service.metrics.first_token.labels(self.endpoint).observe(
-                                time.perf_counter() - self.arrived
-                            )
-                        yield sse(self._chunk(row, delta))
+                for event in self._deltas(items):
+                    yield event
                 items = await self._next()
             try:
                 completions = self.task.result()
@@ -144,28 +134,51 @@ class Stream:
                     )
                 )
                 return
-            if not first_sent:
-                self.service.metrics.first_token.labels(self.endpoint).observe(time.perf_counter() - self.arrived)
-            for i, (c, choice) in enumerate(zip(completions, choices)):
-                rest = self.rows[i].finish(c.text)
-                if rest:
-                    yield sse(self._chunk(i, rest))
-                extra = (
-                    {k: v for k, v in choice.model_dump().items() if k in ("reward", "answer", "reward_per_function")}
-                    if verifier
-                    else None
-                )
-                chunk = self._chunk(i, finish=c.finish_reason, extra=extra)
-                yield sse(dict(chunk, verifier=verifier.model_dump()) if verifier else chunk)
-            if include_usage:  # OpenAI's stream_options.include_usage: one last chunk with no choices
-                generated = sum(c.tokens for c in completions)
-                usage = {
-                    "prompt_tokens": prompt_tokens,
-                    "completion_tokens": generated,
-                    "total_tokens": prompt_tokens + generated,
-                }
-                yield sse({**self.head, "object": self.object, "choices": [], "usage": usage})
-            yield "data: [DONE]\n\n"
+            self._first_token()
+            for event in self._endings(completions, choices, verifier, prompt_tokens, include_usage):
+                yield event
         finally:
             if self.task is not None and not self.task.done():
                 self.task.cancel()  # the client went away: its rows stop at the next token (batcher.submit)
+
+    def _first_token(self) -> None:
+        """Time to first token, observed once: at the first delta, or at the end when nothing was sent before."""
+        if not self.first_sent:
+            self.first_sent = True
+            self.service.metrics.first_token.labels(self.endpoint).observe(time.perf_counter() - self.arrived)
+
+    def _deltas(self, items: list[tuple[int, int]]) -> Iterator[str]:
+        """One step's tokens as text deltas, one event per row that has settled new text."""
+        per_row: dict[int, list[int]] = {}
+        for row, token in items:
+            per_row.setdefault(row, []).append(token)
+        for row, tokens in per_row.items():
+            delta = self.rows[row].feed(tokens)
+            if delta:
+                self._first_token()
+                yield sse(self._chunk(row, delta))
+
+    def _endings(
+        self, completions: list[Completion], choices: list, verifier: Any, prompt_tokens: int, include_usage: bool
+    ) -> Iterator[str]:
+        """Each row's unsent text and finish reason (and verdict), the usage chunk when asked for, then [DONE]."""
+        for i, (c, choice) in enumerate(zip(completions, choices)):
+            rest = self.rows[i].finish(c.text)
+            if rest:
+                yield sse(self._chunk(i, rest))
+            extra = (
+                {k: v for k, v in choice.model_dump().items() if k in ("reward", "answer", "reward_per_function")}
+                if verifier
+                else None
+            )
+            chunk = self._chunk(i, finish=c.finish_reason, extra=extra)
+            yield sse(dict(chunk, verifier=verifier.model_dump()) if verifier else chunk)
+        if include_usage:  # OpenAI's stream_options.include_usage: one last chunk with no choices
+            generated = sum(c.tokens for c in completions)
+            usage = {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": generated,
+                "total_tokens": prompt_tokens + generated,
+            }
+            yield sse({**self.head, "object": self.object, "choices": [], "usage": usage})
+        yield "data: [DONE]\n\n"

@@ -13,7 +13,7 @@ from serve.config import Limits
 from serve.core import Service
 from serve.drift import DriftMonitor
 from serve.metrics import ServeMetrics
-from serve.schemas import ErrorResponse, GenerateResponse, Health, Ready, Rollout, request_model
+from serve.schemas import ErrorResponse, GenerateResponse, Health, Ready, generate_response, request_model
 from serve.tool_loop import generate_with_tools
 
 
@@ -79,30 +79,8 @@ def generate_router(service: Service, parts: Any, engine: Any, limits: Limits, e
             rendered, prompt_tokens, max_new, "prompt", num_rollouts=body.num_rollouts, temperature=body.temperature
         )
         completions = await service.run(job)
-        texts = [c.text for c in completions]
-        chosen = await service.score(messages, body.prompt, texts, body.ground_truth)
+        chosen = await service.score(messages, body.prompt, [c.text for c in completions], body.ground_truth)
         service.record("/generate", completions, chosen)
-        scored = [r for r in chosen.rewards if r is not None]
-        rollouts = [
-            Rollout(
-                response=c.text,
-                reward=r,
-                temperature=body.temperature,
-                answer=a,
-                completion_tokens=c.tokens,
-                truncated=c.truncated,
-            )
-            for c, r, a in zip(completions, chosen.rewards, chosen.answers)
-        ]
-        return GenerateResponse(
-            rollouts=rollouts,
-            best_response=texts[chosen.best],
-            best_reward=chosen.rewards[chosen.best],
-            mean_reward=sum(scored) / len(scored) if scored else None,
-            selection=chosen.selection,
-            majority_answer=chosen.majority_answer,
-            reward_per_function=chosen.per_function,
-            model=engine.source,
-        )
+        return generate_response(completions, chosen, body.temperature, engine.source)
 
     return router

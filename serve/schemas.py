@@ -95,6 +95,35 @@ class GenerateResponse(BaseModel):
     model: str
 
 
+def generate_response(
+    completions: list, chosen: Any, temperature: float, model: str, trajectories: list | None = None
+) -> GenerateResponse:
+    """/generate's answer from the scored completions (`trajectories`: the episodes of a run trained with tools)."""
+    scored = [r for r in chosen.rewards if r is not None]
+    rollouts = [
+        Rollout(
+            response=c.text,
+            reward=r,
+            temperature=temperature,
+            answer=a,
+            completion_tokens=c.tokens,
+            truncated=c.truncated,
+            trajectory=t,
+        )
+        for c, r, a, t in zip(completions, chosen.rewards, chosen.answers, trajectories or [None] * len(completions))
+    ]
+    return GenerateResponse(
+        rollouts=rollouts,
+        best_response=completions[chosen.best].text,
+        best_reward=chosen.rewards[chosen.best],
+        mean_reward=sum(scored) / len(scored) if scored else None,
+        selection=chosen.selection,
+        majority_answer=chosen.majority_answer,
+        reward_per_function=chosen.per_function,
+        model=model,
+    )
+
+
 class ErrorResponse(BaseModel):
     error: str
     detail: Any = None

@@ -14,7 +14,7 @@ from typing import Any
 from components.reward.base import completion_text
 from components.tools.rollout import parse_turn
 from serve.engine import Completion
-from serve.schemas import GenerateResponse, Rollout
+from serve.schemas import GenerateResponse, generate_response
 
 
 async def episodes(
@@ -84,26 +84,4 @@ async def generate_with_tools(
     # The whole episode goes to the reward (selection.py hands lists of messages through unchanged).
     chosen = await service.score(messages, body.prompt, trajectories, body.ground_truth)
     service.record("/generate", completions, chosen)
-    scored = [r for r in chosen.rewards if r is not None]
-    rollouts = [
-        Rollout(
-            response=c.text,
-            reward=r,
-            temperature=body.temperature,
-            answer=a,
-            completion_tokens=c.tokens,
-            truncated=c.truncated,
-            trajectory=t,
-        )
-        for c, r, a, t in zip(completions, chosen.rewards, chosen.answers, trajectories)
-    ]
-    return GenerateResponse(
-        rollouts=rollouts,
-        best_response=completions[chosen.best].text,
-        best_reward=chosen.rewards[chosen.best],
-        mean_reward=sum(scored) / len(scored) if scored else None,
-        selection=chosen.selection,
-        majority_answer=chosen.majority_answer,
-        reward_per_function=chosen.per_function,
-        model=service.engine.source,
-    )
+    return generate_response(completions, chosen, body.temperature, service.engine.source, trajectories)

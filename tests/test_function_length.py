@@ -1,8 +1,4 @@
-"""No function outside tests/ is longer than 60 lines (from `def` to its last line, decorators aside).
-
-The functions not split yet are listed with their length today: each may shrink, none may grow, and a new long
-function fails the test. Delete an entry once its function is split (the test says when an entry is stale).
-"""
+"""No function outside tests/ is longer than 60 lines (from `def` to its last line, decorators aside)."""
 
 from __future__ import annotations
 
@@ -12,18 +8,6 @@ from pathlib import Path
 from tests.conftest import REPO
 
 LIMIT = 60
-NOT_SPLIT_YET = {  # "path:qualname" -> lines today
-    "bench/eval_generation.py:main": 69,
-    "bench/overhead.py:bare_arm": 62,
-    "bench/profile_step.py:run_variant": 73,
-    "bench/rollout_generation_options.py:main": 132,
-    "bench/serve_load.py:drive": 64,
-    "components/reward/code.py:code": 76,
-    "components/sandbox/runner.py:run_program": 79,
-    "components/training/power_check.py:run_power_check": 78,
-    "serve/engine.py:Engine.generate": 66,
-    "serve/openai_stream.py:Stream.events": 61,
-}
 SKIP = {".venv", "site", "tests", "node_modules", ".git"}
 
 
@@ -57,10 +41,8 @@ def all_lengths() -> dict[str, int]:
 
 def test_no_function_is_longer_than_the_limit() -> None:
     lengths = all_lengths()
-    too_long = [f"{k} ({n} lines)" for k, n in lengths.items() if n > max(LIMIT, NOT_SPLIT_YET.get(k, 0))]
+    too_long = [f"{k} ({n} lines)" for k, n in lengths.items() if n > LIMIT]
     assert not too_long, f"split these into functions of <= {LIMIT} lines:\n" + "\n".join(too_long)
-    stale = [k for k, n in NOT_SPLIT_YET.items() if lengths.get(k, 0) <= LIMIT]
-    assert not stale, "split (or gone): delete from NOT_SPLIT_YET:\n" + "\n".join(stale)
 
 
 def test_the_length_check_measures_nested_functions(tmp_path: Path) -> None:

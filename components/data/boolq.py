@@ -14,7 +14,7 @@ import random
 from components.data.hub import load_hub_split
 from components.data.prompts import PromptBuilder
 from components.data.rows import make_splits, read_records, require_field
-from components.data.source import holdout_split, local_source
+from components.data.source import holdout_split, hub_holdout, local_source
 from components.types import DatasetSplits
 
 
@@ -79,12 +79,8 @@ class BoolQData:
             file = local / "dev.jsonl" if local.is_dir() else local
             rows = _rows(read_records(file), str(file), self.max_passage_words)
             return holdout_split(rows, "query", self.eval_fraction, self.split_seed)
-        dev_train, held_out = holdout_split(
-            self._load(self.hub_dev_split), "query", self.eval_fraction, self.split_seed
-        )
-        held = {row["query"] for row in held_out}
-        train = [row for row in self._load(self.hub_train_split) + dev_train if row["query"] not in held]
-        return train, held_out
+        dev = self._load(self.hub_dev_split)
+        return hub_holdout(self._load(self.hub_train_split), dev, "query", self.eval_fraction, self.split_seed)
 
     def balanced(self, train: list[dict]) -> list[dict]:
         """As many "no" as "yes" training rows (seeded subsample of the larger label), order kept.

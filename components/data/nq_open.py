@@ -12,7 +12,7 @@ from __future__ import annotations
 from components.data.hub import load_hub_split
 from components.data.prompts import PromptBuilder
 from components.data.rows import make_splits, read_records, require_field
-from components.data.source import holdout_split, local_source
+from components.data.source import holdout_split, hub_holdout, local_source
 from components.types import DatasetSplits
 
 
@@ -53,12 +53,8 @@ class NQOpenData:
         if local is not None:
             file = local / "NQ-open.dev.jsonl" if local.is_dir() else local
             return holdout_split(_rows(read_records(file), str(file)), "question", self.eval_fraction, self.split_seed)
-        dev_train, held_out = holdout_split(
-            self._hub(self.hub_dev_split), "question", self.eval_fraction, self.split_seed
-        )
-        train = self._hub(self.hub_train_split) + dev_train
-        held = {row["question"] for row in held_out}
-        return [row for row in train if row["question"] not in held], held_out
+        dev = self._hub(self.hub_dev_split)
+        return hub_holdout(self._hub(self.hub_train_split), dev, "question", self.eval_fraction, self.split_seed)
 
     def load(self, prompts: PromptBuilder) -> DatasetSplits:
         train, held_out = self.split()

@@ -38,3 +38,13 @@ def holdout_split(rows: list[dict], key: str, eval_fraction: float, split_seed: 
     random.Random(split_seed).shuffle(keys)
     held = set(keys[: max(1, int(len(keys) * eval_fraction))])
     return [r for r in rows if str(r[key]) not in held], [r for r in rows if str(r[key]) in held]
+
+
+def hub_holdout(train_rows: list[dict], dev_rows: list[dict], key: str, eval_fraction: float, split_seed: int):
+    """(train, held_out) for a hub dataset with a train and a dev split: the dev split is cut by `holdout_split`
+    exactly as the local dev file is (so the held-out rows are the same either way); the train split joins the
+    train side, minus any row whose ``key`` is held out.
+    """
+    dev_train, held_out = holdout_split(dev_rows, key, eval_fraction, split_seed)
+    held = {str(row[key]) for row in held_out}
+    return [row for row in train_rows + dev_train if str(row[key]) not in held], held_out

@@ -6,8 +6,9 @@ import logging
 
 import torch
 
+from components.model.four_bit import check_4bit_supported
 from components.model.lora import LoraSettings, lora_settings
-from components.model.quantization import bnb_4bit_config, check_4bit_supported, quantized_device_map
+from components.model.quantization import bnb_4bit_config, quantized_device_map
 from components.model.sources import gguf_source, resolve_source
 from components.model.tokenizer_setup import prepare_tokenizer
 from components.types import LoadedModel
@@ -62,9 +63,7 @@ class HFCausalLM:
         self.lora = lora_settings(lora)
         self.cache_dir = cache_dir
         if load_in_4bit:
-            if not self.lora.enabled:
-                raise ValueError("model.load_in_4bit=true trains only LoRA adapters: set model.lora.enabled=true")
-            check_4bit_supported()  # before any weights load
+            check_4bit_supported(self.lora.enabled)  # before any weights load
 
     def hf_config(self):
         """The checkpoint's transformers config (config.json only; no weights)."""

@@ -1,28 +1,10 @@
-"""4-bit (QLoRA) support: a capability check that runs before any weights load, and the bitsandbytes config."""
+"""4-bit (QLoRA) support: the bitsandbytes config and quantizing a model (the capability check: four_bit.py)."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 
 import torch
-
-
-def check_4bit_supported() -> None:
-    """Raise a one-line ValueError when this platform cannot run bitsandbytes 4-bit layers."""
-    if importlib.util.find_spec("bitsandbytes") is None:
-        raise ValueError(
-            "model.load_in_4bit=true needs bitsandbytes: pip install 'bitsandbytes>=0.45' (or set model.load_in_4bit=false)"
-        )
-    import bitsandbytes  # noqa: F401  (import registers its backends)
-    from packaging.version import Version
-
-    version = Version(bitsandbytes.__version__)
-    if not torch.cuda.is_available() and version < Version("0.45"):
-        raise ValueError(
-            f"model.load_in_4bit=true on CPU needs bitsandbytes>=0.45 (found {version}); "
-            "upgrade it or set model.load_in_4bit=false"
-        )
 
 
 def quantized_device_map() -> dict:

@@ -12,8 +12,9 @@ from functools import lru_cache
 
 import torch
 
+from components.model.four_bit import check_4bit_supported
 from components.model.lora import LoraSettings, lora_settings
-from components.model.quantization import check_4bit_supported, quantize_4bit
+from components.model.quantization import quantize_4bit
 from components.model.tokenizer_setup import prepare_tokenizer
 from components.types import LoadedModel
 
@@ -85,9 +86,7 @@ class TinyRandomLM:
         self.lora = lora_settings(lora)
         self.load_in_4bit = load_in_4bit
         if load_in_4bit:
-            if not self.lora.enabled:
-                raise ValueError("model.load_in_4bit=true trains only LoRA adapters: set model.lora.enabled=true")
-            check_4bit_supported()
+            check_4bit_supported(self.lora.enabled)  # before any weights load
 
     dtype = torch.float32  # built in float32; nothing to choose
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, open_dict
@@ -25,6 +24,7 @@ from components.evaluation.history import append_eval
 from components.model.base import ModelComponent
 from components.model.finished_run import FinishedRun
 from components.observer.base import Observer
+from components.paths import command_path
 from components.provenance import write_provenance
 from components.report.writer import write_report
 from components.reward.base import RewardComponent
@@ -45,18 +45,12 @@ class EvalRunSettings:
     task_from_run: bool = True  # also take that run's data, prompts, reward; false = this command's
 
 
-def _abs(path: str) -> Path:
-    from hydra.utils import to_absolute_path
-
-    return Path(to_absolute_path(str(path)))
-
-
 def finished_run(cfg: DictConfig) -> FinishedRun | None:
     """The finished run `eval_run.run_dir` names, or None to evaluate this command's model config as it is."""
     section = EvalRunSettings(**(cfg.get("eval_run") or {}))
     if not section.run_dir:
         return None
-    return FinishedRun(_abs(section.run_dir), section.model_subdir, key="eval_run")
+    return FinishedRun(command_path(section.run_dir), section.model_subdir, key="eval_run")
 
 
 def with_run_config(cfg: DictConfig) -> DictConfig:

@@ -22,6 +22,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from components.model.finished_run import FinishedRun
 from components.modes import model_card
+from components.paths import command_path
 from components.runtime import build
 
 log = logging.getLogger(__name__)
@@ -39,20 +40,14 @@ class ExportSettings:
     private: bool = True  # a repo push_to_hub creates is private
 
 
-def _abs(path: str) -> Path:
-    from hydra.utils import to_absolute_path
-
-    return Path(to_absolute_path(str(path)))
-
-
 def check(section: ExportSettings) -> None:
     """Config-time checks (components/validation.py calls this): a finished run in, a new folder out."""
     if not section.run_dir or not section.output_dir:
         raise ValueError("mode=export needs export.run_dir=<finished run> and export.output_dir=<new folder>")
-    run = FinishedRun(_abs(section.run_dir), section.model_subdir, key="export")
+    run = FinishedRun(command_path(section.run_dir), section.model_subdir, key="export")
     run.config()
     run.check_weights()
-    out = _abs(section.output_dir)
+    out = command_path(section.output_dir)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ValueError(f"export.output_dir={section.output_dir}: already holds files (an export never overwrites)")
 
@@ -72,12 +67,12 @@ def export(section: ExportSettings) -> Path:
     import torch
 
     check(section)
-    run = FinishedRun(_abs(section.run_dir), section.model_subdir, key="export")
+    run = FinishedRun(command_path(section.run_dir), section.model_subdir, key="export")
     config = run.config()
     loaded = run.load(build(dequantized_model_config(config.model, section.dtype)), merge_adapter=True)
     model = loaded.model.to(getattr(torch, section.dtype))
     merged = (run.weights / "adapter_config.json").is_file()
-    out = _abs(section.output_dir)
+    out = command_path(section.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out, safe_serialization=True)
     tokenizer = loaded.tokenizer

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig
 
 from components.jsonio import read_jsonl, write_jsonl_new
+from components.paths import command_path
 from components.reward.reward_set import RewardScores
 from components.runtime import build
 
@@ -28,15 +28,6 @@ class ScoreSettings:
 
     input: str | None = None  # JSONL with a `completion` field per row
     output: str | None = None  # written new; an existing file is never overwritten
-
-
-def _abs(path: str) -> Path:
-    try:
-        from hydra.utils import to_absolute_path
-
-        return Path(to_absolute_path(str(path)))
-    except (ImportError, ValueError):
-        return Path(path).resolve()
 
 
 def score_rows(reward_set, rows: list[dict], source: str) -> tuple[list[dict], dict[str, Any]]:
@@ -101,7 +92,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     settings = ScoreSettings(**cfg.score)
     if not settings.input or not settings.output:
         raise ValueError("mode=score needs score.input=IN.jsonl and score.output=OUT.jsonl")
-    source, target = _abs(settings.input), _abs(settings.output)
+    source, target = command_path(settings.input), command_path(settings.output)
     if target.exists():  # fail before any scoring work
         raise ValueError(f"output file already exists (not overwritten): {target}")
     reward_set = build(cfg.reward)

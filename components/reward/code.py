@@ -10,6 +10,7 @@ refuses to score without it, already when the reward is built (an empty-batch ca
 
 from __future__ import annotations
 
+import functools
 import re
 from concurrent.futures import ThreadPoolExecutor
 
@@ -119,6 +120,31 @@ def code(
     ...      test="def check(f):\\n    assert f(2, 3) == 5\\n", entry_point="add")
     [1.0, 0.0]
     """
+    _check_settings(timeout_s, memory_mb, max_output_bytes, workers, scratch_mb, require_isolation, isolation)
+    mode = "required" if require_isolation else isolation
+    if mode == "required":
+        check_isolation()  # at build time too: a run that cannot isolate stops before training
+    columns = {
+        "code_prompt": code_prompt,
+        "prompt": prompt,
+        "test": test,
+        "entry_point": entry_point,
+        "test_list": test_list,
+        "test_setup_code": test_setup_code,
+    }
+    verdicts, programs = _programs(completions, columns)
+    limits = {"timeout_s": timeout_s, "memory_mb": memory_mb, "max_output_bytes": max_output_bytes}
+    run = functools.partial(run_program, **limits, scratch_mb=scratch_mb, isolation=mode)
+    if programs:
+        with ThreadPoolExecutor(max_workers=min(workers, len(programs))) as pool:
+            results = list(pool.map(run, [p for _, p in programs]))
+        for (i, _p), res in zip(programs, results):
+            status = CORRECT if res.passed else UNPARSEABLE if res.status == "syntax_error" else WRONG
+            verdicts[i] = Verdict(correct_reward if res.passed else 0.0, status)
+    return verdicts
+
+
+def _check_settings(timeout_s, memory_mb, max_output_bytes, workers, scratch_mb, require_isolation, isolation) -> None:
     if timeout_s <= 0 or memory_mb < 64 or max_output_bytes < 1024 or workers < 1 or scratch_mb < 1:
         raise ValueError(
             f"code: need timeout_s > 0 (got {timeout_s}), memory_mb >= 64 (got {memory_mb}), "
@@ -130,19 +156,13 @@ def code(
             f"code: isolation={isolation!r} with require_isolation={require_isolation}; "
             f"choose one of {', '.join(ISOLATION)} (not 'off' when isolation is required)"
         )
-    mode = "required" if require_isolation else isolation
-    if mode == "required":
-        check_isolation()  # at build time too: a run that cannot isolate stops before training
+
+
+def _programs(completions, columns: dict) -> tuple[list[Verdict | None], list[tuple[int, str]]]:
+    """Per completion: a verdict already known (no tests, empty text) or None; and the (index, program) to run."""
     programs, verdicts = [], []
     for i, completion in enumerate(completions):
-        row = {
-            "code_prompt": column(code_prompt, i),
-            "prompt": column(prompt, i),
-            "test": column(test, i),
-            "entry_point": column(entry_point, i),
-            "test_list": column(test_list, i),
-            "test_setup_code": column(test_setup_code, i),
-        }
+        row = {key: column(values, i) for key, values in columns.items()}
         text = completion_text(completion)
         program = build_program(text, row)
         verdicts.append(None if program else Verdict(None, NOT_APPLICABLE))
@@ -150,21 +170,4 @@ def code(
             verdicts[-1] = Verdict(0.0, UNPARSEABLE)
         elif program:
             programs.append((i, program))
-
-    def run(program: str):
-        return run_program(
-            program,
-            timeout_s=timeout_s,
-            memory_mb=memory_mb,
-            max_output_bytes=max_output_bytes,
-            scratch_mb=scratch_mb,
-            isolation=mode,
-        )
-
-    if programs:
-        with ThreadPoolExecutor(max_workers=min(workers, len(programs))) as pool:
-            results = list(pool.map(run, [p for _, p in programs]))
-        for (i, _p), res in zip(programs, results):
-            status = CORRECT if res.passed else UNPARSEABLE if res.status == "syntax_error" else WRONG
-            verdicts[i] = Verdict(correct_reward if res.passed else 0.0, status)
-    return verdicts
+    return verdicts, programs

@@ -13,7 +13,7 @@ from components.reward.base import CORRECT, NOT_APPLICABLE, WRONG, Verdict, regi
 
 @register_reward("environment", correctness=True)
 @verdict_reward
-def environment(completions, *, environments=None, **_) -> list[Verdict]:
+def environment(completions, environments=None, **_) -> list[Verdict]:  # a column TRL passes, not a setting
     """>>> from components.environments.guess_number import GuessNumberGame
     >>> game = GuessNumberGame(high=4); _ = game.reset(seed=0); _ = game.guess(game.secret)
     >>> [v.score for v in environment(["done"], environments=[game])]

@@ -23,6 +23,24 @@ def golds(value) -> list[str]:
     return [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
 
 
+def graded_spans(completions, answer, answer_tag: str | None, first_line: bool):
+    """Per completion: (its gold answers, the text to grade), or (None, the verdict) when there is nothing to
+    grade: no gold (not applicable), no answer span or a blank one (unparseable).
+
+    >>> list(graded_spans(["<answer>Paris\\nthe capital</answer>", "no tag"], ["paris", "lyon"], "answer", True))
+    [(['paris'], 'Paris'), (None, Verdict(score=0.0, status='unparseable', answer=None))]
+    """
+    for i, completion in enumerate(completions):
+        gold = golds(column(answer, i))
+        if not gold:
+            yield None, Verdict(None, NOT_APPLICABLE)
+            continue
+        span = final_answer_text(completion_text(completion), answer_tag)
+        if first_line and span:
+            span = first_text_line(span)
+        yield (gold, span) if span is not None and span.strip() else (None, Verdict(0.0, UNPARSEABLE))
+
+
 @register_reward("exact_match", correctness=True, full_marks="correct_reward")
 @verdict_reward
 def exact_match(
@@ -46,17 +64,11 @@ def exact_match(
     """
     opts = dict(lowercase=lowercase, strip_punctuation=strip_punctuation, remove_articles=remove_articles)
     out = []
-    for i, completion in enumerate(completions):
-        gold = {normalize(g, **opts) for g in golds(column(answer, i))}
-        if not gold:
-            out.append(Verdict(None, NOT_APPLICABLE))
-            continue
-        span = final_answer_text(completion_text(completion), answer_tag)
-        if first_line and span:
-            span = first_text_line(span)
-        if span is None or not span.strip():
-            out.append(Verdict(0.0, UNPARSEABLE))
+    for gold, span in graded_spans(completions, answer, answer_tag, first_line):
+        if gold is None:
+            out.append(span)  # its verdict
             continue
         pred = normalize(span, **opts)
-        out.append(Verdict(correct_reward, CORRECT, pred) if pred in gold else Verdict(0.0, WRONG, pred))
+        hit = pred in {normalize(g, **opts) for g in gold}
+        out.append(Verdict(correct_reward, CORRECT, pred) if hit else Verdict(0.0, WRONG, pred))
     return out

@@ -6,18 +6,14 @@ from collections import Counter
 
 from components.reward.base import (
     CORRECT,
-    NOT_APPLICABLE,
     PARTIAL,
-    UNPARSEABLE,
     WRONG,
     Verdict,
-    column,
-    completion_text,
     register_reward,
     verdict_reward,
 )
-from components.reward.exact_match import golds
-from components.reward.text_norm import final_answer_text, first_text_line, normalize
+from components.reward.exact_match import graded_spans
+from components.reward.text_norm import normalize
 
 
 def token_f1(pred: str, gold: str) -> float:
@@ -45,16 +41,9 @@ def f1(completions, answer=None, *, answer_tag: str | None = "answer", first_lin
     [1.0, 0.0, 0.0]
     """
     out = []
-    for i, completion in enumerate(completions):
-        gold = golds(column(answer, i))
-        if not gold:
-            out.append(Verdict(None, NOT_APPLICABLE))
-            continue
-        span = final_answer_text(completion_text(completion), answer_tag)
-        if first_line and span:
-            span = first_text_line(span)
-        if span is None or not span.strip():
-            out.append(Verdict(0.0, UNPARSEABLE))
+    for gold, span in graded_spans(completions, answer, answer_tag, first_line):
+        if gold is None:
+            out.append(span)  # its verdict
             continue
         score = max(token_f1(span, g) for g in gold)
         status = CORRECT if score == 1.0 else PARTIAL if score > 0 else WRONG

@@ -40,7 +40,7 @@ ISOLATION = ("required", "auto", "off")  # off = the fallback layers only (to me
 @dataclass(frozen=True)
 class SandboxResult:
     passed: bool
-    status: str  # passed | failed | timeout | syntax_error | killed
+    status: str  # passed | failed | timeout | syntax_error
     output: str  # the tail of stdout+stderr, for debugging
     returncode: int | None
 
@@ -98,6 +98,59 @@ def _kill_group(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
+def _spec_and_env(source: str, nonce: str, inside: str, timeout_s: float, limits: dict) -> tuple[dict, dict]:
+    """The child's spec (read from stdin) and its minimal environment."""
+    spec = {"nonce": nonce, "source": source, "workdir": inside, "cpu_s": max(1, int(timeout_s + 1)), **limits}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": inside,
+        "TMPDIR": inside,
+        "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+    }
+    return spec, env
+
+
+def _run_child(argv: list[str], spec: dict, env: dict, workdir: str, out_path: str, timeout_s: float) -> int | None:
+    """Start the child, feed it the spec, wait; its exit code, or None when it ran past the deadline."""
+    with open(out_path, "wb") as out:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=workdir,
+            env=env,
+            start_new_session=True,
+            close_fds=True,
+        )
+        try:
+            try:
+                proc.stdin.write(json.dumps(spec).encode())
+                proc.stdin.close()
+            except BrokenPipeError:
+                pass
+            return proc.wait(timeout=timeout_s + _STARTUP_S)
+        except subprocess.TimeoutExpired:
+            return None
+        finally:
+            _kill_group(proc)  # always: also reaps anything the program left behind
+
+
+def _tail(path: str, size: int = 4096) -> str:
+    with open(path, "rb") as out:
+        out.seek(max(0, os.path.getsize(path) - size))
+        return out.read().decode("utf-8", "replace")
+
+
+def _status(passed: bool, returncode: int | None) -> str:
+    if passed:
+        return "passed"
+    if returncode == 3:
+        return "syntax_error"
+    return "failed" if returncode is not None else "timeout"  # None: past the deadline
+
+
 def run_program(
     source: str,
     *,
@@ -121,59 +174,14 @@ def run_program(
     workdir = os.path.join(root, "work")  # the cwd of unisolated runs (bwrap's is its own tmpfs)
     os.mkdir(workdir, 0o700)
     out_path = os.path.join(root, "stdout")  # outside workdir: the program cannot open it by path
-    inside = inside or workdir
     nonce = secrets.token_hex(16)
-    spec = {
-        "nonce": nonce,
-        "source": source,
-        "workdir": inside,
-        "cpu_s": max(1, int(timeout_s + 1)),
-        "memory_mb": memory_mb,
-        "max_output_bytes": max_output_bytes,
-        "max_procs": max_procs,
-    }
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": inside,
-        "TMPDIR": inside,
-        "LANG": "C.UTF-8",
-        "PYTHONHASHSEED": "0",
-    }
-    returncode, status = None, "killed"
+    limits = {"memory_mb": memory_mb, "max_output_bytes": max_output_bytes, "max_procs": max_procs}
+    spec, env = _spec_and_env(source, nonce, inside or workdir, timeout_s, limits)
     try:
-        with open(out_path, "wb") as out:
-            proc = subprocess.Popen(
-                argv,
-                stdin=subprocess.PIPE,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                cwd=workdir,
-                env=env,
-                start_new_session=True,
-                close_fds=True,
-            )
-            try:
-                try:
-                    proc.stdin.write(json.dumps(spec).encode())
-                    proc.stdin.close()
-                except BrokenPipeError:
-                    pass
-                returncode = proc.wait(timeout=timeout_s + _STARTUP_S)
-            except subprocess.TimeoutExpired:
-                status = "timeout"
-            finally:
-                _kill_group(proc)  # always: also reaps anything the program left behind
-        with open(out_path, "rb") as out:
-            out.seek(max(0, os.path.getsize(out_path) - 4096))
-            tail = out.read().decode("utf-8", "replace")
+        returncode = _run_child(argv, spec, env, workdir, out_path, timeout_s)
+        tail = _tail(out_path)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     lines = tail.rstrip("\n").rsplit("\n", 1)
     passed = returncode == 0 and lines[-1] == nonce
-    if passed:
-        status = "passed"
-    elif returncode == 3:
-        status = "syntax_error"
-    elif returncode is not None:
-        status = "failed"
-    return SandboxResult(passed, status, tail.replace(nonce, "<nonce>")[-2000:], returncode)
+    return SandboxResult(passed, _status(passed, returncode), tail.replace(nonce, "<nonce>")[-2000:], returncode)

@@ -12,8 +12,8 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 
+from components.paths import command_path
 from components.tools.base import ToolError
 
 _WORD = re.compile(r"\w+")
@@ -34,9 +34,7 @@ class CorpusLookup:
         k1: float = 1.5,
         b: float = 0.75,
     ) -> None:
-        from hydra.utils import to_absolute_path  # relative paths are relative to where the command was run
-
-        path = Path(to_absolute_path(corpus)) if not Path(corpus).is_absolute() else Path(corpus)
+        path = command_path(corpus)  # relative paths are relative to where the command was run
         if not path.is_file():
             raise ValueError(f"tools.tools[lookup].corpus={corpus}: no such file")
         if top_k <= 0 or max_passage_chars <= 0:

@@ -151,51 +151,14 @@ def run_power_check(
     rows = dataset.select(range(min(prompts, len(dataset)))).to_list()
     if not rows:
         return {}
-    texts = [row["prompt"] for row in rows]
-    gpus = list(range(torch.cuda.device_count()))  # their RNG too: manual_seed below seeds every device
-    with torch.random.fork_rng(devices=gpus):  # reproducible, and the training RNG stream is left untouched
-        torch.manual_seed(seed)
-        gen = generate(
-            model,
-            tokenizer,
-            texts,
-            batch_size,
-            max_new_tokens,
-            temperature=temperature,
-            top_p=top_p,
-            num_return_sequences=samples,
-        )
-    repeated = [p for p in texts for _ in range(samples)]
-    columns = {key: [row[key] for row in rows for _ in range(samples)] for key in rows[0] if key != "prompt"}
-    completions = as_completions(repeated, gen.completions)
-    totals = reward.score(completions, prompts=repeated, **columns).total
-    # As the trainer scores them: a completion cut at the cap earns train.truncated_reward_scale x its reward.
-    totals = [t * truncated_reward_scale if cut else t for t, cut in zip(totals, gen.truncated)]
-    verdicts = reward.is_correct(completions, prompts=repeated, **columns)
+    sampling = {"temperature": temperature, "top_p": top_p, "num_return_sequences": samples}
+    gen = _sample(model, tokenizer, [row["prompt"] for row in rows], batch_size, max_new_tokens, sampling, seed)
+    totals, verdicts = _grade(reward, rows, samples, gen, truncated_reward_scale)
     est = estimate(_per_prompt(totals, samples), _per_prompt(verdicts, samples), group_size)
     truncation = sum(gen.truncated) / len(gen.truncated)
     warning = advice(est, group_size, min_informative, truncation)
-    if warning:
-        log.warning("%s", warning)
-    else:
-        log.info(
-            "power check: %.0f%% of groups expected informative (pass rate %.1f%%, %s)",
-            100 * est["informative_share"],
-            100 * est["pass_rate"],
-            est["method"],
-        )
-    out = {
-        key: est[key]
-        for key in (
-            "informative_share",
-            "method",
-            "pass_rate",
-            "pass_at_k",
-            "k",
-            "prompts_never_pass",
-            "prompts_always_pass",
-        )
-    }
+    _log(est, warning)
+    out = {key: est[key] for key in _REPORTED}
     out.update(
         prompts=len(rows),
         samples_per_prompt=samples,
@@ -207,6 +170,40 @@ def run_power_check(
         time_s=gen.seconds,
     )
     return {f"power_check/{key}": value for key, value in out.items()}
+
+
+_REPORTED = ("informative_share", "method", "pass_rate", "pass_at_k", "k", "prompts_never_pass", "prompts_always_pass")
+
+
+def _sample(model: Any, tokenizer: Any, texts: list[str], batch_size: int, max_new_tokens: int, sampling, seed: int):
+    """`num_return_sequences` completions per prompt, from the power check's own seeded RNG."""
+    gpus = list(range(torch.cuda.device_count()))  # their RNG too: manual_seed below seeds every device
+    with torch.random.fork_rng(devices=gpus):  # reproducible, and the training RNG stream is left untouched
+        torch.manual_seed(seed)
+        return generate(model, tokenizer, texts, batch_size, max_new_tokens, **sampling)
+
+
+def _grade(reward: Any, rows: list[dict], samples: int, gen: Any, truncated_reward_scale: float):
+    """(reward totals as the trainer scores them, correctness verdicts), one per completion."""
+    repeated = [row["prompt"] for row in rows for _ in range(samples)]
+    columns = {key: [row[key] for row in rows for _ in range(samples)] for key in rows[0] if key != "prompt"}
+    completions = as_completions(repeated, gen.completions)
+    totals = reward.score(completions, prompts=repeated, **columns).total
+    # As the trainer scores them: a completion cut at the cap earns train.truncated_reward_scale x its reward.
+    totals = [t * truncated_reward_scale if cut else t for t, cut in zip(totals, gen.truncated)]
+    return totals, reward.is_correct(completions, prompts=repeated, **columns)
+
+
+def _log(est: dict[str, Any], warning: str | None) -> None:
+    if warning:
+        log.warning("%s", warning)
+    else:
+        log.info(
+            "power check: %.0f%% of groups expected informative (pass rate %.1f%%, %s)",
+            100 * est["informative_share"],
+            100 * est["pass_rate"],
+            est["method"],
+        )
 
 
 @dataclass(frozen=True)
@@ -234,6 +231,33 @@ class PowerCheckSettings:
         if not 0.0 < self.min_informative <= 1.0:
             raise ValueError(f"train.power_check.min_informative={self.min_informative} must be in (0, 1]")
 
+    def sizes(self, args: Any) -> tuple[int, int]:
+        """(completions per prompt, sequences per generate call) under the trainer's arguments."""
+        samples = int(self.samples or args.num_generations)
+        return samples, int(self.batch_size or max(args.generation_batch_size or 1, samples))
+
+    def measure(
+        self, loaded: Any, dataset: Any, reward: Any, args: Any, truncated_reward_scale: float = 1.0
+    ) -> dict[str, Any]:
+        """`run_power_check` with these settings and the trainer's sampling arguments; nothing is written."""
+        samples, batch_size = self.sizes(args)
+        return run_power_check(
+            loaded.model,
+            loaded.tokenizer,
+            dataset,
+            reward,
+            prompts=int(self.prompts),
+            samples=samples,
+            group_size=args.num_generations,
+            temperature=args.temperature,
+            top_p=args.top_p,
+            max_new_tokens=args.max_completion_length,
+            batch_size=batch_size,
+            truncated_reward_scale=truncated_reward_scale,
+            min_informative=self.min_informative,
+            seed=args.seed,
+        )
+
     def run(
         self,
         loaded: Any,
@@ -252,23 +276,7 @@ class PowerCheckSettings:
             return {}
         if resuming:
             return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-        samples = int(self.samples or args.num_generations)
-        result = run_power_check(
-            loaded.model,
-            loaded.tokenizer,
-            dataset,
-            reward,
-            prompts=int(self.prompts),
-            samples=samples,
-            group_size=args.num_generations,
-            temperature=args.temperature,
-            top_p=args.top_p,
-            max_new_tokens=args.max_completion_length,
-            batch_size=int(self.batch_size or max(args.generation_batch_size or 1, samples)),
-            truncated_reward_scale=truncated_reward_scale,
-            min_informative=self.min_informative,
-            seed=args.seed,
-        )
+        result = self.measure(loaded, dataset, reward, args, truncated_reward_scale)
         write_json(path, result)
         if self.fatal and result["power_check/warning"]:
             raise TrainingStopped(

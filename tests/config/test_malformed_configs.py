@@ -15,6 +15,7 @@ from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 
 from components import validation
+from components.model import four_bit
 from components.runtime import bracket_indices_to_dots
 from tests.conftest import CONF_DIR, REPO, run_pipeline
 
@@ -99,11 +100,11 @@ def test_malformed_config_is_one_line_naming_the_key(overrides: list[str], key: 
 
 
 def test_4bit_without_a_capable_backend(monkeypatch) -> None:
-    monkeypatch.setattr(validation, "bnb_version", lambda: None)
+    monkeypatch.setattr(four_bit, "bnb_version", lambda: None)
     message, _ = rejected(["model_component=qwen2_5_0_5b"])
     assert "model.load_in_4bit" in message and "bitsandbytes" in message
-    monkeypatch.setattr(validation, "bnb_version", lambda: "0.44.1")
-    monkeypatch.setattr(validation, "_has_cuda_device", lambda: False)
+    monkeypatch.setattr(four_bit, "bnb_version", lambda: "0.44.1")
+    monkeypatch.setattr(four_bit, "has_cuda_device", lambda: False)
     assert "bitsandbytes>=0.45" in rejected(["model_component=qwen2_5_0_5b"])[0]
 
 
