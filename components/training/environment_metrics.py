@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from components.environments.environment_set import ENV_COLUMN
+from components.training.tool_metrics import set_turn_limit
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +35,7 @@ def trainer_environment(environment_set: Any, args: Any, tokenizer: Any, train_d
     """Keyword arguments for GRPOTrainer (`{}` without environments); sets TRL's turn limit on `args`."""
     if environment_set is None or not environment_set.enabled:
         return {}
-    if isinstance(train_dataset[0]["prompt"], str):
-        raise ValueError("environments need chat prompts (TRL's tool loop works on messages): set prompts.chat=true")
-    environment_set.prepare(tokenizer)
-    if args.max_tool_calling_iterations not in (None, environment_set.max_tool_calling_iterations):
-        log.warning(
-            "train.max_tool_calling_iterations=%s is replaced by environment.max_turns=%s",
-            args.max_tool_calling_iterations,
-            environment_set.max_turns,
-        )
-    args.max_tool_calling_iterations = environment_set.max_tool_calling_iterations
+    set_turn_limit(environment_set, args, tokenizer, train_dataset, what="environments", key="environment.max_turns")
     log.info(
         "environments: %s, up to %d turns per episode (TRL's environment_factory)",
         ", ".join(environment_set.specs),
