@@ -40,7 +40,7 @@ MODE_KEYS = {  # the sections each mode builds something from (run-level keys ar
     "score": ("reward", "score"),
     "check_rewards": ("reward", "check_rewards"),
     "export": ("export",),
-    "serve": ("model", "reward", "prompts", "serve"),  # conf/serve.yaml (serve/app.py validates it)
+    "serve": ("model", "reward", "prompts", "tools", "environment", "serve"),  # conf/serve.yaml (serve/app.py)
 }
 OTHER_MODES_SECTIONS = ("score", "check_rewards", "eval_run", "serve", "export")  # each read by one other mode only
 LM_EVAL_TARGET = "components.evaluation.lm_eval_harness.LMEvalHarness"  # evaluates finished models: not in mode=train

@@ -115,6 +115,7 @@ class ServedComponents:
     prompts: Any  # Prompts (components/data/base.py)
     run_dir: Path | None
     tools: Any = None  # ToolSet (components/tools/toolset.py): the run's tools, or none = single-turn
+    environment: Any = None  # EnvironmentSet (components/environments/environment_set.py): /generate plays episodes
 
 
 def build_components(cfg: DictConfig, settings: ServeSettings) -> ServedComponents:
@@ -141,14 +142,16 @@ def build_components(cfg: DictConfig, settings: ServeSettings) -> ServedComponen
     from components.reward.base import RewardComponent
 
     model, prompts = build(source.model, ModelComponent), build(source.prompts, Prompts)
-    tools = build(source.tools) if source.get("tools") else None  # runs from before the tools group have none
+    # Found like the model: in the served run's own config (runs from before a group have none).
+    tools = build(source.tools) if source.get("tools") else None
+    environment = build(source.environment) if source.get("environment") else None
     if not settings.require_code_isolation:
-        return ServedComponents(model, build(source.reward, RewardComponent), prompts, run_dir, tools)
+        return ServedComponents(model, build(source.reward, RewardComponent), prompts, run_dir, tools, environment)
     try:
         reward = build(_require_code_isolation(source.reward), RewardComponent)
     except ValueError as err:  # name the serve key that asked for it, beside the reward's own message
         raise ValueError(f"serve.require_code_isolation=true: {err}") from None
-    return ServedComponents(model, reward, prompts, run_dir, tools)
+    return ServedComponents(model, reward, prompts, run_dir, tools, environment)
 
 
 def _require_code_isolation(reward: DictConfig) -> DictConfig:

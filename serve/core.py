@@ -91,10 +91,13 @@ class Service:
                 500, f"generation failed ({type(err).__name__}); see the server log", "generate_failed"
             ) from None
 
-    async def score(self, messages: Any, question: str, texts: list[str], ground_truth: str | None) -> Selection:
-        """The run's reward on each text (with a ground truth) or the majority vote over extracted answers."""
+    async def score(
+        self, messages: Any, question: str, texts: list, ground_truth: str | None, columns: dict | None = None
+    ) -> Selection:
+        """The run's reward on each text (with a ground truth or per-rollout `columns`, serve/selection.py) or the
+        majority vote over extracted answers."""
         try:
-            return await asyncio.to_thread(select, self.parts.reward, messages, question, texts, ground_truth)
+            return await asyncio.to_thread(select, self.parts.reward, messages, question, texts, ground_truth, columns)
         except Exception as err:  # the reward depends on the request's ground truth: a bad one is the client's
             log.exception("reward failed")
             raise ServeError(

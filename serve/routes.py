@@ -10,8 +10,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
 from serve.config import Limits
-from serve.core import Service
+from serve.core import ServeError, Service
 from serve.drift import DriftMonitor
+from serve.episode import generate_episode
 from serve.metrics import ServeMetrics
 from serve.schemas import ErrorResponse, GenerateResponse, Health, Ready, generate_response, request_model
 from serve.tool_loop import generate_with_tools
@@ -61,6 +62,11 @@ def health_router(service: Service, engine: Any, metrics: ServeMetrics, drift: D
     return router
 
 
+def trained_with(provider: Any) -> bool:
+    """The run's tools or environment group is set (runs from before a group have none)."""
+    return provider is not None and provider.enabled
+
+
 def generate_router(service: Service, parts: Any, engine: Any, limits: Limits, errors: dict[int, Any]) -> APIRouter:
     router = APIRouter()
     GenerateRequest = request_model(limits)
@@ -73,7 +79,13 @@ def generate_router(service: Service, parts: Any, engine: Any, limits: Limits, e
         messages = parts.prompts.build(body.prompt)
         rendered, prompt_tokens = engine.render(messages)
         max_new = body.max_new_tokens or limits.default_max_new_tokens
-        if parts.tools is not None and parts.tools.enabled:  # trained with tools: the same multi-turn loop
+        if trained_with(parts.environment):  # an environment: the request's episode, one instance per rollout
+            return await generate_episode(service, parts.environment, body, messages, max_new)
+        if body.episode is not None:
+            raise ServeError(
+                422, "episode: this run was trained without environments; drop the field", "invalid_episode", "episode"
+            )
+        if trained_with(parts.tools):  # trained with tools: the same multi-turn loop
             return await generate_with_tools(service, parts.tools, body, messages, max_new)
         job = service.job(
             rendered, prompt_tokens, max_new, "prompt", num_rollouts=body.num_rollouts, temperature=body.temperature

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
@@ -61,9 +61,41 @@ def request_model(limits: Limits) -> type[BaseModel]:
         ),
         max_new_tokens=(
             int | None,
-            Field(None, ge=1, le=limits.max_new_tokens, description=f"Default {limits.default_max_new_tokens}"),
+            Field(
+                None,
+                ge=1,
+                le=limits.max_new_tokens,
+                description=f"Default {limits.default_max_new_tokens}; with tools or an episode, the model's own "
+                "tokens over every turn",
+            ),
+        ),
+        episode=(
+            dict[str, EpisodeValue] | None,
+            Field(
+                None,
+                max_length=16,
+                description="Runs trained with an environment (required there, refused elsewhere): which episode to "
+                "play. `environment` names it (optional when the run has one); every other field is a keyword of "
+                'that environment\'s reset, e.g. {"environment": "guess_number", "seed": 123}. Each rollout plays '
+                "it in its own fresh instance",
+            ),
         ),
     )
+
+
+# An episode field's value (serve/episode.py hands them to the environment's reset): JSON scalars, strings bounded.
+EpisodeValue = Annotated[str, Field(max_length=1000)] | int | float | bool
+
+
+class EpisodeOutcome(BaseModel):
+    """How a rollout's episode ended, from its own environment instance (components/environments/base.py)."""
+
+    environment: str
+    success: bool
+    reward: float = Field(description="The environment's own reward (the run's reward set weighs it into `reward`)")
+    turns: int = Field(description="Assistant turns")
+    tool_calls: int = Field(description="Calls of the environment's tools")
+    invalid_actions: int = Field(description="Calls the environment refused")
 
 
 class Rollout(BaseModel):
@@ -79,6 +111,7 @@ class Rollout(BaseModel):
         "(assistant turns with their tool_calls, tool results); response is the "
         "model's own text",
     )
+    outcome: EpisodeOutcome | None = Field(None, description="Runs trained with an environment: the episode's end")
 
 
 class GenerateResponse(BaseModel):
@@ -96,9 +129,15 @@ class GenerateResponse(BaseModel):
 
 
 def generate_response(
-    completions: list, chosen: Any, temperature: float, model: str, trajectories: list | None = None
+    completions: list,
+    chosen: Any,
+    temperature: float,
+    model: str,
+    trajectories: list | None = None,
+    outcomes: list[EpisodeOutcome] | None = None,
 ) -> GenerateResponse:
-    """/generate's answer from the scored completions (`trajectories`: the episodes of a run trained with tools)."""
+    """/generate's answer from the scored completions (`trajectories`: the episodes of a run trained with tools or
+    an environment; `outcomes`: how each environment episode ended)."""
     scored = [r for r in chosen.rewards if r is not None]
     rollouts = [
         Rollout(
@@ -109,8 +148,15 @@ def generate_response(
             completion_tokens=c.tokens,
             truncated=c.truncated,
             trajectory=t,
+            outcome=o,
         )
-        for c, r, a, t in zip(completions, chosen.rewards, chosen.answers, trajectories or [None] * len(completions))
+        for c, r, a, t, o in zip(
+            completions,
+            chosen.rewards,
+            chosen.answers,
+            trajectories or [None] * len(completions),
+            outcomes or [None] * len(completions),
+        )
     ]
     return GenerateResponse(
         rollouts=rollouts,

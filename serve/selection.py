@@ -44,16 +44,29 @@ def majority(answers: list[str | None]) -> tuple[int, str | None]:
     return answers.index(winner), winner
 
 
-def select(reward: Any, prompt_messages: Any, question: str, texts: list[str], ground_truth: str | None) -> Selection:
-    """`reward` is the RewardSet of the training config; prompt_messages what the prompt builder produced."""
+def select(
+    reward: Any,
+    prompt_messages: Any,
+    question: str,
+    texts: list[str],
+    ground_truth: str | None,
+    columns: dict[str, list] | None = None,
+) -> Selection:
+    """`reward` is the RewardSet of the training config; prompt_messages what the prompt builder produced.
+
+    columns: more per-rollout columns for the reward, as training passes them (`environments`: each rollout's own
+    environment instance, which holds the episode's verdict, so the rollouts are scored without a ground truth).
+    """
     k = len(texts)
     completions = as_completions([prompt_messages] * k, texts)
-    columns = {"question": [question] * k, "prompts": [prompt_messages] * k}
-    if ground_truth is not None:
-        scores = reward.score(completions, answer=[ground_truth] * k, **columns)
+    judged = bool(columns)
+    columns = {"question": [question] * k, "prompts": [prompt_messages] * k, **(columns or {})}
+    if ground_truth is not None or judged:
+        gold = {"answer": [ground_truth] * k} if ground_truth is not None else {}
+        scores = reward.score(completions, **gold, **columns)
         rewards = [_finite(t) for t in scores.total]
         try:
-            answers = reward.extract_answers(completions, answer=[ground_truth] * k, **columns)
+            answers = reward.extract_answers(completions, **gold, **columns)
         except ValueError:  # the reward set has no correctness verifier: nothing to extract
             answers = [None] * k
         best = max(range(k), key=lambda i: -math.inf if rewards[i] is None else rewards[i])

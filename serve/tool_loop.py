@@ -1,9 +1,12 @@
-"""/generate for a run trained with tools: the multi-turn episode loop of evaluation (components/tools/rollout.py),
-over the server's shared batcher.
+"""/generate for a run trained with tools or an environment: the multi-turn episode loop of evaluation
+(components/tools/rollout.py), over the server's shared batcher.
 
 Every open rollout's next turn is one Job; they are submitted together, so they share generate calls with each
-other and with concurrent requests. Tool calls run in a worker thread (the Python tool waits on its sandbox).
-The rollouts are scored on the whole episode with the run's reward, where tool results never count as the answer.
+other and with concurrent requests. Each turn is parsed and its calls answered by evaluation's own steps
+(`parse_turn`, `take_turn`); the calls run in a worker thread (the Python tool waits on its sandbox). Each
+episode has its own functions: the run's tools for every rollout, or the bound tools of the rollout's own
+environment instance (serve/episode.py). The rollouts are scored on the whole episode with the run's reward,
+where tool results never count as the answer.
 """
 
 from __future__ import annotations
@@ -12,15 +15,17 @@ import asyncio
 from typing import Any
 
 from components.reward.base import completion_text
-from components.tools.rollout import parse_turn
+from components.tools.rollout import parse_turn, take_turn
 from serve.engine import Completion
 from serve.schemas import GenerateResponse, generate_response
 
 
 async def episodes(
-    service: Any, tools: Any, messages: list[dict], num_rollouts: int, temperature: float, max_new: int
+    service: Any, provider: Any, histories: list[list[dict]], functions: list[list], temperature: float, max_new: int
 ) -> tuple[list[list[dict]], list[Completion]]:
-    """num_rollouts episodes; max_new counts the model's own tokens over every turn (tool results do not)."""
+    """One episode per history (its opening messages) with its own functions; `provider` (a ToolSet or an
+    EnvironmentSet) gives max_turns and the chat format. max_new counts the model's own tokens over every turn
+    (tool results do not)."""
     engine = service.engine
 
     def locked(fn, *args):  # tokenizer work off the event loop, one at a time (fast tokenizers are not thread-safe)
@@ -28,17 +33,18 @@ async def episodes(
             return fn(*args)
 
     # The tool-capable template and parser the run trained with (idempotent; the first call imports TRL's parser).
-    await asyncio.to_thread(locked, tools.prepare, engine.tokenizer)
-    functions = tools.functions()
-    histories = [list(messages) for _ in range(num_rollouts)]
+    await asyncio.to_thread(locked, provider.prepare, engine.tokenizer)
+    histories = [list(h) for h in histories]
     trajectories: list[list[dict]] = [[] for _ in histories]
-    used, cut = [0] * num_rollouts, [False] * num_rollouts
-    open_ = list(range(num_rollouts))
-    for turn in range(tools.max_turns):
+    used, cut = [0] * len(histories), [False] * len(histories)
+    open_ = list(range(len(histories)))
+    for turn in range(provider.max_turns):
         open_ = [i for i in open_ if used[i] < max_new]
         if not open_:
             break
-        rendered = [await asyncio.to_thread(locked, _render, engine.tokenizer, histories[i], functions) for i in open_]
+        rendered = [
+            await asyncio.to_thread(locked, _render, engine.tokenizer, histories[i], functions[i]) for i in open_
+        ]
         lengths = [await asyncio.to_thread(locked, _length, engine.tokenizer, r) for r in rendered]
         jobs = [
             service.job(r, n, max_new - used[i], "prompt", num_rollouts=1, temperature=temperature)
@@ -50,20 +56,11 @@ async def episodes(
             used[i] += completion.tokens
             cut[i] = completion.truncated
             message = await asyncio.to_thread(
-                locked, parse_turn, engine.tokenizer, completion.text, prompt_text, functions
+                locked, parse_turn, engine.tokenizer, completion.text, prompt_text, functions[i]
             )
-            histories[i].append(message)
-            trajectories[i].append(message)
-            calls = message.get("tool_calls") or []
-            if not calls or turn + 1 == tools.max_turns:
-                continue
-            for call in calls:
-                function = call.get("function", call)
-                result = await asyncio.to_thread(tools.call, function.get("name"), function.get("arguments"))
-                tool_message = {"role": "tool", "name": function.get("name"), "content": result}
-                histories[i].append(tool_message)
-                trajectories[i].append(tool_message)
-            still_open.append(i)
+            last = turn + 1 == provider.max_turns
+            if await asyncio.to_thread(take_turn, histories[i], trajectories[i], message, functions[i], last):
+                still_open.append(i)
         open_ = still_open
     completions = [Completion(completion_text(t), n, c) for t, n, c in zip(trajectories, used, cut)]
     return trajectories, completions
@@ -80,7 +77,9 @@ def _length(tokenizer: Any, text: str) -> int:
 async def generate_with_tools(
     service: Any, tools: Any, body: Any, messages: list[dict], max_new: int
 ) -> GenerateResponse:
-    trajectories, completions = await episodes(service, tools, messages, body.num_rollouts, body.temperature, max_new)
+    n = body.num_rollouts
+    histories, functions = [messages] * n, [tools.functions()] * n
+    trajectories, completions = await episodes(service, tools, histories, functions, body.temperature, max_new)
     # The whole episode goes to the reward (selection.py hands lists of messages through unchanged).
     chosen = await service.score(messages, body.prompt, trajectories, body.ground_truth)
     service.record("/generate", completions, chosen)

@@ -78,6 +78,22 @@ def tool_messages(functions: list, calls: list[dict]) -> list[dict]:
     return messages
 
 
+def take_turn(history: list[dict], trajectory: list[dict], message: dict, functions: list, last_turn: bool) -> bool:
+    """Append the model's turn and, unless it is the episode's last, its calls' results; True when it goes on.
+
+    One step of TRL's loop, shared by evaluation (below) and the server (serve/tool_loop.py).
+    """
+    history.append(message)
+    trajectory.append(message)
+    calls = message.get("tool_calls") or []
+    if not calls or last_turn:
+        return False
+    for tool_message in tool_messages(functions, calls):
+        history.append(tool_message)
+        trajectory.append(tool_message)
+    return True
+
+
 def run_episodes(
     model: Any,
     tokenizer: Any,
@@ -126,14 +142,7 @@ def run_episodes(
             tokens[i] += used
             message = parse_turn(tokenizer, text, prompt_text, per_episode[i])
             truncated[i] = used >= room  # out of budget: no room left for another turn either
-            histories[i].append(message)
-            trajectories[i].append(message)
-            calls = message.get("tool_calls") or []
-            if not calls or turn + 1 == toolset.max_turns:
-                continue
-            for tool_message in tool_messages(per_episode[i], calls):
-                histories[i].append(tool_message)
-                trajectories[i].append(tool_message)
-            still_open.append(i)
+            if take_turn(histories[i], trajectories[i], message, per_episode[i], turn + 1 == toolset.max_turns):
+                still_open.append(i)
         open_ = still_open
     return Episodes(trajectories, tokens, truncated, time.perf_counter() - start)

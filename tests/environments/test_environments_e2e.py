@@ -142,7 +142,12 @@ def test_grpo_run_trains_in_the_environments_and_the_server_answers_for_it(tmp_p
 
     with InProcessServer(None, [f"serve.run_dir={run_dir}", "serve.engine_process=false"]) as server:
         server.wait_ready()
-        generated = httpx.post(server.url + "/generate", timeout=120, json={"prompt": "What is 2 + 3?"})
+        episode = {"environment": "gpt3_calculator", "answer": "5"}  # the run's config names its environments
+        generated = httpx.post(
+            server.url + "/generate",
+            timeout=120,
+            json={"prompt": "What is 2 + 3?", "episode": episode, "max_new_tokens": 16},
+        )
         model_id = httpx.get(server.url + "/v1/models", timeout=30).json()["data"][0]["id"]
         chat = httpx.post(
             server.url + "/v1/chat/completions",
@@ -150,7 +155,9 @@ def test_grpo_run_trains_in_the_environments_and_the_server_answers_for_it(tmp_p
             json={"model": model_id, "messages": [{"role": "user", "content": "What is 2 + 3?"}], "max_tokens": 8},
         )
     assert generated.status_code == 200, generated.text
-    assert generated.json()["rollouts"][0]["response"] is not None
+    rollout = generated.json()["rollouts"][0]
+    assert rollout["outcome"]["environment"] == "gpt3_calculator"  # the episode loop ran, in its own instance
+    assert rollout["reward"] == rollout["outcome"]["reward"]  # the environment reward, through the run's RewardSet
     assert chat.status_code == 200, chat.text
     assert chat.json()["choices"][0]["message"]["role"] == "assistant"
 
