@@ -61,7 +61,7 @@ def start(environments: Any, row: dict[str, Any], n: int) -> tuple[list[Any], li
     """n fresh instances reset from the row (EnvironmentSet.start); a value reset refuses answers 422."""
     try:
         return environments.start([dict(row) for _ in range(n)])
-    except (TypeError, ValueError) as err:
+    except (TypeError, ValueError, KeyError) as err:  # the request's values, not a server fault
         raise _refuse("episode", f"{row[ENV_COLUMN]}'s reset refused it ({type(err).__name__}: {err})") from None
 
 

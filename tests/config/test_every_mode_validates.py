@@ -101,6 +101,7 @@ def test_server_rejects_bad_config_with_one_line() -> None:
         (["serve.port=http"], "serve.port"),
         (["model.lora.r=2.5"], "model.lora.r"),
         (["+serve.bogus=1"], "serve.bogus"),
+        (["environment_component=guess_number", "environment.max_turns=many"], "environment.max_turns"),
     ]:
         out = subprocess.run(
             [sys.executable, "-m", "serve", "model_component=tiny_random", *overrides],
