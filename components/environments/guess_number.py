@@ -62,23 +62,28 @@ class GuessNumberGame(Environment):
         if self.solved:
             self.invalid += 1
             return "invalid: the game is over, you already found the number"
+        # Every reply names the range still possible (what the answers so far imply), as a game host would, so an
+        # invalid guess is answered with something to go on: SmolLM2-135M's first guess is one past the range
+        # ("10" for 1..8) in most sampled games, and it repeated it as long as the reply only said "outside".
         try:
             value = int(str(number).strip())
         except ValueError:
             self.invalid += 1
-            return f"invalid: {number!r} is not a whole number"
+            return f"invalid: {number!r} is not a whole number; {self._still_possible()}"
         if not 1 <= value <= self.high:
             self.invalid += 1
-            return f"invalid: {value} is outside 1..{self.high}"
+            return f"invalid: {value} is outside 1..{self.high}; {self._still_possible()}"
         self.guesses.append(value)
         if value == self.secret:
             self.solved = True
             return f"correct: the number is {value}"
-        # The reply names the range still possible (what every answer so far implies), as a game host would.
+        direction = "higher" if self.secret > value else "lower"
+        return f"{direction}: {self._still_possible()}"
+
+    def _still_possible(self) -> str:
         low = max([1] + [g + 1 for g in self.guesses if g < self.secret])
         high = min([self.high] + [g - 1 for g in self.guesses if g > self.secret])
-        direction = "higher" if self.secret > value else "lower"
-        return f"{direction}: the number is from {low} to {high}"
+        return f"the number is from {low} to {high}"
 
     def __call__(self, final_text: str) -> Outcome:
         return Outcome(

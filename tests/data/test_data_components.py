@@ -107,3 +107,22 @@ def test_prompt_builder_few_shot_and_plain_text() -> None:
     assert PromptBuilder(system_prompt="S", chat=False).build("x") == "S\n\nx"
     with pytest.raises(ValueError, match="prompts.template"):
         PromptBuilder(template="no placeholder")
+
+
+def test_a_multi_turn_shot_is_a_whole_demonstrated_episode_before_the_question() -> None:
+    call = {"role": "assistant", "tool_calls": [{"type": "function", "function": {"name": "guess", "arguments": {}}}]}
+    turns = [call, {"role": "tool", "name": "guess", "content": "correct"}, {"role": "assistant", "content": "7"}]
+    chat = PromptBuilder(system_prompt="S", few_shot=[{"question": "find it", "turns": turns}]).build("again")
+    assert [m["role"] for m in chat] == ["system", "user", "assistant", "tool", "assistant", "user"]
+    assert chat[2] == call and chat[2] is not call  # as written, but a copy: a rollout may not edit the config's
+    assert chat[-1] == {"role": "user", "content": "again"}
+    for shot, message in [
+        ({"question": "q", "turns": []}, r"few_shot\[0\].turns must be a non-empty list"),
+        ({"question": "q", "turns": [{"role": "user", "content": "x"}]}, r"few_shot\[0\].turns\[0\] must be"),
+        ({"question": "q", "turns": [call, turns[1]]}, "must start and end with an assistant message"),
+        ({"question": "q", "answer": "a", "turns": turns}, r"few_shot\[0\] needs the keys"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            PromptBuilder(few_shot=[shot])
+    with pytest.raises(ValueError, match="needs prompts.chat=true"):
+        PromptBuilder(few_shot=[{"question": "q", "turns": turns}], chat=False)
