@@ -25,27 +25,36 @@ from common import REPO, machine
 from components.evaluation.history import EVAL_HISTORY, read_history
 from components.evaluation.stats import mcnemar_exact
 
-EXPERIMENTS = {"guess_number": "env_guess_number_smollm2", "gpt3_calculator": "env_calculator_smollm2"}
+EXPERIMENTS = {  # run name -> (experiment, the environments it trains and evaluates)
+    "guess_number": ("env_guess_number_smollm2", ["guess_number"]),
+    "gpt3_calculator": ("env_calculator_smollm2", ["gpt3_calculator"]),
+    "mixed": ("env_mixed_smollm2", ["guess_number", "gpt3_calculator"]),  # one model, both: a row per environment
+}
 
 
 def command(name: str, out: Path, extra: list[str]) -> list[str]:
     return [
         sys.executable,
         "run_pipeline.py",
-        f"experiment={EXPERIMENTS[name]}",
+        f"experiment={EXPERIMENTS[name][0]}",
         *extra,
         f"hydra.run.dir={out / 'runs' / name}",
     ]
 
 
-def result(name: str, run_dir: Path) -> dict:
+def result(run_dir: Path, environment: str) -> dict:
+    """One environment's before/after on the run's held-out episodes (a mixed run's rows say their environment)."""
     summary = json.loads((run_dir / "summary.json").read_text())
-    history = [r for r in read_history(run_dir / EVAL_HISTORY) if r.get("sample") is None]  # greedy rows
+    history = [
+        r
+        for r in read_history(run_dir / EVAL_HISTORY)
+        if r.get("sample") is None and r.get("environment", environment) == environment  # greedy rows of this one
+    ]
     tags = {tag: [r for r in history if r.get("tag") == tag] for tag in ("before", "after")}
     before = [r["correct"] is True for r in tags["before"]]
     after = [r["correct"] is True for r in tags["after"]]
     keys = ("success", "turns", "tool_calls", "invalid_actions", "solved_tool_calls", "optimal_tool_calls")
-    env = {f"{key}_{when}": summary.get(f"env/{name}/{key}_{when}") for key in keys for when in ("before", "after")}
+    env = {f"{k}_{when}": summary.get(f"env/{environment}/{k}_{when}") for k in keys for when in ("before", "after")}
     provenance = json.loads((run_dir / "provenance.json").read_text())
     return {
         "run_commit": provenance.get("git_commit"),  # the code the run itself ran
@@ -54,8 +63,8 @@ def result(name: str, run_dir: Path) -> dict:
         "successes_before": sum(before),
         "successes_after": sum(after),
         "mcnemar": mcnemar_exact(before, after),
-        "truncation_rate_before": summary["truncation_rate_before"],
-        "truncation_rate_after": summary["truncation_rate_after"],
+        "truncation_rate_before": sum(r["truncated"] for r in tags["before"]) / len(tags["before"]),
+        "truncation_rate_after": sum(r["truncated"] for r in tags["after"]) / len(tags["after"]),
         "eval_max_new_tokens": summary["eval_max_new_tokens"],
         "global_step": summary["global_step"],
         "train_runtime_s": summary["train_runtime_s"],
@@ -65,7 +74,9 @@ def result(name: str, run_dir: Path) -> dict:
 
 LABELS = {
     "gpt3_calculator": "`gpt3_calculator`, GPT-3 sum of digits (`SD`), first 32 published rows",
-    "guess_number": "`guess_number` 1..8, `guess(number: str)`",
+    "guess_number": "`guess_number` 1..8, one game demonstrated in the prompt",
+    "mixed/guess_number": "`mixed`: its `guess_number` games",
+    "mixed/gpt3_calculator": "`mixed`: its `gpt3_calculator` rows (`SD`, first 32)",
     "guess_number_integer_argument": "`guess_number` 1..8, `guess(number: int)` (superseded)",
 }
 
@@ -74,12 +85,21 @@ def percent(value: float) -> str:
     return f"{100 * value:.1f}%"
 
 
+def guesses(run: dict) -> str:
+    """A game's mean guesses in the episodes it won, beside its optimal strategy's mean ("—" where no optimum)."""
+    optimum = run.get("optimal_tool_calls_before")
+    if optimum is None:
+        return "—"
+    won = [run.get(f"solved_tool_calls_{when}") for when in ("before", "after")]
+    return " → ".join("no win" if w is None else f"{w:.2f}" for w in won) + f" ({optimum:.3f})"
+
+
 def render_table(record: dict) -> str:
     """The BENCHMARKS.md table, from the record alone (tests/bench/test_environments_record.py compares them)."""
     lines = [
         "| environment | held-out episodes | success before → after | McNemar (better / worse, p) "
-        "| truncated before → after | training |",
-        "|---|---|---|---|---|---|",
+        "| truncated before → after | guesses per win before → after (optimum) | training |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, r in record["environments"].items():
         n, test = r["episodes"], r["mcnemar"]
@@ -89,7 +109,7 @@ def render_table(record: dict) -> str:
             f"{percent(r['successes_after'] / n)} ({r['successes_after']}) "
             f"| {test['better']} / {test['worse']}, p = {test['p_value']:.3g} "
             f"| {percent(r['truncation_rate_before'])} → {percent(r['truncation_rate_after'])} "
-            f"| {r['global_step']} steps, {r['train_runtime_s']:.0f} s |"
+            f"| {guesses(r)} | {r['global_step']} steps, {r['train_runtime_s']:.0f} s |"
         )
     return "\n".join(lines)
 
@@ -115,9 +135,14 @@ def main() -> None:
             start = time.time()
             subprocess.run(cmd, cwd=REPO, check=True)
             print(f"{name}: {time.time() - start:.0f} s", flush=True)
-        record["environments"][name] = {"command": " ".join(["python", *cmd[1:]]), **result(name, run_dir)}
-        print(json.dumps({name: record["environments"][name]}, indent=1), flush=True)
-    if args.record:
+        environments = EXPERIMENTS[name][1]
+        for environment in environments:
+            key = environment if len(environments) == 1 else f"{name}/{environment}"
+            record["environments"][key] = {"command": " ".join(["python", *cmd[1:]]), **result(run_dir, environment)}
+            print(json.dumps({key: record["environments"][key]}, indent=1), flush=True)
+    if args.record:  # the environments not run this time keep their entries (each names its own command and commit)
+        kept = json.loads(args.record.read_text())["environments"] if args.record.exists() else {}
+        record["environments"] = {**kept, **record["environments"]}
         args.record.write_text(json.dumps(record, indent=1) + "\n")
 
 

@@ -39,6 +39,7 @@ def eval_rows(samples: list[dict[str, Any]], tag: str, step: int) -> list[dict[s
             "question": record.get("question"),
             "answer": record.get("answer"),
             **({GROUP_COLUMN: record[GROUP_COLUMN]} if GROUP_COLUMN in record else {}),
+            **({"environment": record["environment"]} if "environment" in record else {}),  # a mix: whose episode
         }
         keep = ("completion", "extracted", "reward", "correct", "completion_tokens", "truncated")
         rows.append({**head, "sample": None, **{k: record.get(k) for k in keep}})

@@ -133,6 +133,10 @@ def test_grpo_run_trains_in_the_environments_and_the_server_answers_for_it(tmp_p
     summary = json.loads((run_dir / "summary.json").read_text())
     for name in ("guess_number", "gpt3_calculator"):  # per-environment metrics of the mixed run
         assert f"env/{name}/success_after" in summary and f"env/{name}/turns_after" in summary
+    history = [json.loads(line) for line in (run_dir / "completions_eval.jsonl").read_text().splitlines()]
+    assert sorted(r["environment"] for r in history if r["tag"] == "after") == sorted(
+        2 * ["guess_number", "gpt3_calculator"]
+    )
     metrics = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     trained = [m for m in metrics if any(k.startswith("train/env/") for k in m)]
     assert trained, metrics[-3:]
