@@ -65,22 +65,17 @@ def bare_model(cfg):
     if cfg.model._target_.endswith("TinyRandomLM"):
         loaded = instantiate(cfg.model).load()
         return loaded.model, loaded.tokenizer, loaded.peft_config
-    from peft import LoraConfig
+    from omegaconf import OmegaConf
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from components.model.lora import lora_settings
     from components.model.sources import resolve_source  # GGUF -> converted checkpoint dir (cached)
 
     source = resolve_source(cfg.model.model_name_or_path, cfg.model.gguf_file, cfg.model.cache_dir)
     tokenizer = AutoTokenizer.from_pretrained(source, padding_side="left")
     model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32)
-    lora = cfg.model.lora
-    peft_config = LoraConfig(
-        r=lora.r,
-        lora_alpha=lora.alpha,
-        lora_dropout=lora.dropout,
-        target_modules=lora.target_modules,
-        bias=lora.bias,
-    )
+    # The pipeline's own LoraConfig (a hand-built copy would drift from model.lora, as the GRPOConfig copy did)
+    peft_config = lora_settings(OmegaConf.to_container(cfg.model.lora, resolve=True)).to_peft_config()
     return model, tokenizer, peft_config
 
 
