@@ -25,6 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from components.config_schema import CONF_DIR, check_schemas
+from components.jsonio import lookup
 from components.model.finished_run import FinishedRun
 from components.model.four_bit import check_4bit_supported
 from components.model.sources import gguf_source
@@ -60,15 +61,6 @@ def _looks_local(value: str) -> bool:
     return value.startswith(("/", "./", "../", "~")) or Path(value).suffix in (".json", ".jsonl", ".csv", ".gz")
 
 
-def _get(values: Mapping[str, Any], dotted: str) -> Any:
-    node: Any = values
-    for part in dotted.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
 def resolved(cfg: DictConfig, keys: tuple[str, ...] | None = None) -> dict[str, Any]:
     """The config as plain values; a missing `???` or a broken `${...}` is a one-line error naming the key.
 
@@ -102,7 +94,7 @@ def check_mode_files(values: Mapping[str, Any], keys: tuple[str, ...] | None) ->
             raise ValueError("mode=score needs score.input=IN.jsonl and score.output=OUT.jsonl")
         if Path(section["output"]).expanduser().exists():
             raise ValueError(f"score.output={section['output']}: file already exists (never overwritten)")
-    if "check_rewards" in keys and not _get(values, "check_rewards.path"):
+    if "check_rewards" in keys and not lookup(values, "check_rewards.path"):
         default = CheckRewardsSettings(**values["check_rewards"]).source()
         if not default.exists():
             raise ValueError(
@@ -110,20 +102,20 @@ def check_mode_files(values: Mapping[str, Any], keys: tuple[str, ...] | None) ->
             )
     if "export" in keys:
         check_export(ExportSettings(**(values.get("export") or {})))
-    run_dir = _get(values, "eval_run.run_dir") if "eval_run" in keys else None
+    run_dir = lookup(values, "eval_run.run_dir") if "eval_run" in keys else None
     if run_dir:
-        run = FinishedRun(run_dir, _get(values, "eval_run.model_subdir") or "model", key="eval_run")
+        run = FinishedRun(run_dir, lookup(values, "eval_run.model_subdir") or "model", key="eval_run")
         run.config()  # a finished run's .hydra/config.yaml
         run.check_weights()  # and the weights it saved
 
 
 def check_files(values: Mapping[str, Any], keys: tuple[str, ...] | None = None) -> None:
     for key in FILE_KEYS:
-        value = _get(values, key) if in_scope(key, keys) else None
+        value = lookup(values, key) if in_scope(key, keys) else None
         if isinstance(value, str) and value and not Path(value).expanduser().exists():
             raise ValueError(f"{key}={value}: file not found")
     for key in HUB_OR_PATH_KEYS:
-        value = _get(values, key) if in_scope(key, keys) else None
+        value = lookup(values, key) if in_scope(key, keys) else None
         if isinstance(value, str) and _looks_local(value) and not Path(value).expanduser().exists():
             raise ValueError(f"{key}={value}: file not found")
     check_mode_files(values, keys)
@@ -132,7 +124,7 @@ def check_files(values: Mapping[str, Any], keys: tuple[str, ...] | None = None) 
     model = values.get("model") or {}
     if model.get("model_name_or_path") is not None:
         gguf_source(str(model["model_name_or_path"]), model.get("gguf_file"))  # stdlib only: local paths, pkg://
-    resume = _get(values, "train.resume_from_checkpoint") if in_scope("train.", keys) else None
+    resume = lookup(values, "train.resume_from_checkpoint") if in_scope("train.", keys) else None
     if resume is not None and str(resume).lower() not in ("auto", "latest", "true", "false", "null", "none", ""):
         resolve_resume(resume, ".")  # a path: it must be a complete checkpoint
 
@@ -140,7 +132,7 @@ def check_files(values: Mapping[str, Any], keys: tuple[str, ...] | None = None) 
 def check_rewards(values: Mapping[str, Any]) -> None:
     """Every reward name registered, then each entry's params against its function's signature (RewardSet)."""
     known = registry()
-    for i, entry in enumerate(_get(values, "reward.reward_functions") or []):
+    for i, entry in enumerate(lookup(values, "reward.reward_functions") or []):
         name = entry.get("name") if isinstance(entry, Mapping) else None
         if isinstance(entry, Mapping) and not entry.get("function") and name not in known:
             raise ValueError(
