@@ -4,7 +4,10 @@
     python bench/overhead.py --model smollm2 --rounds 2 --steps 3
 
 Both arms train the same model (freshly loaded each round), on the same dataset, with the same reward functions
-and an identical GRPOConfig (checked field by field), so generations and work are the same. The pipeline arm is
+and an identical GRPOConfig, so generations and work are the same: the bare arm takes the GRPOConfig that the
+pipeline's training loop builds from the composed `train` section (one derivation: a new field or a changed
+default reaches both arms), and every bare fit after a pipeline fit is checked against the config that fit
+trained with, field by field (tests/bench/test_overhead.py runs it on the tiny model). The pipeline arm is
 built exactly as run_pipeline.train builds it (hydra config -> components, cost tracker wrapping generate and
 the rewards, observer bridge, probe and completion recorder); the bare arm is plain `GRPOTrainer(...).train()`.
 Arms alternate ABBA across rounds to cancel drift in machine load; the first step of every fit is dropped
@@ -62,55 +65,41 @@ def bare_model(cfg):
     if cfg.model._target_.endswith("TinyRandomLM"):
         loaded = instantiate(cfg.model).load()
         return loaded.model, loaded.tokenizer, loaded.peft_config
-    from peft import LoraConfig
+    from omegaconf import OmegaConf
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from components.model.lora import lora_settings
     from components.model.sources import resolve_source  # GGUF -> converted checkpoint dir (cached)
 
     source = resolve_source(cfg.model.model_name_or_path, cfg.model.gguf_file, cfg.model.cache_dir)
     tokenizer = AutoTokenizer.from_pretrained(source, padding_side="left")
     model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32)
-    lora = cfg.model.lora
-    peft_config = LoraConfig(
-        r=lora.r,
-        lora_alpha=lora.alpha,
-        lora_dropout=lora.dropout,
-        target_modules=lora.target_modules,
-        bias=lora.bias,
-    )
+    # The pipeline's own LoraConfig (a hand-built copy would drift from model.lora, as the GRPOConfig copy did)
+    peft_config = lora_settings(OmegaConf.to_container(cfg.model.lora, resolve=True)).to_peft_config()
     return model, tokenizer, peft_config
+
+
+def grpo_config(cfg, reward_weights: list[float]):
+    """The GRPOConfig the pipeline trains with, built by its own training loop from the same `train` section
+    (a hand-written copy of its fields drifted: cache_implementation); only the output dir is this arm's."""
+    from components.runtime import build
+
+    args = build(cfg.train, output_dir=tempfile.mkdtemp(prefix="bench_bare_")).args
+    args.reward_weights = reward_weights  # as the loop's fit() sets them from the reward set
+    return args
 
 
 def bare_arm(cfg, timer, pipeline_args=None):
     """What a user writes with TRL alone: load, GRPOConfig, GRPOTrainer, train."""
     from hydra.utils import instantiate
     from transformers import set_seed
-    from trl import GRPOConfig, GRPOTrainer
+    from trl import GRPOTrainer
 
     set_seed(cfg.seed)
     reward = instantiate(cfg.reward)  # the same reward functions, unwrapped
     splits = instantiate(cfg.data).load(instantiate(cfg.prompts))  # the same rows
     model, tokenizer, peft_config = bare_model(cfg)
-    t = cfg.train
-    args = GRPOConfig(
-        output_dir=tempfile.mkdtemp(prefix="bench_bare_"),
-        seed=t.seed,
-        bf16=False,
-        learning_rate=t.learning_rate,
-        max_steps=t.max_steps,
-        per_device_train_batch_size=t.per_device_train_batch_size,
-        num_generations=t.num_generations,
-        max_completion_length=t.max_completion_length,
-        temperature=t.temperature,
-        beta=t.beta,
-        logging_steps=t.logging_steps,
-        save_strategy=t.save_strategy,
-        report_to="none",
-        disable_tqdm=t.disable_tqdm,
-        reward_weights=list(reward.weights),
-        generation_kwargs=t.generation_kwargs,
-        gradient_checkpointing=t.gradient_checkpointing,
-    )
+    args = grpo_config(cfg, list(reward.weights))
     if pipeline_args is not None:
         check_identical(args, pipeline_args)
     trainer = GRPOTrainer(

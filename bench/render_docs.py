@@ -58,6 +58,7 @@ TABLE_RECORDS = {
         "ab_default_dec01",
         "rollout_levers_dec01",
         "profile_gsm8k_nov30",
+        "overhead_dec06",
         "overhead_nov23",
         "eval_generation_nov23",
         "pruning_runs_nov30",

@@ -9,8 +9,12 @@ key, so `model.lora.rank` is an unknown key. A target whose `__init__` takes `**
 with a static `extra_parameters()` (GRPOTrainingLoop: every `trl.GRPOConfig` field); without it extra keys pass.
 Pydantic settings (`serve`) validate themselves; their first error becomes the same one line.
 
+Ranges come from the same signatures: a parameter typed `Annotated[int, Ge(1)]` (components/bounds.py) refuses
+`eval.batch_size=0` with `eval.batch_size=0: must be >= 1`; the `train.<field>` keys passed to TRL get their bounds
+from components/training/export_grpo_fields.py. Rules across keys, files that must exist and registered names:
+components/validation.py.
+
 Importing a target imports its module (torch for model and training components) but loads no weights.
-Ranges and cross-field rules: components/validation.py.
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ import typing
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Annotated, Any, Literal, Union
+
+from components.bounds import Ge, violation
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 GROUPS = {  # config group -> the key it fills (conf/config.yaml's defaults list)
@@ -52,7 +58,7 @@ class RunSettings:
     """Run-level keys of conf/config.yaml (and conf/serve.yaml) that the entry points read."""
 
     mode: str = "train"
-    seed: int = 42
+    seed: Annotated[int, Ge(0)] = 42
     memory_check: bool = True
 
 
@@ -79,7 +85,7 @@ def locate(dotted: str, key: str) -> Any:
 
 def _hints(fn: Any) -> dict[str, Any]:
     try:
-        return typing.get_type_hints(fn)
+        return typing.get_type_hints(fn, include_extras=True)  # Annotated bounds kept (components/bounds.py)
     except Exception:  # noqa: BLE001 (an annotation naming what the module does not import): untyped, not fatal
         return {}
 
@@ -111,6 +117,8 @@ def parameters(dotted: str, key: str = "") -> Parameters:
 
 def describe(hint: Any) -> str:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Annotated:
+        return describe(args[0])
     if origin in (Union, types.UnionType):
         return " or ".join(dict.fromkeys(describe(a) for a in args))
     if origin is Literal:
@@ -188,6 +196,9 @@ def check_value(key: str, value: Any, hint: Any, default: Any = _NO_DEFAULT) -> 
         return  # `x: str = None` (the signature's own default is null), or a null the orchestrator fills in (output_dir)
     if not _fits(value, hint, key):
         raise ValueError(f"{key}={value!r}: expected {describe(hint)}")
+    problem = violation(value, hint)  # the bounds declared on the parameter (components/bounds.py)
+    if problem:
+        raise ValueError(f"{key}={value}: {problem}")
 
 
 def check_mapping(key: str, values: Mapping[str, Any], params: Parameters, target: str = "") -> None:

@@ -1,4 +1,5 @@
-"""JSON and JSONL files, one way everywhere: read JSONL, append JSONL, write JSON atomically, clean NaN.
+"""JSON and JSONL files, one way everywhere: read JSONL, append JSONL, write JSON atomically, clean NaN; and
+`lookup(tree, "train.max_steps")`, a dotted key in nested JSON-like data (a resolved config, a run's config).
 
 JSON has no NaN or infinity: `clean` turns them into null at any depth, so every file written here parses with
 any JSON reader. Bad input is a one-line ValueError naming the file and row. Who may write into a run dir under
@@ -13,9 +14,19 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+
+def lookup(tree: Mapping[str, Any], dotted: str) -> Any:
+    """The value at `dotted` ("reward.reward_functions") in nested mappings; None when a part is missing."""
+    node: Any = tree
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
 
 
 def clean(value: Any) -> Any:

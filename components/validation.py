@@ -2,19 +2,21 @@
 
     validate(cfg)   # raises ValueError("train.max_steps=2.5: expected an integer") -> one line, exit 2
 
-The one validation layer. Types and unknown keys come from the constructors' signatures
-(components/config_schema.py: each `_target_`'s `__init__`, each mode's settings class); this file adds what a
-type cannot say: ranges, files that must exist, names that must be registered, and rules across fields (batch
-divisibility, context length, 4-bit backend). Each mode checks the sections it uses (MODE_KEYS). Component
-constructors keep only what needs their runtime objects; these checks run first so every mistake costs
-seconds (importing a target's module, no weights), not a model load.
+The one validation layer, in two parts. Per key, from the constructors' signatures (components/config_schema.py:
+each `_target_`'s `__init__`, each mode's settings class): unknown keys, types, and ranges, which are declared
+once on the parameter as `Annotated[int, Ge(1)]` (components/bounds.py; the `train.<field>` keys passed to TRL
+get theirs in components/training/export_grpo_fields.py). This file adds only what no single parameter can
+say: rules across keys (batch divisibility, context length, 4-bit backend, which evaluator a mode may use),
+files that must exist, names that must be registered. Each mode checks the sections it uses (MODE_KEYS).
+Component constructors keep only what needs their runtime objects; these checks run first so every mistake
+costs seconds (importing a target's module, no weights), not a model load.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from components.config_schema import CONF_DIR, check_schemas
+from components.jsonio import lookup
 from components.model.finished_run import FinishedRun
 from components.model.four_bit import check_4bit_supported
 from components.model.sources import gguf_source
@@ -44,53 +47,6 @@ MODE_KEYS = {  # the sections each mode builds something from (run-level keys ar
 }
 OTHER_MODES_SECTIONS = ("score", "check_rewards", "eval_run", "serve", "export")  # each read by one other mode only
 LM_EVAL_TARGET = "components.evaluation.lm_eval_harness.LMEvalHarness"  # evaluates finished models: not in mode=train
-Rule = tuple[str, Callable[[Any], bool], str]  # (key, accepts(value), what is expected)
-
-_POS = (lambda v: v > 0, "must be > 0")
-_AT_LEAST_1 = (lambda v: v >= 1, "must be >= 1")
-_FRACTION = (lambda v: 0 <= v <= 1, "must be in [0, 1]")
-RULES: list[Rule] = [  # checked when the key exists and is not null
-    ("seed", lambda v: v >= 0, "must be >= 0"),
-    ("train.max_steps", lambda v: v == -1 or v > 0, "must be > 0 (or -1 to train for train.num_train_epochs)"),
-    ("train.num_train_epochs", *_POS),
-    ("train.per_device_train_batch_size", *_AT_LEAST_1),
-    ("train.gradient_accumulation_steps", *_AT_LEAST_1),
-    ("train.num_generations", lambda v: v >= 2, "must be >= 2 (GRPO compares completions of the same prompt)"),
-    ("train.max_completion_length", *_AT_LEAST_1),
-    ("train.learning_rate", *_POS),
-    ("train.temperature", *_POS),
-    ("train.top_p", lambda v: 0 < v <= 1, "must be in (0, 1]"),
-    ("train.beta", lambda v: v >= 0, "must be >= 0"),
-    ("train.logging_steps", *_POS),
-    ("train.save_steps", *_POS),
-    ("train.save_total_limit", *_AT_LEAST_1),
-    ("train.warmup_steps", lambda v: v >= 0, "must be >= 0"),
-    ("train.max_grad_norm", lambda v: v >= 0, "must be >= 0"),
-    ("train.preflight_steps", *_AT_LEAST_1),
-    ("train.preflight_max_truncated", lambda v: 0 < v <= 1, "must be in (0, 1]"),
-    ("train.guards.length_blowup", *_POS),
-    ("train.guards.patience", *_AT_LEAST_1),
-    ("train.guards.zero_std_frac", *_FRACTION),
-    ("train.guards.clipped_ratio", *_FRACTION),
-    ("model.lora.r", *_AT_LEAST_1),
-    ("model.lora.alpha", *_POS),
-    ("model.lora.dropout", lambda v: 0 <= v < 1, "must be in [0, 1)"),
-    ("model.hidden_size", *_AT_LEAST_1),
-    ("model.max_position_embeddings", *_AT_LEAST_1),
-    ("data.num_train", *_AT_LEAST_1),
-    ("data.num_eval", *_AT_LEAST_1),
-    ("data.max_train_samples", *_AT_LEAST_1),
-    ("data.max_eval_samples", *_AT_LEAST_1),
-    ("data.eval_fraction", lambda v: 0 < v < 1, "must be in (0, 1)"),
-    ("eval.batch_size", *_AT_LEAST_1),
-    ("eval.max_new_tokens", *_AT_LEAST_1),
-    ("eval.max_samples", *_AT_LEAST_1),
-    ("eval.n_samples", lambda v: v >= 0, "must be >= 0"),
-    ("eval.probe_every_steps", lambda v: v >= 0, "must be >= 0 (0 = off)"),
-    ("check_rewards.max_samples", *_AT_LEAST_1),
-    ("cost.usd_per_hour", lambda v: v >= 0, "must be >= 0"),
-    ("cost.num_accelerators", *_AT_LEAST_1),
-]
 FILE_KEYS = (
     "data.train_file",
     "data.eval_file",
@@ -103,15 +59,6 @@ HUB_OR_PATH_KEYS = ("data.path",)  # a hub dataset id ("openai/gsm8k") or a loca
 
 def _looks_local(value: str) -> bool:
     return value.startswith(("/", "./", "../", "~")) or Path(value).suffix in (".json", ".jsonl", ".csv", ".gz")
-
-
-def _get(values: Mapping[str, Any], dotted: str) -> Any:
-    node: Any = values
-    for part in dotted.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
-    return node
 
 
 def resolved(cfg: DictConfig, keys: tuple[str, ...] | None = None) -> dict[str, Any]:
@@ -138,13 +85,6 @@ def in_scope(key: str, keys: tuple[str, ...] | None) -> bool:
     return keys is None or "." not in key or key.split(".", 1)[0] in keys
 
 
-def check_ranges(values: Mapping[str, Any], keys: tuple[str, ...] | None = None) -> None:
-    for key, accepts, expected in RULES:
-        value = _get(values, key) if in_scope(key, keys) else None
-        if value is not None and not isinstance(value, bool) and isinstance(value, (int, float)) and not accepts(value):
-            raise ValueError(f"{key}={value} {expected}")
-
-
 def check_mode_files(values: Mapping[str, Any], keys: tuple[str, ...] | None) -> None:
     """Files the non-training modes read or write, named by their key (only for the sections `keys` names)."""
     keys = keys or ()
@@ -154,7 +94,7 @@ def check_mode_files(values: Mapping[str, Any], keys: tuple[str, ...] | None) ->
             raise ValueError("mode=score needs score.input=IN.jsonl and score.output=OUT.jsonl")
         if Path(section["output"]).expanduser().exists():
             raise ValueError(f"score.output={section['output']}: file already exists (never overwritten)")
-    if "check_rewards" in keys and not _get(values, "check_rewards.path"):
+    if "check_rewards" in keys and not lookup(values, "check_rewards.path"):
         default = CheckRewardsSettings(**values["check_rewards"]).source()
         if not default.exists():
             raise ValueError(
@@ -162,20 +102,20 @@ def check_mode_files(values: Mapping[str, Any], keys: tuple[str, ...] | None) ->
             )
     if "export" in keys:
         check_export(ExportSettings(**(values.get("export") or {})))
-    run_dir = _get(values, "eval_run.run_dir") if "eval_run" in keys else None
+    run_dir = lookup(values, "eval_run.run_dir") if "eval_run" in keys else None
     if run_dir:
-        run = FinishedRun(run_dir, _get(values, "eval_run.model_subdir") or "model", key="eval_run")
+        run = FinishedRun(run_dir, lookup(values, "eval_run.model_subdir") or "model", key="eval_run")
         run.config()  # a finished run's .hydra/config.yaml
         run.check_weights()  # and the weights it saved
 
 
 def check_files(values: Mapping[str, Any], keys: tuple[str, ...] | None = None) -> None:
     for key in FILE_KEYS:
-        value = _get(values, key) if in_scope(key, keys) else None
+        value = lookup(values, key) if in_scope(key, keys) else None
         if isinstance(value, str) and value and not Path(value).expanduser().exists():
             raise ValueError(f"{key}={value}: file not found")
     for key in HUB_OR_PATH_KEYS:
-        value = _get(values, key) if in_scope(key, keys) else None
+        value = lookup(values, key) if in_scope(key, keys) else None
         if isinstance(value, str) and _looks_local(value) and not Path(value).expanduser().exists():
             raise ValueError(f"{key}={value}: file not found")
     check_mode_files(values, keys)
@@ -184,7 +124,7 @@ def check_files(values: Mapping[str, Any], keys: tuple[str, ...] | None = None) 
     model = values.get("model") or {}
     if model.get("model_name_or_path") is not None:
         gguf_source(str(model["model_name_or_path"]), model.get("gguf_file"))  # stdlib only: local paths, pkg://
-    resume = _get(values, "train.resume_from_checkpoint") if in_scope("train.", keys) else None
+    resume = lookup(values, "train.resume_from_checkpoint") if in_scope("train.", keys) else None
     if resume is not None and str(resume).lower() not in ("auto", "latest", "true", "false", "null", "none", ""):
         resolve_resume(resume, ".")  # a path: it must be a complete checkpoint
 
@@ -192,7 +132,7 @@ def check_files(values: Mapping[str, Any], keys: tuple[str, ...] | None = None) 
 def check_rewards(values: Mapping[str, Any]) -> None:
     """Every reward name registered, then each entry's params against its function's signature (RewardSet)."""
     known = registry()
-    for i, entry in enumerate(_get(values, "reward.reward_functions") or []):
+    for i, entry in enumerate(lookup(values, "reward.reward_functions") or []):
         name = entry.get("name") if isinstance(entry, Mapping) else None
         if isinstance(entry, Mapping) and not entry.get("function") and name not in known:
             raise ValueError(
@@ -284,7 +224,6 @@ def check_config(cfg: DictConfig, mode: str) -> None:
     keys = MODE_KEYS[mode] or tuple(k for k in cfg if k != "hydra" and k not in OTHER_MODES_SECTIONS)
     values = resolved(cfg, keys)
     check_schemas(values, keys)
-    check_ranges(values, keys)
     check_cross_fields(values, keys)
     if mode == "train" and (values.get("eval") or {}).get("_target_") == LM_EVAL_TARGET:
         raise ValueError(

@@ -16,10 +16,11 @@ import os
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from transformers import TrainerCallback
 
+from components.bounds import Ge, checked
 from components.cost.prices import USD_PER_HOUR, detect_accelerator
 
 log = logging.getLogger(__name__)
@@ -28,16 +29,18 @@ PHASES = ("generation", "reward", "optimisation", "evaluation")
 
 
 class CostTracker(TrainerCallback):
+    @checked("cost")
     def __init__(
-        self, accelerator: str = "auto", usd_per_hour: float | None = None, num_accelerators: int | None = None
+        self,
+        accelerator: str = "auto",
+        usd_per_hour: Annotated[float, Ge(0)] | None = None,
+        num_accelerators: Annotated[int, Ge(1)] | None = None,
     ) -> None:
         if accelerator != "auto" and accelerator not in USD_PER_HOUR:
             raise ValueError(
                 f"cost.accelerator={accelerator}: unknown; use auto, one of {sorted(USD_PER_HOUR)}, "
                 "or set cost.usd_per_hour"
             )
-        if usd_per_hour is not None and usd_per_hour < 0:
-            raise ValueError(f"cost.usd_per_hour={usd_per_hour}: must be >= 0")
         self.accelerator = detect_accelerator() if accelerator == "auto" else accelerator
         self.usd_per_hour = usd_per_hour if usd_per_hour is not None else USD_PER_HOUR.get(self.accelerator or "")
         if self.usd_per_hour is None:

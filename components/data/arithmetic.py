@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import operator
 import random
+from typing import Annotated
 
+from components.bounds import Ge, checked
 from components.data.prompts import PromptBuilder
 from components.data.rows import make_splits
 from components.types import DatasetSplits
@@ -23,18 +25,19 @@ NAMES = ["Ava", "Ben", "Chen", "Dana", "Eli", "Fatima", "Goran", "Hana"]
 
 
 class ArithmeticData:
+    @checked("data")
     def __init__(
         self,
-        num_train: int = 2000,
-        num_eval: int = 64,
+        num_train: Annotated[int, Ge(1)] = 2000,
+        num_eval: Annotated[int, Ge(1)] = 64,
         min_digits: int = 1,
         max_digits: int = 2,
         operations: list[str] | None = None,
         word_problems: bool = False,
         allow_negative: bool = False,
         seed: int = 0,
-        max_train_samples: int | None = None,
-        max_eval_samples: int | None = None,
+        max_train_samples: Annotated[int, Ge(1)] | None = None,
+        max_eval_samples: Annotated[int, Ge(1)] | None = None,
     ) -> None:
         self.operations = list(operations or ["+"])
         unknown = [op for op in self.operations if op not in OPERATIONS]
@@ -42,8 +45,6 @@ class ArithmeticData:
             raise ValueError(f"data.operations: unknown {unknown}; choose from {list(OPERATIONS)}")
         if not 1 <= min_digits <= max_digits:
             raise ValueError(f"data.min_digits={min_digits} and data.max_digits={max_digits} need 1 <= min <= max")
-        if num_train <= 0 or num_eval <= 0:
-            raise ValueError("data.num_train and data.num_eval must be > 0")
         capacity = (10**max_digits) ** 2 * len(self.operations)
         if num_train + num_eval > capacity // 2:
             raise ValueError(

@@ -10,10 +10,12 @@ Graded by reward_component=boolq (the completion's yes/no/true/false against the
 from __future__ import annotations
 
 import random
+from typing import Annotated
 
+from components.bounds import Ge, checked
 from components.data.hub import load_hub_split
 from components.data.prompts import PromptBuilder
-from components.data.rows import make_splits, read_records, require_field
+from components.data.rows import EvalFraction, make_splits, read_records, require_field
 from components.data.source import holdout_split, hub_holdout, local_source
 from components.types import DatasetSplits
 
@@ -47,18 +49,19 @@ def _rows(records: list[dict], where: str, max_passage_words: int | None) -> lis
 
 
 class BoolQData:
+    @checked("data")
     def __init__(
         self,
         local_path: str | None = "../shared/data/boolq/dev.jsonl",
         hub_path: str | None = "google/boolq",
         hub_train_split: str = "train",
         hub_dev_split: str = "validation",
-        eval_fraction: float = 0.3,
+        eval_fraction: EvalFraction = 0.3,
         split_seed: int = 0,
         max_passage_words: int | None = None,
         balance_train_labels: bool = False,
-        max_train_samples: int | None = None,
-        max_eval_samples: int | None = None,
+        max_train_samples: Annotated[int, Ge(1)] | None = None,
+        max_eval_samples: Annotated[int, Ge(1)] | None = None,
         seed: int = 0,
     ) -> None:
         self.local_path, self.hub_path = local_path, hub_path

@@ -20,7 +20,9 @@ is ~4,000 characters, ~1,000 tokens; the longest ~9,100): a shorter-context subs
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Annotated
 
+from components.bounds import Ge, checked
 from components.data.hub import load_hub_split
 from components.data.prompts import PromptBuilder
 from components.data.rows import make_splits, read_records
@@ -77,6 +79,7 @@ def finqa_row(record: dict, where: str, index: int) -> dict:
 
 
 class FinQAData:
+    @checked("data")
     def __init__(
         self,
         local_path: str | None = "../shared/data/finqa",
@@ -85,8 +88,8 @@ class FinQAData:
         eval_files: list[str] = ("test_first500.jsonl",),
         train_split: str = "train",
         eval_split: str = "test",
-        max_train_samples: int | None = None,
-        max_eval_samples: int | None = 200,
+        max_train_samples: Annotated[int, Ge(1)] | None = None,
+        max_eval_samples: Annotated[int, Ge(1)] | None = 200,
         max_question_chars: int | None = None,
         seed: int = 0,
     ) -> None:

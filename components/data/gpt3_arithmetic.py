@@ -15,7 +15,9 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
+from typing import Annotated
 
+from components.bounds import Ge, checked
 from components.data import worked_solutions as ws
 from components.data.hub import load_hub_split
 from components.data.prompts import PromptBuilder
@@ -96,17 +98,18 @@ def generate_question(task: Task, rng: random.Random) -> str:
 
 
 class GPT3ArithmeticData:
+    @checked("data")
     def __init__(
         self,
         tasks: list[str] | dict[str, float] | None = None,
         eval_rows: int | str = 200,
-        num_train: int = 4000,
+        num_train: Annotated[int, Ge(1)] = 4000,
         local_path: str | None = "../shared/data/gpt3_synthetic",
         hub_path: str | None = "EleutherAI/arithmetic",
         hub_split: str = "validation",
         seed: int = 0,
-        max_train_samples: int | None = None,
-        max_eval_samples: int | None = None,
+        max_train_samples: Annotated[int, Ge(1)] | None = None,
+        max_eval_samples: Annotated[int, Ge(1)] | None = None,
     ) -> None:
         """tasks: names of TASKS (equal weights) or {name: weight} (training mix); null = the paper's ten.
         eval_rows: the first N published rows of each task (`all` = 2,000)."""
@@ -118,8 +121,6 @@ class GPT3ArithmeticData:
             raise ValueError(f"data.tasks: weights must be >= 0 with a positive sum, got {weights}")
         if eval_rows != "all" and (not isinstance(eval_rows, int) or eval_rows <= 0):
             raise ValueError(f"data.eval_rows={eval_rows!r}: a positive number of rows per task, or all")
-        if num_train <= 0:
-            raise ValueError(f"data.num_train={num_train} must be > 0")
         self.weights = {t: float(w) for t, w in weights.items()}
         self.eval_rows, self.num_train, self.seed = eval_rows, num_train, seed
         self.local_path, self.hub_path, self.hub_split = local_path, hub_path, hub_split

@@ -9,7 +9,9 @@ too small to get any GSM8K problem right (train: 2,674 rows at <= 2; test: 440).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
+from components.bounds import Ge, checked
 from components.data.hub import load_hub_split
 from components.data.prompts import PromptBuilder
 from components.data.rows import make_splits, read_records, require_field
@@ -23,14 +25,15 @@ def final_answer(solution: str, where: str, index: int) -> str:
 
 
 class GSM8KData:
+    @checked("data")
     def __init__(
         self,
         path: str = "openai/gsm8k",
         config_name: str = "main",
         train_split: str = "train",
         eval_split: str = "test",
-        max_train_samples: int | None = None,
-        max_eval_samples: int | None = None,
+        max_train_samples: Annotated[int, Ge(1)] | None = None,
+        max_eval_samples: Annotated[int, Ge(1)] | None = None,
         max_solution_steps: int | None = None,
         seed: int = 0,
     ) -> None:

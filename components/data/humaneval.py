@@ -7,7 +7,9 @@ train split holds the same problems, so `mode=train` on it is a smoke test of th
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
+from components.bounds import Ge, checked
 from components.data.prompts import PromptBuilder
 from components.data.rows import make_splits, read_records, require_field
 from components.types import DatasetSplits
@@ -20,12 +22,13 @@ DEFAULT_INSTRUCTION = (
 
 
 class HumanEvalData:
+    @checked("data")
     def __init__(
         self,
         path: str = "../shared/data/humaneval/HumanEval.jsonl.gz",
         instruction: str = DEFAULT_INSTRUCTION,
-        max_train_samples: int | None = None,
-        max_eval_samples: int | None = None,
+        max_train_samples: Annotated[int, Ge(1)] | None = None,
+        max_eval_samples: Annotated[int, Ge(1)] | None = None,
         seed: int = 0,
     ) -> None:
         self.path, self.instruction = path, instruction

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from components.bounds import Ge, checked
 from components.data.prompts import PromptBuilder
-from components.data.rows import make_splits, read_records, require_field, split_rows
+from components.data.rows import EvalFraction, make_splits, read_records, require_field, split_rows
 from components.types import DatasetSplits
 
 
 class JsonlData:
+    @checked("data")
     def __init__(
         self,
         train_file: str,
@@ -15,9 +19,9 @@ class JsonlData:
         question_field: str = "question",
         answer_field: str = "answer",
         extra_fields: list[str] | None = None,
-        eval_fraction: float = 0.1,
-        max_train_samples: int | None = None,
-        max_eval_samples: int | None = None,
+        eval_fraction: EvalFraction = 0.1,
+        max_train_samples: Annotated[int, Ge(1)] | None = None,
+        max_eval_samples: Annotated[int, Ge(1)] | None = None,
         seed: int = 0,
     ) -> None:
         self.train_file, self.eval_file = train_file, eval_file

@@ -9,14 +9,18 @@ are still never trained on under any other filter. Gold answers (``answer``) are
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from components.bounds import Ge, checked
 from components.data.hub import load_hub_split
 from components.data.prompts import PromptBuilder
-from components.data.rows import make_splits, read_records, require_field
+from components.data.rows import EvalFraction, make_splits, read_records, require_field
 from components.data.source import holdout_split, local_source
 from components.types import DatasetSplits
 
 
 class Math500Data:
+    @checked("data")
     def __init__(
         self,
         local_path: str | None = "../shared/data/math500/test.jsonl",
@@ -24,10 +28,10 @@ class Math500Data:
         hub_split: str = "test",
         levels: list[int] | None = None,
         subjects: list[str] | None = None,
-        eval_fraction: float = 0.5,
+        eval_fraction: EvalFraction = 0.5,
         split_seed: int = 0,
-        max_train_samples: int | None = None,
-        max_eval_samples: int | None = None,
+        max_train_samples: Annotated[int, Ge(1)] | None = None,
+        max_eval_samples: Annotated[int, Ge(1)] | None = None,
         seed: int = 0,
     ) -> None:
         self.local_path, self.hub_path, self.hub_split = local_path, hub_path, hub_split

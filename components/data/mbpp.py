@@ -10,6 +10,9 @@ them; 3 = all, as in the MBPP paper's prompt), so the model knows the function n
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from components.bounds import Ge, checked
 from components.data.hub import load_hub_split
 from components.data.prompts import PromptBuilder
 from components.data.rows import make_splits, read_records, require_field
@@ -21,6 +24,7 @@ DEFAULT_INSTRUCTION = "Write a Python function for this task. Reply with the cod
 
 
 class MBPPData:
+    @checked("data")
     def __init__(
         self,
         local_path: str | None = "../shared/data/mbpp/mbpp.jsonl",
@@ -30,8 +34,8 @@ class MBPPData:
         eval_split: str = "test",
         shown_tests: int = 3,
         instruction: str = DEFAULT_INSTRUCTION,
-        max_train_samples: int | None = None,
-        max_eval_samples: int | None = None,
+        max_train_samples: Annotated[int, Ge(1)] | None = None,
+        max_eval_samples: Annotated[int, Ge(1)] | None = None,
         seed: int = 0,
     ) -> None:
         for name in [*train_splits, eval_split]:

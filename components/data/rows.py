@@ -8,10 +8,14 @@ import json
 import random
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from components.bounds import Interval, checked
 from components.data.prompts import PromptBuilder
 from components.types import DatasetSplits
+
+# data.eval_fraction: the share of rows held out, declared once for every source and split helper that takes it
+EvalFraction = Annotated[float, Interval(gt=0, lt=1)]
 
 
 def read_records(path: str | Path) -> list[dict[str, Any]]:
@@ -47,17 +51,15 @@ def require_field(row: dict[str, Any], field: str, where: str, index: int) -> An
 
 
 def cap(rows: list[dict], limit: int | None, seed: int) -> list[dict]:
-    """Keep a seeded random subset of `limit` rows (all rows when limit is None)."""
+    """Keep a seeded random subset of `limit` rows (all rows when limit is None); the data components' constructors
+    hold `limit` (data.max_*_samples) to >= 1."""
     if limit is None or limit >= len(rows):
         return rows
-    if limit <= 0:
-        raise ValueError(f"max samples must be > 0, got {limit}")
     return random.Random(seed).sample(rows, limit)
 
 
-def split_rows(rows: list[dict], eval_fraction: float, seed: int) -> tuple[list[dict], list[dict]]:
-    if not 0.0 < eval_fraction < 1.0:
-        raise ValueError(f"data.eval_fraction must be in (0, 1), got {eval_fraction}")
+@checked("data")
+def split_rows(rows: list[dict], eval_fraction: EvalFraction, seed: int) -> tuple[list[dict], list[dict]]:
     shuffled = rows[:]
     random.Random(seed).shuffle(shuffled)
     n_eval = max(1, int(len(shuffled) * eval_fraction))

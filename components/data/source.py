@@ -11,6 +11,9 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+from components.bounds import checked
+from components.data.rows import EvalFraction
+
 
 def local_source(local_path: str | None, hub_path: str | None) -> Path | None:
     """The local path when it exists; None means "use the hub". Neither usable is a one-line error."""
@@ -23,7 +26,10 @@ def local_source(local_path: str | None, hub_path: str | None) -> Path | None:
     return None
 
 
-def holdout_split(rows: list[dict], key: str, eval_fraction: float, split_seed: int) -> tuple[list[dict], list[dict]]:
+@checked("data")
+def holdout_split(
+    rows: list[dict], key: str, eval_fraction: EvalFraction, split_seed: int
+) -> tuple[list[dict], list[dict]]:
     """Seeded, order-independent cut into (train, held_out): rows are sorted by ``key`` and shuffled with
     ``split_seed``; the first ``eval_fraction`` are held out. Rows sharing a key land on the same side, so
     a duplicated question can never be both trained on and evaluated.
@@ -32,8 +38,6 @@ def holdout_split(rows: list[dict], key: str, eval_fraction: float, split_seed: 
     >>> len(tr), len(ho), {r["id"] for r in tr}.isdisjoint(r["id"] for r in ho)
     (7, 3, True)
     """
-    if not 0.0 < eval_fraction < 1.0:
-        raise ValueError(f"data.eval_fraction must be in (0, 1), got {eval_fraction}")
     keys = sorted({str(row[key]) for row in rows})
     random.Random(split_seed).shuffle(keys)
     held = set(keys[: max(1, int(len(keys) * eval_fraction))])

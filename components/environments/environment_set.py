@@ -12,8 +12,9 @@ import inspect
 import logging
 import random
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Annotated, Any
 
+from components.bounds import Ge, checked
 from components.data.rows import make_splits
 from components.environments.base import Environment
 from components.environments.metrics import episode_metrics
@@ -34,13 +35,14 @@ def environment_tools(environment: Any) -> list[Callable[..., str]]:
 
 
 class EnvironmentSet:
+    @checked("environment")
     def __init__(
         self,
         environments: Mapping[str, Any] | None = None,
         weights: Mapping[str, float] | None = None,
-        max_turns: int = 4,
+        max_turns: int = 4,  # >= 2 when an environment is set (a rule across keys, below)
         chat_format: str = "auto",
-        num_train: int = 2000,
+        num_train: Annotated[int, Ge(1)] = 2000,
         seed: int = 0,
     ) -> None:
         """environments: name -> spec (components/environments/base.py: make, rows).
@@ -60,8 +62,6 @@ class EnvironmentSet:
             raise ValueError(f"environment.chat_format={chat_format!r}: choose one of {', '.join(formats.FORMATS)}")
         if max_turns < 2 and self.specs:
             raise ValueError(f"environment.max_turns={max_turns} must be >= 2 (one round of tool calls, then the end)")
-        if num_train <= 0:
-            raise ValueError(f"environment.num_train={num_train} must be > 0")
         weights = dict(weights) if weights else {name: 1.0 for name in self.specs}
         unknown = sorted(set(weights) - set(self.specs))
         if unknown:

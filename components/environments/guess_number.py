@@ -9,8 +9,9 @@ seeds are disjoint ranges, so no evaluated game is ever trained on.
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import Annotated, Any
 
+from components.bounds import Ge, Interval, checked
 from components.environments.base import Environment, Outcome
 
 EVAL_SEED_OFFSET = 1_000_000_000  # evaluation games use seeds from here on; training seeds stay below
@@ -97,13 +98,14 @@ class GuessNumberGame(Environment):
 class GuessNumber:
     """The spec conf/environment_component/guess_number.yaml builds."""
 
-    def __init__(self, high: int = 16, num_train: int = 2000, num_eval: int = 64) -> None:
-        if high < 2:
-            raise ValueError(f"environment.environments.guess_number.high={high} must be >= 2")
-        if num_train <= 0 or num_eval <= 0:
-            raise ValueError("environment.environments.guess_number: num_train and num_eval must be > 0")
-        if num_train > EVAL_SEED_OFFSET:
-            raise ValueError(f"environment.environments.guess_number.num_train must be <= {EVAL_SEED_OFFSET}")
+    @checked("environment.environments.guess_number")
+    def __init__(
+        self,
+        high: Annotated[int, Ge(2)] = 16,
+        # train episodes are seeds 0..num_train-1, eval episodes start at EVAL_SEED_OFFSET: they never meet
+        num_train: Annotated[int, Interval(ge=1, le=EVAL_SEED_OFFSET)] = 2000,
+        num_eval: Annotated[int, Ge(1)] = 64,
+    ) -> None:
         self.high, self.num_train, self.num_eval = high, num_train, num_eval
 
     @property

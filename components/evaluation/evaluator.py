@@ -8,10 +8,11 @@ training completions, so all evaluation settings live in one YAML (conf/evaluati
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import torch
 
+from components.bounds import Ge, Interval, Predicate, checked
 from components.environments.environment_set import environment_tools
 from components.evaluation.budget_check import check_budget
 from components.evaluation.by_group import GROUP_COLUMN, group_metrics
@@ -35,23 +36,29 @@ def as_completions(prompts: list[Any], texts: list[str]) -> list[Any]:
     ]
 
 
+def _off_or_above_one(value: float) -> bool:
+    """must be > 1 (or 0 = off)"""
+    return value == 0 or value > 1
+
+
 class TaskEvaluator:
+    @checked("eval")
     def __init__(
         self,
-        batch_size: int = 32,
-        max_new_tokens: int = 64,
-        max_samples: int | None = None,
-        n_samples: int = 0,
+        batch_size: Annotated[int, Ge(1)] = 32,
+        max_new_tokens: Annotated[int, Ge(1)] = 64,
+        max_samples: Annotated[int, Ge(1)] | None = None,
+        n_samples: Annotated[int, Ge(0)] = 0,
         k: list[int] | None = None,
-        temperature: float = 1.0,
-        top_p: float = 1.0,
+        temperature: float = 1.0,  # > 0 when sampling (check_sampling); greedy ignores it
+        top_p: Annotated[float, Interval(gt=0, le=1)] = 1.0,
         seed: int = 0,
         format_reward: str | None = None,
-        probe_every_steps: int = 0,
-        probe_samples: int = 16,
-        train_completions_every_steps: int = 0,
-        budget_check_factor: float = 2.0,
-        budget_check_tolerance: float = 0.1,
+        probe_every_steps: Annotated[int, Ge(0)] = 0,  # 0 = off
+        probe_samples: Annotated[int, Ge(1)] = 16,
+        train_completions_every_steps: Annotated[int, Ge(0)] = 0,  # 0 = off
+        budget_check_factor: Annotated[float, Predicate(_off_or_above_one)] = 2.0,
+        budget_check_tolerance: Annotated[float, Interval(ge=0, le=1)] = 0.1,
         tools: Any = None,
         environment: Any = None,
     ) -> None:
@@ -67,8 +74,7 @@ class TaskEvaluator:
         episode in a fresh instance of its environment (the loop above) and reports env/<name>/* metrics.
         """
         ks = list(k) if k is not None else ([1] if n_samples else [])
-        check_settings(batch_size, max_new_tokens, probe_samples, budget_check_factor, budget_check_tolerance)
-        check_sampling(n_samples, ks, temperature, probe_every_steps, train_completions_every_steps)
+        check_sampling(n_samples, ks, temperature)
         self.batch_size, self.max_new_tokens, self.max_samples = batch_size, max_new_tokens, max_samples
         self.n_samples, self.ks, self.temperature, self.top_p, self.seed = n_samples, ks, temperature, top_p, seed
         self.format_reward = format_reward
@@ -282,27 +288,8 @@ class TaskEvaluator:
         )
 
 
-def check_settings(
-    batch_size: int, max_new_tokens: int, probe_samples: int, budget_check_factor: float, budget_check_tolerance: float
-) -> None:
-    for key, value in (
-        ("batch_size", batch_size),
-        ("max_new_tokens", max_new_tokens),
-        ("probe_samples", probe_samples),
-    ):
-        if value <= 0:
-            raise ValueError(f"eval.{key}={value} must be > 0")
-    if budget_check_factor and budget_check_factor <= 1:
-        raise ValueError(f"eval.budget_check_factor={budget_check_factor} must be > 1 (or 0 = off)")
-    if not 0 <= budget_check_tolerance <= 1:
-        raise ValueError(f"eval.budget_check_tolerance={budget_check_tolerance} must be in [0, 1]")
-
-
-def check_sampling(
-    n_samples: int, ks: list[int], temperature: float, probe_every_steps: int, train_completions_every_steps: int
-) -> None:
-    if n_samples < 0 or probe_every_steps < 0 or train_completions_every_steps < 0:
-        raise ValueError("eval.n_samples, eval.probe_every_steps and eval.train_completions_every_steps must be >= 0")
+def check_sampling(n_samples: int, ks: list[int], temperature: float) -> None:
+    """Rules across keys (each key's own range is declared on the constructor's parameter)."""
     if n_samples and temperature <= 0:
         raise ValueError(f"eval.temperature={temperature}: sampling n_samples={n_samples} needs temperature > 0")
     bad = [x for x in ks if not 1 <= x <= n_samples]

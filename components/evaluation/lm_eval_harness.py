@@ -13,10 +13,11 @@ from __future__ import annotations
 import importlib.util
 import time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import torch
 
+from components.bounds import Ge, checked
 from components.evaluation.by_group import GROUP_COLUMN, group_metrics
 from components.model.generation_weights import generation_weights
 from components.types import EvalResult
@@ -32,12 +33,13 @@ class LMEvalHarness:
     """The Evaluator interface for finished models: config validation stops `mode=train evaluation_component=lm_eval`
     before any model loads (components/validation.py), so the training hooks below are never reached in a run."""
 
+    @checked("eval")
     def __init__(
         self,
         tasks: list[str],
-        max_new_tokens: int = 128,
-        batch_size: int = 64,
-        max_samples: int | None = None,
+        max_new_tokens: Annotated[int, Ge(1)] = 128,
+        batch_size: Annotated[int, Ge(1)] = 64,
+        max_samples: Annotated[int, Ge(1)] | None = None,
         metric: str = "exact_match",
         include_path: str | None = None,
         data_dir: str | None = None,
@@ -57,11 +59,6 @@ class LMEvalHarness:
             raise ValueError(MISSING)
         if not tasks:
             raise ValueError("eval.tasks is empty: name at least one lm-eval task, e.g. 'eval.tasks=[rlvr_arithmetic]'")
-        for key, value in (("max_new_tokens", max_new_tokens), ("batch_size", batch_size)):
-            if value <= 0:
-                raise ValueError(f"eval.{key}={value} must be > 0")
-        if max_samples is not None and max_samples <= 0:
-            raise ValueError(f"eval.max_samples={max_samples} must be > 0 (or null = every row)")
         if tools is not None and getattr(tools, "enabled", False):
             raise ValueError("evaluation_component=lm_eval evaluates single-turn tasks: set tools_component=none")
         self.tasks, self.max_new_tokens = list(tasks), max_new_tokens

@@ -7,24 +7,24 @@ with it, which is the path TRL documents and tests (it also sets up QLoRA dtypes
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
+
+from components.bounds import Ge, Gt, Interval, check_fields
 
 
 @dataclass
 class LoraSettings:
     enabled: bool = True
-    r: int = 16
-    alpha: int = 32
-    dropout: float = 0.05
+    r: Annotated[int, Ge(1)] = 16
+    alpha: Annotated[int, Gt(0)] = 32
+    dropout: Annotated[float, Interval(ge=0, lt=1)] = 0.05
     # "all-linear" is peft's shortcut for every linear layer except the output head (QLoRA paper's recipe).
     target_modules: str | list[str] = "all-linear"
     bias: str = "none"
     use_rslora: bool = False
 
     def __post_init__(self) -> None:
-        if self.r <= 0:
-            raise ValueError(f"model.lora.r must be > 0, got {self.r}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"model.lora.dropout must be in [0, 1), got {self.dropout}")
+        check_fields(self, "model.lora")
 
     def to_peft_config(self):
         if not self.enabled:

@@ -9,9 +9,11 @@ from __future__ import annotations
 import copy
 import random
 from functools import lru_cache
+from typing import Annotated
 
 import torch
 
+from components.bounds import Ge, checked
 from components.model.four_bit import check_4bit_supported
 from components.model.lora import LoraSettings, lora_settings
 from components.model.quantization import quantize_4bit
@@ -60,14 +62,15 @@ def build_tokenizer(vocab_size: int = 512):
 
 
 class TinyRandomLM:
+    @checked("model")
     def __init__(
         self,
-        hidden_size: int = 64,
-        num_layers: int = 2,
-        num_heads: int = 4,
-        intermediate_size: int = 128,
-        vocab_size: int = 512,
-        max_position_embeddings: int = 1024,
+        hidden_size: Annotated[int, Ge(1)] = 64,
+        num_layers: Annotated[int, Ge(1)] = 2,
+        num_heads: Annotated[int, Ge(1)] = 4,
+        intermediate_size: Annotated[int, Ge(1)] = 128,
+        vocab_size: Annotated[int, Ge(1)] = 512,
+        max_position_embeddings: Annotated[int, Ge(1)] = 1024,
         seed: int = 0,
         gradient_checkpointing: bool = False,
         load_in_4bit: bool = False,

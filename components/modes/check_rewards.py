@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from omegaconf import DictConfig
 
+from components.bounds import Ge, check_fields
 from components.jsonio import read_jsonl
 from components.modes.score import print_summary, score_rows
 from components.runtime import build
@@ -30,7 +31,10 @@ class CheckRewardsSettings:
 
     dataset: Literal["gsm8k", "humaneval"] = "gsm8k"
     path: str | None = None  # null = ../shared/data/<dataset>/... beside the repo
-    max_samples: int | None = None  # the first N rows; null = all
+    max_samples: Annotated[int, Ge(1)] | None = None  # the first N rows; null = all
+
+    def __post_init__(self) -> None:
+        check_fields(self, "check_rewards")
 
     def source(self) -> Path:
         return Path(self.path) if self.path else SHARED_DATA / DEFAULT_PATHS[self.dataset]

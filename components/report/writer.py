@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from components.evaluation.history import EVAL_HISTORY, TRAIN_HISTORY, read_history
+from components.jsonio import lookup
 
 CONFIG_KEYS = [  # (label, dotted key) shown in the config summary when present
     ("mode", "mode"),
@@ -41,15 +42,6 @@ def _load_json(path: Path) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
-def _get(cfg: dict, dotted: str) -> Any:
-    node: Any = cfg
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
@@ -71,9 +63,9 @@ def _config_rows(run_dir: Path) -> list[list[str]]:
     from omegaconf import OmegaConf
 
     cfg = OmegaConf.to_container(OmegaConf.load(path), resolve=False)
-    rows = [[label, _fmt(_get(cfg, key))] for label, key in CONFIG_KEYS if _get(cfg, key) is not None]
-    names = [f.get("name") or f.get("function") for f in (_get(cfg, "reward.reward_functions") or [])]
-    weights = [f.get("weight", 1.0) for f in (_get(cfg, "reward.reward_functions") or [])]
+    rows = [[label, _fmt(lookup(cfg, key))] for label, key in CONFIG_KEYS if lookup(cfg, key) is not None]
+    names = [f.get("name") or f.get("function") for f in (lookup(cfg, "reward.reward_functions") or [])]
+    weights = [f.get("weight", 1.0) for f in (lookup(cfg, "reward.reward_functions") or [])]
     if names:
         rows.append(["rewards", ", ".join(f"{n} x{w}" for n, w in zip(names, weights))])
     return rows

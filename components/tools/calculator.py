@@ -10,7 +10,9 @@ import ast
 import operator
 import re
 from collections.abc import Callable
+from typing import Annotated
 
+from components.bounds import Ge, checked
 from components.tools.base import ToolError
 
 _BINARY = {
@@ -27,11 +29,13 @@ _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 
 
 class Calculator:
-    def __init__(self, max_expression_chars: int = 200, max_exponent: int = 64, max_result_digits: int = 60) -> None:
-        if min(max_expression_chars, max_exponent, max_result_digits) <= 0:
-            raise ValueError(
-                "tools.tools[calculator]: max_expression_chars, max_exponent and max_result_digits must be > 0"
-            )
+    @checked("tools.tools.calculator")
+    def __init__(
+        self,
+        max_expression_chars: Annotated[int, Ge(1)] = 200,
+        max_exponent: Annotated[int, Ge(1)] = 64,
+        max_result_digits: Annotated[int, Ge(1)] = 60,
+    ) -> None:
         self.max_expression_chars, self.max_exponent = max_expression_chars, max_exponent
         self.max_result_digits = max_result_digits
 

@@ -12,7 +12,9 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable
+from typing import Annotated
 
+from components.bounds import Ge, checked
 from components.paths import command_path
 from components.tools.base import ToolError
 
@@ -24,21 +26,20 @@ def tokens(text: str) -> list[str]:
 
 
 class CorpusLookup:
+    @checked("tools.tools.lookup")
     def __init__(
         self,
         corpus: str,
         text_field: str = "text",
         title_field: str | None = "title",
-        top_k: int = 1,
-        max_passage_chars: int = 600,
+        top_k: Annotated[int, Ge(1)] = 1,
+        max_passage_chars: Annotated[int, Ge(1)] = 600,
         k1: float = 1.5,
         b: float = 0.75,
     ) -> None:
         path = command_path(corpus)  # relative paths are relative to where the command was run
         if not path.is_file():
             raise ValueError(f"tools.tools[lookup].corpus={corpus}: no such file")
-        if top_k <= 0 or max_passage_chars <= 0:
-            raise ValueError("tools.tools[lookup]: top_k and max_passage_chars must be > 0")
         self.passages: list[str] = []
         with path.open(encoding="utf-8") as lines:
             for number, line in enumerate(lines, 1):

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Callable
+from typing import Annotated
 
+from components.bounds import Ge, Gt, checked
 from components.sandbox.runner import ISOLATION, run_program
 from components.tools.base import ToolError, ToolTimeout
 
@@ -17,13 +19,16 @@ _CPU_LIMIT_KILLS = {code for sig in (signal.SIGXCPU, signal.SIGKILL) for code in
 
 
 class PythonExecutor:
+    @checked("tools.tools.python")
     def __init__(
-        self, timeout_s: float = 5.0, memory_mb: int = 512, max_output_chars: int = 2000, isolation: str = "auto"
+        self,
+        timeout_s: Annotated[float, Gt(0)] = 5.0,
+        memory_mb: Annotated[int, Ge(1)] = 512,
+        max_output_chars: Annotated[int, Ge(1)] = 2000,
+        isolation: str = "auto",
     ) -> None:
         if isolation not in ISOLATION:
             raise ValueError(f"tools.tools[python].isolation={isolation!r}: choose one of {', '.join(ISOLATION)}")
-        if timeout_s <= 0 or memory_mb <= 0 or max_output_chars <= 0:
-            raise ValueError("tools.tools[python]: timeout_s, memory_mb and max_output_chars must be > 0")
         self.timeout_s, self.memory_mb, self.max_output_chars, self.isolation = (
             timeout_s,
             memory_mb,

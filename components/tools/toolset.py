@@ -10,20 +10,22 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Annotated, Any
 
+from components.bounds import Ge, checked
 from components.tools import chat_format as formats
 
 log = logging.getLogger(__name__)
 
 
 class ToolSet:
+    @checked("tools")
     def __init__(
         self,
         tools: Mapping[str, Any] | None = None,
-        max_turns: int = 3,
+        max_turns: Annotated[int, Ge(1)] = 3,
         chat_format: str = "auto",
-        max_result_chars: int = 1000,
+        max_result_chars: Annotated[int, Ge(1)] = 1000,
     ) -> None:
         """tools: name -> a tool object (components/tools/base.py), each built from its own `_target_`.
 
@@ -33,10 +35,6 @@ class ToolSet:
         """
         if chat_format not in chat_format_names():
             raise ValueError(f"tools.chat_format={chat_format!r}: choose one of {', '.join(chat_format_names())}")
-        if max_turns < 1:
-            raise ValueError(f"tools.max_turns={max_turns} must be >= 1")
-        if max_result_chars <= 0:
-            raise ValueError(f"tools.max_result_chars={max_result_chars} must be > 0")
         self.tools = dict(tools or {})
         for key, tool in self.tools.items():
             if not callable(getattr(tool, "function", None)):

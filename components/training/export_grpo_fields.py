@@ -13,6 +13,35 @@ import dataclasses
 import enum
 import json
 import textwrap
+from typing import Annotated
+
+from components.bounds import Ge, Gt, Interval, Predicate
+
+
+def _steps_or_epochs(value: int) -> bool:
+    """must be > 0 (or -1 to train for train.num_train_epochs)"""
+    return value == -1 or value > 0
+
+
+# The ranges of the TRL fields that `train.<field>` passes through (TRL checks few of them itself, and only once the
+# config object is built): config validation and the training loops' constructors both read them from here.
+TRL_BOUNDS = {
+    "max_steps": Predicate(_steps_or_epochs),
+    "num_train_epochs": Gt(0),
+    "per_device_train_batch_size": Ge(1),
+    "gradient_accumulation_steps": Ge(1),
+    "num_generations": Ge(2),  # GRPO compares the completions of one prompt with each other
+    "max_completion_length": Ge(1),
+    "learning_rate": Gt(0),
+    "temperature": Gt(0),
+    "top_p": Interval(gt=0, le=1),
+    "beta": Ge(0),
+    "logging_steps": Gt(0),
+    "save_steps": Gt(0),
+    "save_total_limit": Ge(1),
+    "warmup_steps": Ge(0),
+    "max_grad_norm": Ge(0),
+}
 
 
 def grpo_field_defaults() -> dict[str, object]:
@@ -45,12 +74,15 @@ def grpo_field_types() -> dict[str, tuple[object, object]]:
 
 
 def config_field_types(config_class: type) -> dict[str, tuple[object, object]]:
+    """name -> (type hint, default); a field with a range in TRL_BOUNDS gets it as `Annotated[hint, bound]`."""
     import typing
 
     hints = typing.get_type_hints(config_class)
-    return {
-        name: (hints.get(name, typing.Any), default) for name, default in config_field_defaults(config_class).items()
-    }
+    types = {}
+    for name, default in config_field_defaults(config_class).items():
+        hint = hints.get(name, typing.Any)
+        types[name] = (Annotated[hint, TRL_BOUNDS[name]] if name in TRL_BOUNDS else hint, default)
+    return types
 
 
 def render() -> str:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import torch
 
+from components.bounds import Ge, Interval, check_bounds, checked
 from components.distributed import needs_cpu_backend, sharding_engine, world_size
 from components.evaluation.base import Probe
 from components.model.zero3 import keep_whole, zero3_params
@@ -94,11 +95,7 @@ def changed_grpo_fields(grpo_args: dict[str, Any], static_cache_for_generation: 
 
 
 def dynamic_sampling_settings(enabled: bool, min_informative: float, max_rounds: int, args: Any) -> dict | None:
-    """None when off, else what the dynamic-sampling mixin reads; refuses settings or setups it cannot run."""
-    if enabled and not 0.0 < min_informative <= 1.0:
-        raise ValueError(f"train.dynamic_sampling_min_informative={min_informative} must be in (0, 1]")
-    if enabled and max_rounds < 2:
-        raise ValueError(f"train.dynamic_sampling_max_rounds={max_rounds} must be >= 2")
+    """None when off, else what the dynamic-sampling mixin reads; refuses a setup it cannot run."""
     blocker = dynamic_blocker(args, world_size()) if enabled else None
     if blocker:
         raise ValueError(f"train.dynamic_sampling=true cannot run here: {blocker}")
@@ -109,13 +106,14 @@ class GRPOTrainingLoop:
     # `**grpo_args` are trl.GRPOConfig fields: config validation checks each `train.<field>` against TRL's type.
     extra_parameters = staticmethod(grpo_field_types)
 
+    @checked("train")
     def __init__(
         self,
         output_dir: str,
         save_final_model: bool = True,
         preflight: bool = True,
-        preflight_steps: int = 3,
-        preflight_max_truncated: float = 0.9,
+        preflight_steps: Annotated[int, Ge(1)] = 3,
+        preflight_max_truncated: Annotated[float, Interval(gt=0, le=1)] = 0.9,
         guards: GuardSettings | dict | None = None,
         prune_zero_signal: bool = True,
         merge_lora_for_generation: bool = True,
@@ -123,10 +121,10 @@ class GRPOTrainingLoop:
         inverse_cdf_sampling: bool = False,
         static_cache_for_generation: bool = True,
         shared_prompt_forward: bool = True,
-        truncated_reward_scale: float = 1.0,
+        truncated_reward_scale: Annotated[float, Interval(ge=0, le=1)] = 1.0,  # 1 = off
         dynamic_sampling: bool = False,
-        dynamic_sampling_min_informative: float = 1.0,
-        dynamic_sampling_max_rounds: int = 4,
+        dynamic_sampling_min_informative: Annotated[float, Interval(gt=0, le=1)] = 1.0,
+        dynamic_sampling_max_rounds: Annotated[int, Ge(2)] = 4,
         power_check: PowerCheckSettings | dict | None = None,
         tools: Any = None,
         environment: Any = None,
@@ -134,6 +132,7 @@ class GRPOTrainingLoop:
     ) -> None:
         from trl import GRPOConfig
 
+        check_bounds("train", grpo_args, {k: hint for k, (hint, _) in grpo_field_types().items()})
         changed = changed_grpo_fields(grpo_args, static_cache_for_generation)
         self.output_dir = Path(output_dir)
         self.environment = environment if environment is not None and environment.enabled else None
@@ -160,8 +159,6 @@ class GRPOTrainingLoop:
         self.prune_zero_signal, self.merge_lora_for_generation = prune_zero_signal, merge_lora_for_generation
         self.transpose_weights_for_generation = transpose_weights_for_generation
         self.inverse_cdf_sampling, self.shared_prompt_forward = inverse_cdf_sampling, shared_prompt_forward
-        if not 0.0 <= truncated_reward_scale <= 1.0:
-            raise ValueError(f"train.truncated_reward_scale={truncated_reward_scale} must be in [0, 1] (1 = off)")
         self.truncated_reward_scale = truncated_reward_scale
         self.dynamic_sampling = dynamic_sampling_settings(
             dynamic_sampling, dynamic_sampling_min_informative, dynamic_sampling_max_rounds, self.args

@@ -12,9 +12,11 @@ import math
 import signal
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from transformers import TrainerCallback
+
+from components.bounds import Ge, Gt, Interval, check_fields
 
 log = logging.getLogger(__name__)
 
@@ -46,20 +48,19 @@ class GuardSettings:
     """`train.guards.*`: when to stop and when to warn."""
 
     stop_on_non_finite: bool = True
-    length_blowup: float = 3.0  # warn when mean completion length exceeds this x its first-steps baseline
-    zero_std_frac: float = 0.9  # warn when this fraction of groups has identical rewards (no learning signal)
-    clipped_ratio: float = 0.5  # warn when this fraction of completions hits max_completion_length
-    patience: int = 5  # ... for this many logged steps in a row
-    eval_drop: float = 0.05  # warn when eval accuracy falls by this much while train reward rises
-    baseline_steps: int = 3  # logged steps that define the completion-length baseline
+    # warn when mean completion length exceeds this x its first-steps baseline
+    length_blowup: Annotated[float, Gt(0)] = 3.0
+    # warn when this fraction of groups has identical rewards (no learning signal)
+    zero_std_frac: Annotated[float, Interval(ge=0, le=1)] = 0.9
+    # warn when this fraction of completions hits max_completion_length
+    clipped_ratio: Annotated[float, Interval(ge=0, le=1)] = 0.5
+    patience: Annotated[int, Ge(1)] = 5  # ... for this many logged steps in a row
+    # warn when eval accuracy falls by this much while train reward rises
+    eval_drop: Annotated[float, Interval(ge=0, le=1)] = 0.05
+    baseline_steps: Annotated[int, Ge(1)] = 3  # logged steps that define the completion-length baseline
 
     def __post_init__(self) -> None:
-        for key in ("length_blowup", "patience", "baseline_steps"):
-            if not getattr(self, key) > 0:
-                raise ValueError(f"train.guards.{key} must be > 0, got {getattr(self, key)}")
-        for key in ("zero_std_frac", "clipped_ratio", "eval_drop"):
-            if not 0 <= getattr(self, key) <= 1:
-                raise ValueError(f"train.guards.{key} must be in [0, 1], got {getattr(self, key)}")
+        check_fields(self, "train.guards")
 
 
 def _finite(value: Any) -> bool:

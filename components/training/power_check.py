@@ -21,10 +21,11 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import torch
 
+from components.bounds import Ge, Interval, check_fields
 from components.evaluation.estimators import pass_at_k
 from components.evaluation.evaluator import as_completions
 from components.model.generation import generate
@@ -211,25 +212,18 @@ class PowerCheckSettings:
     """`train.power_check.*` (conf/training_loop_component/grpo.yaml)."""
 
     enabled: bool = False
-    prompts: int = 8  # the first N train prompts
-    samples: int | None = None  # completions per prompt; None = train.num_generations
-    batch_size: int | None = None  # sequences per generate() call; None = the trainer's generation batch
-    min_informative: float = 0.5  # warn below this expected share of informative groups
+    prompts: Annotated[int, Ge(1)] = 8  # the first N train prompts
+    samples: Annotated[int, Ge(2)] | None = None  # completions per prompt; None = train.num_generations
+    batch_size: Annotated[int, Ge(1)] | None = None  # sequences per generate() call; None = the generation batch
+    min_informative: Annotated[float, Interval(gt=0, le=1)] = 0.5  # warn below this expected informative share
     fatal: bool = False  # stop the run (status power_check_failed) instead of warning
 
     def __post_init__(self) -> None:
-        if self.prompts < 1:
-            raise ValueError(f"train.power_check.prompts={self.prompts} must be >= 1")
-        if self.samples is not None and (
-            isinstance(self.samples, bool) or int(self.samples) != self.samples or self.samples < 2
-        ):
+        check_fields(self, "train.power_check")
+        if self.samples is not None and (isinstance(self.samples, bool) or int(self.samples) != self.samples):
             raise ValueError(
-                f"train.power_check.samples={self.samples!r} must be an integer >= 2 (or null = train.num_generations)"
+                f"train.power_check.samples={self.samples!r} must be an integer (or null = train.num_generations)"
             )
-        if self.batch_size is not None and self.batch_size < 1:
-            raise ValueError(f"train.power_check.batch_size={self.batch_size} must be >= 1 (or null)")
-        if not 0.0 < self.min_informative <= 1.0:
-            raise ValueError(f"train.power_check.min_informative={self.min_informative} must be in (0, 1]")
 
     def sizes(self, args: Any) -> tuple[int, int]:
         """(completions per prompt, sequences per generate call) under the trainer's arguments."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from components.bounds import check_bounds
 from components.training.checkpoints import resolve_resume
 from components.training.export_grpo_fields import config_field_defaults, config_field_types
 from components.training.grpo import default_bf16
@@ -62,6 +63,7 @@ class SFTTrainingLoop:
 
         if tools is not None and tools.enabled:
             raise ValueError("training_loop_component=sft trains on written solutions: set tools_component=none")
+        check_bounds("train", sft_args, {k: hint for k, (hint, _) in sft_field_types().items()})
         defaults = config_field_defaults(SFTConfig)
         unknown = sorted(k for k in sft_args if k not in defaults)
         if unknown:
