@@ -68,8 +68,16 @@ def result(run_dir: Path, environment: str) -> dict:
         "eval_max_new_tokens": summary["eval_max_new_tokens"],
         "global_step": summary["global_step"],
         "train_runtime_s": summary["train_runtime_s"],
+        "train_success_by_step": train_success(run_dir, environment),
         **env,
     }
+
+
+def train_success(run_dir: Path, environment: str) -> list[float]:
+    """The sampled training episodes' success rate at each logged step (metrics.jsonl): where the signal was."""
+    key = f"train/env/{environment}/success"
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    return [row[key] for row in rows if key in row]
 
 
 LABELS = {
@@ -77,6 +85,7 @@ LABELS = {
     "guess_number": "`guess_number` 1..8, one game demonstrated in the prompt",
     "mixed/guess_number": "`mixed`: its `guess_number` games",
     "mixed/gpt3_calculator": "`mixed`: its `gpt3_calculator` rows (`SD`, first 32)",
+    "guess_number_one_call_shown": "`guess_number` 1..8, one worked call shown (superseded)",
     "guess_number_integer_argument": "`guess_number` 1..8, `guess(number: int)` (superseded)",
 }
 
