@@ -83,3 +83,7 @@ class EnvironmentProvider(Protocol):
     def factory(self) -> Any:
         """TRL's `environment_factory`: one callable, or the dict form for a mix."""
         ...
+
+    def trainer_arguments(self) -> dict[str, Any]:
+        """GRPOTrainer's keyword arguments (`{"environment_factory": factory()}`): components/training/multi_turn.py."""
+        ...

@@ -87,6 +87,10 @@ class EnvironmentSet:
         factories = {name: spec.make for name, spec in self.specs.items()}
         return next(iter(factories.values())) if len(factories) == 1 else factories
 
+    def trainer_arguments(self) -> dict[str, Any]:
+        """What GRPOTrainer takes from the set: TRL's `environment_factory` (TRL builds and resets the instances)."""
+        return {"environment_factory": self.factory()}
+
     def prepare(self, tokenizer: Any) -> Any:
         """The tool-capable chat template and parser (components/tools/chat_format.py), as the tools group does."""
         if self.enabled:

@@ -15,6 +15,7 @@ from typing import Any
 
 from components.evaluation.history import EVAL_HISTORY, TRAIN_HISTORY, read_history
 from components.jsonio import lookup
+from components.report.episodes import environment_blocks
 
 CONFIG_KEYS = [  # (label, dotted key) shown in the config summary when present
     ("mode", "mode"),
@@ -207,6 +208,7 @@ def build_blocks(run_dir: Path) -> list[tuple]:
     if summary:
         blocks += [("h", 2, "Summary"), ("table", ["key", "value"], [[k, _fmt(v)] for k, v in summary.items()])]
     columns = {"before": before, "after": after} if before and after else {"eval": single} if single else {}
+    blocks += environment_blocks(columns)  # per environment, with a game's optimum: before the long tables
     if columns:
         blocks += [("h", 2, "Metrics"), ("table", *_metric_table(columns))]
     figures = []

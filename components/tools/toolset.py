@@ -59,6 +59,10 @@ class ToolSet:
     def functions(self) -> list[Callable[..., str]]:
         return list(self._functions)
 
+    def trainer_arguments(self) -> dict[str, Any]:
+        """What GRPOTrainer takes from the tool set: its functions as TRL's `tools` (TRL runs the loop)."""
+        return {"tools": self.functions()}
+
     def prepare(self, tokenizer: Any) -> Any:
         """Install the tool-capable chat template and parser on the tokenizer (idempotent); returns it."""
         if self.enabled:

@@ -8,13 +8,9 @@ not log, added by the mixin below: success, turns, tool calls and invalid action
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from components.environments.environment_set import ENV_COLUMN
-from components.training.tool_metrics import set_turn_limit
-
-log = logging.getLogger(__name__)
 
 
 class EnvironmentEpisodeMetrics:
@@ -29,16 +25,3 @@ class EnvironmentEpisodeMetrics:
             for key, value in self.environment_set.outcome_metrics(self.environments, names, completions).items():
                 self._metrics[mode][key].append(value)
         return super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
-
-
-def trainer_environment(environment_set: Any, args: Any, tokenizer: Any, train_dataset: Any) -> dict[str, Any]:
-    """Keyword arguments for GRPOTrainer (`{}` without environments); sets TRL's turn limit on `args`."""
-    if environment_set is None or not environment_set.enabled:
-        return {}
-    set_turn_limit(environment_set, args, tokenizer, train_dataset, what="environments", key="environment.max_turns")
-    log.info(
-        "environments: %s, up to %d turns per episode (TRL's environment_factory)",
-        ", ".join(environment_set.specs),
-        environment_set.max_turns,
-    )
-    return {"environment_factory": environment_set.factory()}

@@ -20,13 +20,12 @@ from components.model.zero3 import keep_whole, zero3_params
 from components.training.batch_checks import check_batch_geometry
 from components.training.checkpoints import checkpoints_dir, latest_checkpoint, resolve_resume
 from components.training.dynamic_sampling import dynamic_blocker
-from components.training.environment_metrics import trainer_environment
 from components.training.export_grpo_fields import grpo_field_defaults, grpo_field_types
 from components.training.guards import GuardSettings, TrainingGuard, TrainingStopped
+from components.training.multi_turn import trainer_multi_turn
 from components.training.power_check import PowerCheckSettings
 from components.training.preflight import PreflightCallback, check_context
 from components.training.pruning import forward_dropout, pruning_blocker
-from components.training.tool_metrics import trainer_tools
 from components.training.trainer_class import grpo_trainer_class
 from components.training.vllm_check import check_vllm
 from components.types import LoadedModel, TrainResult
@@ -164,6 +163,15 @@ class GRPOTrainingLoop:
             dynamic_sampling, dynamic_sampling_min_informative, dynamic_sampling_max_rounds, self.args
         )
 
+    def _multi_turn(self, tokenizer: Any, train_dataset: Any) -> dict[str, Any]:
+        """GRPOTrainer's `tools=` / `environment_factory=` (nothing for a provider that is off)."""
+        arguments = trainer_multi_turn(self.tools, self.args, tokenizer, train_dataset, "tools", "tools.max_turns")
+        environment_key = "environment.max_turns"
+        arguments.update(
+            trainer_multi_turn(self.environment, self.args, tokenizer, train_dataset, "environments", environment_key)
+        )
+        return arguments
+
     def fit(self, loaded: LoadedModel, train_dataset: Any, reward: Any, callbacks: list[Any]) -> TrainResult:
         trainer_class = self.trainer_class(loaded)
         self.args.reward_weights = list(reward.weights)
@@ -194,8 +202,7 @@ class GRPOTrainingLoop:
             self.truncated_reward_scale,
         )
         callbacks = [guard, *([preflight] if preflight else []), *callbacks]
-        tools = trainer_tools(self.tools, self.args, loaded.tokenizer, train_dataset)  # {} without tools
-        tools.update(trainer_environment(self.environment, self.args, loaded.tokenizer, train_dataset))
+        tools = self._multi_turn(loaded.tokenizer, train_dataset)
         trainer = trainer_class(
             model=loaded.model,
             reward_funcs=list(reward.funcs),

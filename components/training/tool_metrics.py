@@ -13,12 +13,7 @@ the whole multi-turn completion, which is the final turn's.
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
 from components.tools.trajectory import batch_metrics
-
-log = logging.getLogger(__name__)
 
 
 class ToolTrajectoryMetrics:
@@ -29,33 +24,3 @@ class ToolTrajectoryMetrics:
         for key, value in batch_metrics(completions, prefix="tools/").items():
             self._metrics[mode][key].append(value)
         return super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
-
-
-def trainer_tools(toolset: Any, args: Any, tokenizer: Any, train_dataset: Any) -> dict[str, Any]:
-    """Keyword arguments for GRPOTrainer (`{}` without tools); sets TRL's turn limit on `args`."""
-    if toolset is None or not toolset.enabled:
-        return {}
-    set_turn_limit(toolset, args, tokenizer, train_dataset, what="tools", key="tools.max_turns")
-    log.info(
-        "tools: %s, up to %d turns per episode (TRL's multi-turn loop)",
-        ", ".join(f.__name__ for f in toolset.functions()),
-        toolset.max_turns,
-    )
-    return {"tools": toolset.functions()}
-
-
-def set_turn_limit(provider: Any, args: Any, tokenizer: Any, train_dataset: Any, what: str, key: str) -> None:
-    """What TRL's multi-turn loop needs from a tool set or an environment set: chat prompts, the provider's chat
-    template on the tokenizer, and its turn limit as `max_tool_calling_iterations` (a user's own value is replaced)."""
-    if isinstance(train_dataset[0]["prompt"], str):
-        raise ValueError(f"{what} need chat prompts (TRL's tool loop works on messages): set prompts.chat=true")
-    provider.prepare(tokenizer)
-    if args.max_tool_calling_iterations not in (None, provider.max_tool_calling_iterations):
-        log.warning(
-            "train.max_tool_calling_iterations=%s is replaced by %s=%s (= %s rounds of calls)",
-            args.max_tool_calling_iterations,
-            key,
-            provider.max_turns,
-            provider.max_tool_calling_iterations,
-        )
-    args.max_tool_calling_iterations = provider.max_tool_calling_iterations

@@ -84,3 +84,21 @@ def test_eval_only_report_has_no_training_curves(tmp_path) -> None:
     assert (run_dir / "plots" / "reward_distribution.png").read_bytes().startswith(PNG)
     assert "| metric | eval |" in md and "### Best 3 (eval)" in md
     assert "The answer is \\| 1<br>ok" in md  # table cells escape pipes and newlines
+
+
+def test_an_environment_run_reports_each_environment_with_a_games_optimum(tmp_path) -> None:
+    run_dir = tmp_path / "run"
+    make_train_run(run_dir)
+    game = {"success": 0.0, "turns": 6, "tool_calls": 5, "invalid_actions": 5, "optimal_tool_calls": 2.625}
+    won = {**game, "success": 0.9375, "turns": 4, "tool_calls": 3, "invalid_actions": 0, "solved_tool_calls": 2.867}
+    calculator = {"success": 0.625, "turns": 2, "tool_calls": 1, "invalid_actions": 0, "solved_tool_calls": 1}
+    for tag, metrics in (("before", game), ("after", won)):
+        metrics = {f"env/guess_number/{k}": v for k, v in metrics.items()}
+        metrics |= {f"env/gpt3_calculator/{k}": v for k, v in calculator.items()}
+        (run_dir / f"eval_{tag}.json").write_text(json.dumps({**_metrics(0.0), **metrics}))
+    md = write_report(run_dir).read_text()
+    assert "## Environments" in md and md.index("## Environments") < md.index("## Metrics")
+    assert "| guess_number | 0.0% → 93.8% | 6 → 4 | 5 → 3 | 5 → 0 | — → 2.87 | 2.625 |" in md  # no win before
+    assert "| gpt3_calculator | 62.5% → 62.5% | 2 → 2 | 1 → 1 | 0 → 0 | 1 → 1 | — |" in md  # no optimum known
+    make_train_run(tmp_path / "plain")
+    assert "## Environments" not in write_report(tmp_path / "plain").read_text()
