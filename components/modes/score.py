@@ -3,6 +3,15 @@
 Run: python run_pipeline.py mode=score reward_component=gsm8k score.input=IN.jsonl score.output=OUT.jsonl
 Every input row is written back unchanged plus ``rewards`` (per function) and ``reward`` (the
 weighted total); the output is written atomically and never overwrites an existing file.
+
+With an environment_component (python run_pipeline.py mode=score environment_component=guess_number
+reward_component=environment score.input=episodes.jsonl score.output=out.jsonl) each row is a recorded episode:
+`environment` (optional with one environment), the fields the environment's `reset` names (`seed`, `answer`) and
+`trajectory` (the messages after the prompt, as /generate and completions_eval.jsonl hold them). It is replayed in
+a fresh instance (components/environments/replay.py: the calls run again through the episode loop's step), the
+replayed trajectory is the completion and the instance the `environments` column, as TRL hands them to the rewards
+in training; `completion` is optional. Rows gain `replay` (the Outcome), the summary env/<name>/* (as evaluation
+reports them) and replay/tool_result_mismatches. Without an environment the `environment` reward is not applicable.
 """
 
 from __future__ import annotations
