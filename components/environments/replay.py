@@ -98,9 +98,9 @@ def start(environments: Any, row: dict[str, Any]) -> tuple[str, Environment]:
 
 def replay(environments: Any, row: dict[str, Any]) -> tuple[str, Replayed]:
     """(environment name, the replayed episode) of one row; BadRow when the row cannot name an episode."""
-    recorded = check_trajectory(row.get("trajectory")) if "trajectory" in row else None
-    if recorded is None:
+    if "trajectory" not in row:
         raise BadRow("missing field 'trajectory' (the episode's messages; this run has an environment_component)")
+    recorded = check_trajectory(row["trajectory"])
     name, environment = start(environments, row)
     functions = environment_tools(environment)
     history: list[dict] = []
@@ -108,9 +108,7 @@ def replay(environments: Any, row: dict[str, Any]) -> tuple[str, Replayed]:
     for k, message in enumerate(recorded):
         if message["role"] == "assistant":  # the loop's own step; its tool turns are answered again, not copied
             take_turn(history, trajectory, dict(message), functions, last_turn=k == len(recorded) - 1)
-    replayed_tools = [m for m in trajectory if m["role"] == "tool"]
-    recorded_tools = [m for m in recorded if m["role"] == "tool"]
-    mismatch = bool(recorded_tools) and [m.get("content") for m in recorded_tools] != [
-        m.get("content") for m in replayed_tools
-    ]
+    recorded_results = [m.get("content") for m in recorded if m["role"] == "tool"]
+    replayed_results = [m.get("content") for m in trajectory if m["role"] == "tool"]
+    mismatch = bool(recorded_results) and recorded_results != replayed_results  # none recorded: nothing to compare
     return name, Replayed(environment, trajectory, mismatch)

@@ -16,12 +16,14 @@ import re
 import pytest
 from omegaconf import open_dict
 
+from components.environments.guess_number import secret_for
 from components.model.generation import Generations
 from components.modes import evaluate
 from tests.conftest import compose, run_pipeline
 
 GAME = ["environment_component=guess_number", "environment.environments.guess_number.num_eval=12"]
 CALC = ["environment_component=gpt3_calculator", "environment.environments.gpt3_calculator.eval_rows=12"]
+GOOD = [{"role": "assistant", "content": "done"}]  # a trajectory that names no call
 EVAL = ["model_component=tiny_random", "reward_component=environment", "eval.max_new_tokens=200"]
 
 
@@ -102,7 +104,7 @@ def test_replaying_an_eval_runs_episodes_gives_the_live_outcomes(tmp_path, monke
     assert "replay/tool_result_mismatches: 0" in proc.stdout
 
 
-def test_the_calls_of_the_last_message_are_not_run_and_unknown_functions_are_errors(tmp_path):
+def test_the_last_messages_calls_are_not_run_unknown_functions_are_errors_and_forged_results_show(tmp_path):
     guess = {"type": "function", "function": {"name": "guess", "arguments": {"number": "1"}}}
     peek = {"type": "function", "function": {"name": "peek", "arguments": {}}}
     trajectory = [
@@ -110,7 +112,10 @@ def test_the_calls_of_the_last_message_are_not_run_and_unknown_functions_are_err
         {"role": "tool", "name": "peek", "content": str({"error": "Tool peek not found."})},
         {"role": "assistant", "content": "", "tool_calls": [guess]},  # the last turn: the loop stops before it
     ]
-    proc, scored = score(tmp_path, [{"seed": 3, "trajectory": trajectory}], *GAME)
+    # A second episode whose recorded tool result is not what the game answers: a replay that differs is shown.
+    forged = [trajectory[2], {"role": "tool", "name": "guess", "content": "correct: the number is 1"}, GOOD[0]]
+    rows = [{"seed": 3, "trajectory": trajectory}, {"seed": 3, "trajectory": forged}]
+    proc, scored = score(tmp_path, rows, *GAME)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert scored[0]["replay"] == {
         "success": False,
@@ -119,9 +124,9 @@ def test_the_calls_of_the_last_message_are_not_run_and_unknown_functions_are_err
         "invalid_actions": 0,
         "tool_result_mismatch": False,
     }
-
-
-GOOD = [{"role": "assistant", "content": "done"}]
+    assert scored[1]["replay"]["tool_calls"] == 1 and scored[1]["replay"]["tool_result_mismatch"] is True
+    assert scored[1]["replay"]["success"] is (secret_for(3, 8) == 1)  # the game's own answer, not the forged one
+    assert "replay/tool_result_mismatches: 1" in proc.stdout
 
 
 @pytest.mark.parametrize(
