@@ -18,17 +18,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig
 
 from components.environments.base import EnvironmentProvider
 from components.environments.metrics import final_text
-from components.environments.replay import BadRow, Replayed, replay
 from components.jsonio import read_jsonl, write_jsonl_new
 from components.paths import command_path
 from components.reward.reward_set import RewardScores
 from components.runtime import build
+
+if TYPE_CHECKING:
+    from components.environments.replay import Replayed
 
 log = logging.getLogger(__name__)
 BATCH = 256  # rows per reward call: big enough for the code worker pool, small in memory
@@ -56,6 +58,8 @@ def check_rows(rows: list[dict], source: str, episodes: bool) -> None:
 
 def replay_rows(environments: Any, rows: list[dict], source: str) -> list[tuple[str, Replayed]]:
     """Each row's episode replayed in a fresh instance (components/environments/replay.py)."""
+    from components.environments.replay import BadRow, replay  # the episode loop imports torch: not before validation
+
     out = []
     for n, row in enumerate(rows, 1):
         try:
