@@ -40,7 +40,7 @@ from components.training.checkpoints import resolve_resume
 MODE_KEYS = {  # the sections each mode builds something from (run-level keys are always checked); None = all
     "train": None,
     "eval": ("data", "model", "reward", "eval", "observer", "prompts", "tools", "environment", "eval_run"),
-    "score": ("reward", "score"),
+    "score": ("reward", "score", "environment"),  # environment: replays episodes (components/environments/replay.py)
     "check_rewards": ("reward", "check_rewards"),
     "export": ("export",),
     "serve": ("model", "reward", "prompts", "tools", "environment", "serve"),  # conf/serve.yaml (serve/app.py)

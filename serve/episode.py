@@ -10,29 +10,19 @@ training) score it.
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 from components.environments.environment_set import ENV_COLUMN, environment_tools
 from components.environments.metrics import final_text
+from components.environments.replay import reset_fields  # one reading of reset's fields, mode=score's too
 from components.tools.trajectory import trajectory_stats
 from serve.core import ServeError
 from serve.schemas import EpisodeOutcome, GenerateResponse, generate_response
 from serve.tool_loop import episodes
 
-_FIELDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-
 
 def _refuse(field: str, message: str) -> ServeError:
     return ServeError(422, f"{field}: {message}", "invalid_episode", field)
-
-
-def reset_fields(environment: Any) -> tuple[list[str], list[str]]:
-    """(required, accepted) keywords of an instance's `reset`; `prompt` is the request's own field."""
-    params = [
-        p for p in inspect.signature(environment.reset).parameters.values() if p.kind in _FIELDS and p.name != "prompt"
-    ]
-    return [p.name for p in params if p.default is inspect.Parameter.empty], [p.name for p in params]
 
 
 def episode_row(environments: Any, episode: dict[str, Any] | None, prompt: list[dict]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import torch
 
 from components.bounds import Ge, Interval, Predicate, checked
 from components.environments.environment_set import environment_tools
+from components.environments.replay import episode_record
 from components.evaluation.budget_check import check_budget
 from components.evaluation.by_group import GROUP_COLUMN, group_metrics
 from components.evaluation.estimators import any_correct_of_k, best_of_k, maj_at_k, pass_at_k
@@ -122,6 +123,9 @@ class TaskEvaluator:
                 self.environment.outcome_metrics(columns["environments"], columns["environment"], gen.trajectories)
             )
         samples = self._records(rows, prompts, gen, judged)
+        if self.environment:  # what mode=score needs to replay each episode (components/environments/replay.py)
+            for record, row, instance in zip(samples, rows, columns["environments"]):
+                record.update(episode_record(row, instance, record["trajectory"]))
         metrics.update(group_metrics(samples))  # task/<name>/accuracy when the rows name their test set
         if self.n_samples:
             metrics.update(self._sampled(model, tokenizer, prompts, columns, reward, samples))

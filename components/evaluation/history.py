@@ -1,6 +1,7 @@
 """Completions history: JSONL files in the run dir that only ever grow (append, never rewrite).
 
-completions_eval.jsonl   one row per evaluated completion (tag = before / probe / after / eval)
+completions_eval.jsonl   one row per evaluated completion (tag = before / probe / after / eval); an environment's
+                         rows also hold the episode (reset fields, `trajectory`, live `outcome`) for mode=score
 completions_train.jsonl  the GRPO completions of every K-th training step, with each reward function's score
 
 Under a multi-process launch only rank 0 appends (the ranks share one run dir); completions_train.jsonl then
@@ -40,6 +41,9 @@ def eval_rows(samples: list[dict[str, Any]], tag: str, step: int) -> list[dict[s
             "answer": record.get("answer"),
             **({GROUP_COLUMN: record[GROUP_COLUMN]} if GROUP_COLUMN in record else {}),
             **({"environment": record["environment"]} if "environment" in record else {}),  # a mix: whose episode
+            # an environment's episode: its reset fields, messages and live outcome, so mode=score can replay it
+            **record.get("episode", {}),
+            **{key: record[key] for key in ("trajectory", "outcome") if key in record and "episode" in record},
         }
         keep = ("completion", "extracted", "reward", "correct", "completion_tokens", "truncated")
         rows.append({**head, "sample": None, **{k: record.get(k) for k in keep}})

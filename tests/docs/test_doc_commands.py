@@ -22,7 +22,8 @@ own files become real ones beside it: `<my_model_folder>` = that run exported by
 `my_data.jsonl` = 40 written 2-digit additions in the README's `question`/`answer` form; `...`,
 `<overrides>`, `[overrides]` and `key=...` are dropped; `<N>`/`<K>` become 8/4; `[optional parts]` are kept;
 executed pipeline runs get `hydra.run.dir=<tmp>` so nothing lands in the repo; a server's port becomes a free
-one; `mode=score` runs in a scratch dir holding the `in.jsonl` it names (three GSM8K-style rows);
+one; `mode=score` runs in a scratch dir holding the `in.jsonl` it names (three GSM8K-style rows) or its
+`episodes.jsonl` (three guess_number episodes);
 `python -m components.sweep.summary` gets a one-job sweep dir.
 """
 
@@ -305,6 +306,15 @@ SCORE_ROWS = (
     '{"completion": "The answer is 81", "answer": "81"}\n{"completion": "80", "answer": "81"}\n'
     '{"completion": "no idea", "answer": "81"}\n'
 )
+GUESS_4 = {
+    "role": "assistant",
+    "content": "",
+    "tool_calls": [{"function": {"name": "guess", "arguments": {"number": "4"}}}],
+}
+EPISODE_ROWS = "".join(  # three guess_number games (high=8), one guess each, for the replaying mode=score command
+    json.dumps({"seed": seed, "trajectory": [GUESS_4, {"role": "assistant", "content": "It is 4."}]}) + "\n"
+    for seed in (1, 2, 3)
+)
 # Pipeline and server commands run for real (the rest are validated). What each run shows beyond exit code 0:
 EXECUTED = {
     TINY_RUN: "summary.json",
@@ -319,6 +329,8 @@ EXECUTED = {
     "python run_pipeline.py mode=check_rewards reward_component=code check_rewards.dataset=humaneval "
     "check_rewards.max_samples=20": "",
     "python run_pipeline.py mode=score reward_component=gsm8k score.input=in.jsonl score.output=out.jsonl": "",
+    "python run_pipeline.py mode=score environment_component=guess_number reward_component=environment "
+    "score.input=episodes.jsonl score.output=out.jsonl": "",
     "python -m serve serve.run_dir=outputs/2025-01-01/12-00-00": "",
     "python -m serve 'serve.run_dir=outputs/<date>/<time>'": "",
     "RLVR_SERVE_OVERRIDES=model_component=tiny_random uvicorn --factory serve.app:app_from_env --port 8123": "",
@@ -409,12 +421,16 @@ def execute_pipeline(cmd, args, work, done, expect, run_dir: Path | None = None)
         cwd = work / f"score_{len(done)}"
         cwd.mkdir()
         (cwd / "in.jsonl").write_text(SCORE_ROWS)
+        (cwd / "episodes.jsonl").write_text(EPISODE_ROWS)
         args = [args[0], str(REPO / "run_pipeline.py"), *args[2:]]
     done[key] = run([*args, f"hydra.run.dir={run_dir}"], cmd, cwd=cwd)
     if expect:
         assert (run_dir / expect).is_file(), f"{cmd.text}: no {expect} in {run_dir}"
     if "mode=score" in args:
-        assert (cwd / "out.jsonl").read_text().count('"reward"') == 3
+        scored = [json.loads(line) for line in (cwd / "out.jsonl").read_text().splitlines()]
+        assert len(scored) == 3 and all("reward" in row for row in scored)
+        if "environment_component=guess_number" in args:  # the episodes were replayed: one guess each
+            assert [row["replay"]["tool_calls"] for row in scored] == [1, 1, 1]
 
 
 def check_bench(cmd: Command, args: list[str], monkeypatch) -> None:
