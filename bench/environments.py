@@ -161,12 +161,21 @@ def versions() -> dict[str, str]:
     return {name: version(name) for name in ("torch", "transformers", "trl", "peft")}
 
 
+def current(record: dict) -> dict:
+    """The entries of the experiments as they are now (not the superseded designs the record also keeps)."""
+    keys = [n if len(envs) == 1 else f"{n}/{e}" for n, (_, envs) in EXPERIMENTS.items() for e in envs]
+    return {**record, "environments": {k: record["environments"][k] for k in keys if k in record["environments"]}}
+
+
 def blocks(record: dict) -> dict[str, tuple[str, list[Path]]]:
-    """bench/render_docs.py: the BENCHMARKS.md table and its provenance line."""
+    """bench/render_docs.py: the BENCHMARKS.md table (every entry) and the README's (the current experiments)."""
     m, v = record["machine"], record["versions"]
     line = (f"{m['date']}, commit {record['git_commit'][:7]} (each run's own commit and command in the record), "
             f"CPU: {m['cpu']} ({m['cores']} cores), torch {v['torch']}, trl {v['trl']}. Record: `results/environments.json`.")  # fmt: skip
-    return {"table": (render_table(record) + "\n\n" + line, [REPO / "BENCHMARKS.md"])}
+    return {
+        "table": (render_table(record) + "\n\n" + line, [REPO / "BENCHMARKS.md"]),
+        "readme": (render_table(current(record)) + "\n\n" + line, [REPO / "README.md"]),
+    }
 
 
 def git_commit() -> str:
