@@ -14,6 +14,7 @@ costs seconds (importing a target's module, no weights), not a model load.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from collections.abc import Mapping
@@ -197,8 +198,17 @@ def check_choices(cfg: DictConfig) -> None:
         if "/" in group or not isinstance(choice, str) or not (CONF_DIR / group).is_dir():
             continue
         if not any((root / group / f"{choice}.yaml").is_file() for root in search):
-            options = ", ".join(sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml")))
-            raise ValueError(f"{group}={choice}: there is no conf/{group}/{choice}.yaml; choose one of {options}")
+            raise ValueError(f"{group}={choice}: there is no conf/{group}/{choice}.yaml; {options(group, choice)}")
+
+
+def options(group: str, choice: str, most: int = 8) -> str:
+    """The group's options, all of them when few; else the closest names and how many there are (one short line)."""
+    names = sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+    if len(names) <= most:
+        return f"choose one of {', '.join(names)}"
+    close = difflib.get_close_matches(choice, names, n=3, cutoff=0.5)
+    hint = f"closest: {', '.join(close)}; " if close else ""
+    return f"{hint}{len(names)} options in conf/{group}/ (`ls conf/{group}`)"
 
 
 def validate(cfg: DictConfig, modes: Mapping[str, Any] | None = None, mode: str | None = None) -> None:
