@@ -3,8 +3,10 @@
 A reward function has TRL's signature ``(completions, **columns) -> list[float | None]``.
 Dataset columns are positional-or-keyword parameters (``answer=None``); tunable params are
 keyword-only with defaults (``*, correct_reward=1.0``), so RewardSet can tell them apart and
-validate a YAML's ``params`` against the signature. ``**_`` swallows what TRL also passes
-(prompts, completion_ids, trainer_state, unrelated columns).
+validate a YAML's ``params`` against the signature. A param's range is declared once, on the param
+(``*, rel_tol: Annotated[float, Ge(0)] = 1e-3``, components/bounds.py): RewardSet reads it from the signature
+when the config is built, and ``register_reward`` enforces it on a direct Python call. ``**_`` swallows what TRL
+also passes (prompts, completion_ids, trainer_state, unrelated columns).
 
 Verifiers additionally expose ``.judge`` returning one ``Verdict`` per completion, so
 "unparseable" is counted apart from "wrong" and evaluation can reuse the exact verdict.
@@ -13,9 +15,13 @@ Verifiers additionally expose ``.judge`` returning one ``Verdict`` per completio
 from __future__ import annotations
 
 import functools
+import inspect
+import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
+
+from components.bounds import check_bounds
 
 CORRECT, PARTIAL, WRONG, UNPARSEABLE, NOT_APPLICABLE = (
     "correct",
@@ -75,14 +81,17 @@ _REGISTRY: dict[str, Registered] = {}  # explicit registrations from outside com
 def register_reward(name: str, *, correctness: bool = False, full_marks: str | float = 1.0):
     """Mark a TRL-signature reward as ``name`` (usable as ``- name: <name>`` in YAML).
 
-    ``full_marks`` is the best score: a constant, or the name of the param that holds it. The decorator only
-    tags the function (``fn.__reward__``); components/reward/discovery.py finds tagged functions in the modules
+    ``full_marks`` is the best score: a constant, or the name of the param that holds it. The decorator
+    enforces the bounds declared on the keyword-only params (``Annotated[float, Ge(0)]``) on every call, the
+    verdicts of ``.judge`` included, and tags the function (``fn.__reward__``); components/reward/discovery.py
+    finds tagged functions in the modules
     of components/reward/, so a new reward file needs no list edited and importing it changes nothing. A
     function defined elsewhere (a test, a notebook) is also recorded here, since no discovery scans its module;
     one in an importable module of your own can be named with ``function: package.module.callable`` instead.
     """
 
     def decorator(fn):
+        fn = _bounded(fn, name)
         if isinstance(full_marks, str):
             default = _param_defaults(fn)[full_marks]
             best = lambda params: float(params.get(full_marks, default))  # noqa: E731
@@ -109,9 +118,43 @@ def verdict_reward(judge: Callable[..., list[Verdict]]) -> Callable[..., list[fl
     return reward
 
 
-def _param_defaults(fn) -> dict[str, Any]:
-    import inspect
+def param_hints(fn: Callable) -> dict[str, Any]:
+    """The keyword-only params' annotations with their bounds (``Annotated[...]``), read through the wrappers."""
+    target = getattr(fn, "judge", None) or fn
+    names = set(_param_defaults(target))
+    return {n: h for n, h in typing.get_type_hints(target, include_extras=True).items() if n in names}
 
+
+def _bounded(fn: Callable, name: str) -> Callable:
+    """``fn`` (and its ``.judge``) checking its bounded params first: a bad value from Python fails as from YAML."""
+    if not any("Annotated[" in str(hint) for hint in _annotations(getattr(fn, "judge", None) or fn).values()):
+        return fn  # nothing declared: keep the function itself (no wrapper in tracebacks)
+
+    def guard(inner: Callable) -> Callable:
+        @functools.wraps(inner)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            hints = _hints(inner)  # at the first call: every annotation's name is defined by then
+            check_bounds(f"{name}: params", {k: v for k, v in kwargs.items() if k in hints}, hints)
+            return inner(*args, **kwargs)
+
+        return call
+
+    wrapped = guard(fn)
+    if hasattr(fn, "judge"):
+        wrapped.judge = guard(fn.judge)
+    return wrapped
+
+
+def _annotations(fn: Callable) -> dict[str, Any]:
+    return getattr(inspect.unwrap(fn), "__annotations__", {})
+
+
+@functools.cache
+def _hints(fn: Callable) -> dict[str, Any]:
+    return {n: h for n, h in param_hints(fn).items() if "Annotated" in str(h)}
+
+
+def _param_defaults(fn) -> dict[str, Any]:
     sig = inspect.signature(fn)
     return {n: p.default for n, p in sig.parameters.items() if p.kind is p.KEYWORD_ONLY}
 

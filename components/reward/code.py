@@ -13,7 +13,9 @@ from __future__ import annotations
 import functools
 import re
 from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated
 
+from components.bounds import Ge, Gt
 from components.reward.base import (
     CORRECT,
     NOT_APPLICABLE,
@@ -102,11 +104,11 @@ def code(
     test_list=None,
     test_setup_code=None,
     *,
-    timeout_s: float = 10.0,
-    memory_mb: int = 1024,
-    max_output_bytes: int = 65536,
-    workers: int = 2,
-    scratch_mb: int = 16,
+    timeout_s: Annotated[float, Gt(0)] = 10.0,
+    memory_mb: Annotated[int, Ge(64)] = 1024,
+    max_output_bytes: Annotated[int, Ge(1024)] = 65536,
+    workers: Annotated[int, Ge(1)] = 2,
+    scratch_mb: Annotated[int, Ge(1)] = 16,
     require_isolation: bool = False,
     isolation: str = "auto",
     correct_reward: float = 1.0,
@@ -120,7 +122,7 @@ def code(
     ...      test="def check(f):\\n    assert f(2, 3) == 5\\n", entry_point="add")
     [1.0, 0.0]
     """
-    _check_settings(timeout_s, memory_mb, max_output_bytes, workers, scratch_mb, require_isolation, isolation)
+    _check_isolation(require_isolation, isolation)
     mode = "required" if require_isolation else isolation
     if mode == "required":
         check_isolation()  # at build time too: a run that cannot isolate stops before training
@@ -144,13 +146,8 @@ def code(
     return verdicts
 
 
-def _check_settings(timeout_s, memory_mb, max_output_bytes, workers, scratch_mb, require_isolation, isolation) -> None:
-    if timeout_s <= 0 or memory_mb < 64 or max_output_bytes < 1024 or workers < 1 or scratch_mb < 1:
-        raise ValueError(
-            f"code: need timeout_s > 0 (got {timeout_s}), memory_mb >= 64 (got {memory_mb}), "
-            f"max_output_bytes >= 1024 (got {max_output_bytes}), workers >= 1 (got {workers}), "
-            f"scratch_mb >= 1 (got {scratch_mb})"
-        )
+def _check_isolation(require_isolation: bool, isolation: str) -> None:
+    # the limits' ranges are bounds on `code`'s params; a name from a set and a rule across two params stay here
     if isolation not in ISOLATION or (require_isolation and isolation == "off"):
         raise ValueError(
             f"code: isolation={isolation!r} with require_isolation={require_isolation}; "

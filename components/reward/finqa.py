@@ -20,7 +20,9 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from typing import Annotated
 
+from components.bounds import Ge
 from components.reward.base import (
     CORRECT,
     NOT_APPLICABLE,
@@ -93,7 +95,7 @@ def finqa(
     answer=None,
     *,
     include_percentage: bool = True,
-    rel_tol: float = 1e-3,
+    rel_tol: Annotated[float, Ge(0)] = 1e-3,
     correct_reward: float = 1.0,
     wrong_reward: float = 0.0,
     unparseable_reward: float = 0.0,
@@ -106,8 +108,6 @@ def finqa(
     >>> finqa(["Yes, it did: the answer is yes.", "No."], answer="yes")
     [1.0, 0.0]
     """
-    if rel_tol < 0:
-        raise ValueError(f"finqa: param rel_tol={rel_tol!r} must be >= 0")
     out = []
     for i, completion in enumerate(completions):
         gold_text = str(column(answer, i) if column(answer, i) is not None else "").strip()

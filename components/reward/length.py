@@ -7,7 +7,9 @@ the same config works in training and in offline scoring (where no tokenizer is 
 from __future__ import annotations
 
 import math
+from typing import Annotated
 
+from components.bounds import Gt
 from components.reward.base import (
     CORRECT,
     NOT_APPLICABLE,
@@ -57,7 +59,7 @@ def cosine_scaled(
     completion_ids=None,
     *,
     verifier: str = "gsm8k",
-    max_len: int = 1000,
+    max_len: Annotated[int, Gt(0)] = 1000,
     min_value_wrong: float = -1.0,
     max_value_wrong: float = -0.5,
     min_value_correct: float = 0.5,
@@ -74,8 +76,6 @@ def cosine_scaled(
     entry = registry().get(verifier)
     if entry is None or not entry.correctness:
         raise ValueError(f"cosine: param verifier={verifier!r} is not a registered correctness reward")
-    if max_len <= 0:
-        raise ValueError(f"cosine: param max_len={max_len} must be > 0")
     if not completions:
         return []
     verdicts = entry.fn.judge(completions, **columns)

@@ -22,7 +22,9 @@ import threading
 import time
 from fractions import Fraction
 from pathlib import Path
+from typing import Annotated
 
+from components.bounds import Gt
 from components.reward.base import (
     CORRECT,
     NOT_APPLICABLE,
@@ -169,7 +171,7 @@ def math_reward(
     completions,
     answer=None,
     *,
-    timeout_seconds: float = 5.0,
+    timeout_seconds: Annotated[float, Gt(0)] = 5.0,
     correct_reward: float = 1.0,
     wrong_reward: float = 0.0,
     unparseable_reward: float = 0.0,
@@ -182,8 +184,6 @@ def math_reward(
     >>> math_reward(["The answer is $\\\\boxed{\\\\sqrt{2}/2}$"], answer=["\\\\frac{\\\\sqrt{2}}{2}"])
     [1.0]
     """
-    if not timeout_seconds > 0:
-        raise ValueError(f"math: param timeout_seconds={timeout_seconds!r} must be > 0")
     verdicts: list[Verdict | None] = []
     slow: list[tuple[int, str, str]] = []
     for i, completion in enumerate(completions):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from components.bounds import Ge
 from components.reward.base import (
     CORRECT,
     NOT_APPLICABLE,
@@ -24,8 +27,8 @@ def regression(
     completions,
     answer=None,
     *,
-    abs_tol: float = 0.0,
-    rel_tol: float = 0.1,
+    abs_tol: Annotated[float, Ge(0)] = 0.0,
+    rel_tol: Annotated[float, Ge(0)] = 0.1,
     **_,
 ) -> list[Verdict]:
     """1 - |pred - gold| / tol, floored at 0, where tol = max(abs_tol, rel_tol * |gold|).
@@ -34,8 +37,6 @@ def regression(
     >>> regression(["#### 100", "#### 95", "#### 90", "#### 80", "none"], answer="100")
     [1.0, 0.5, 0.0, 0.0, 0.0]
     """
-    if abs_tol < 0 or rel_tol < 0:
-        raise ValueError(f"regression: params abs_tol={abs_tol}, rel_tol={rel_tol} must be >= 0")
     out = []
     for i, completion in enumerate(completions):
         gold = gold_number(column(answer, i))

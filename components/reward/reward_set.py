@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from numbers import Real
 from typing import Any
 
-from components.reward.base import CORRECT, NOT_APPLICABLE, UNPARSEABLE, Verdict
+from components.bounds import check_bounds
+from components.reward.base import CORRECT, NOT_APPLICABLE, UNPARSEABLE, Verdict, param_hints
 from components.reward.discovery import registry
 
 
@@ -90,12 +91,21 @@ def _check_params(fn: Callable, params: dict, where: str, registered: bool) -> N
             raise ValueError(f"{where}: param {key!r} must be true/false, got {value!r}")
         if numeric_ok and (isinstance(value, bool) or not isinstance(value, Real)):
             raise ValueError(f"{where}: param {key!r} must be a number, got {value!r}")
+    hints = _param_hints(fn, where)
+    check_bounds(f"{where}: params", {k: v for k, v in params.items() if k in hints}, hints)
     if not registered:
         return
-    try:  # each function validates its own param values on an empty batch (cheap, no I/O)
+    try:  # rules across params (0 < buffer <= max_len), names from a set: the function's own, on an empty batch
         (getattr(fn, "judge", None) or fn)([], **params)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"{where}: {exc}") from None
+
+
+def _param_hints(fn: Callable, where: str) -> dict[str, Any]:
+    try:  # the bounds declared on the keyword-only params (`Annotated[float, Ge(0)]`), through the wrappers
+        return param_hints(fn)
+    except (NameError, TypeError) as exc:  # an annotation naming what its module never imports
+        raise ValueError(f"{where}: cannot read the params' annotations ({exc})") from None
 
 
 class RewardSet:

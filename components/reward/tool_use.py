@@ -8,6 +8,9 @@ a small weight: it pays for using the tool, never for what the tool returned.
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from components.bounds import Ge
 from components.reward.base import Verdict, register_reward, verdict_reward
 from components.tools.trajectory import trajectory_stats
 
@@ -15,7 +18,12 @@ from components.tools.trajectory import trajectory_stats
 @register_reward("tool_use", full_marks="call_reward")
 @verdict_reward
 def tool_use(
-    completions, *, call_reward: float = 1.0, error_penalty: float = 0.0, malformed_penalty: float = 0.0, **_
+    completions,
+    *,
+    call_reward: Annotated[float, Ge(0)] = 1.0,
+    error_penalty: Annotated[float, Ge(0)] = 0.0,
+    malformed_penalty: Annotated[float, Ge(0)] = 0.0,
+    **_,
 ) -> list[Verdict]:
     """>>> call = {"role": "assistant", "content": "", "tool_calls": [{"type": "function",
     ...         "function": {"name": "calculator", "arguments": {"expression": "2*3"}}}]}
@@ -23,8 +31,6 @@ def tool_use(
     ...                               {"role": "assistant", "content": "6"}], "6"])]
     [1.0, 0.0]
     """
-    if min(call_reward, error_penalty, malformed_penalty) < 0:
-        raise ValueError("call_reward, error_penalty and malformed_penalty must be >= 0")
     out = []
     for completion in completions:
         s = trajectory_stats(completion)

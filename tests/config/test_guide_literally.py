@@ -20,6 +20,7 @@ import pytest
 
 from components.config_schema import GROUPS
 from components.reward.discovery import _discovered
+from components.reward.reward_set import RewardSet
 from tests.conftest import REPO
 
 BLOCK = re.compile(r"^```(python|yaml)\n(.*?)^```", re.S | re.M)
@@ -73,9 +74,15 @@ def test_discovery_finds_the_guides_reward_in_a_new_file(guide) -> None:
     sys.path.insert(0, str(root))
     try:
         found = _discovered("guide_pkg.reward", (str(root / "guide_pkg" / "reward"),))
+        # the guide's bounded param: refused from the YAML's params and from a direct call, by the one bound
+        with pytest.raises(ValueError, match=r"\(countdown\): params\.wrong_score=0\.5: must be <= 0$"):
+            RewardSet([{"function": "guide_pkg.reward.countdown.countdown", "params": {"wrong_score": 0.5}}])
+        with pytest.raises(ValueError, match=r"^countdown: params\.wrong_score=0\.5: must be <= 0$"):
+            found["countdown"].fn(["it is 41"], answer=["41"], wrong_score=0.5)
     finally:
         sys.path.remove(str(root))
     assert found["countdown"].correctness  # what makes evaluation's accuracy this verifier's verdict
+    assert found["countdown"].fn(["it is 41", "no"], answer=["41", "41"], wrong_score=-0.5) == [1.0, -0.5]
 
 
 def test_guides_data_source_reward_and_observer_train_and_evaluate(guide) -> None:

@@ -91,6 +91,93 @@ def test_no_bounded_parameter_is_checked_again_by_hand() -> None:
     assert not repeated, "\n".join(repeated)
 
 
+def _a_name_beside_a_number(test: ast.expr, names: set[str]) -> bool:
+    """Like `_compares_to_a_number`, per link of a chain: in `0 < buffer <= max_len` only `buffer` meets a number."""
+    for node in ast.walk(test):
+        if isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            for left, right in zip(sides, sides[1:]):
+                for side, other in ((left, right), (right, left)):
+                    if isinstance(other, ast.Constant) and type(other.value) in (int, float) and _names(side) & names:
+                        return True
+    return False
+
+
+def repeated_reward_bounds(source: str) -> list[str]:
+    """A reward module's bounded params (`*, abs_tol: Annotated[float, Ge(0)]`) compared by hand anywhere in it.
+
+    Module-wide, not per function: a reward used to hand its params to a helper (`_check_settings(timeout_s,
+    memory_mb, ...)`) whose own parameters carry no bound, which the per-function scan above cannot see.
+    """
+    tree = ast.parse(source)
+    names = {
+        a.arg
+        for f in ast.walk(tree)
+        if isinstance(f, ast.FunctionDef)
+        for a in f.args.kwonlyargs
+        if _bounded(a.annotation)
+    }
+    return [
+        f"line {n.lineno}: {ast.unparse(n.test)}"
+        for n in ast.walk(tree)
+        if isinstance(n, ast.If) and _a_name_beside_a_number(n.test, names) and _raises_value_error(n.body)
+    ]
+
+
+def test_the_reward_detector_finds_a_check_in_a_helper() -> None:
+    repeated = """
+@register_reward("code")
+@verdict_reward
+def code(completions, *, workers: Annotated[int, Ge(1)] = 2, isolation: str = "auto", **_):
+    _check_settings(workers, isolation)
+
+def _check_settings(workers, isolation):
+    if workers < 1:
+        raise ValueError(f"code: need workers >= 1 (got {workers})")
+    if isolation not in ("auto", "off"):
+        raise ValueError(isolation)
+"""
+    assert repeated_reward_bounds(repeated) == ["line 8: workers < 1"]
+    across = "def f(c, *, n: Annotated[int, Ge(1)] = 2, m: int = 4, **_):\n    if not 0 < m <= n:\n        raise ValueError('m')\n"
+    assert repeated_reward_bounds(across) == []  # `0 < m` is m's own rule; `m <= n` spans two params and stays
+
+
+def test_no_bounded_reward_param_is_checked_again_by_hand() -> None:
+    files = sorted((REPO / "components" / "reward").glob("*.py"))
+    repeated = [f"{p.relative_to(REPO)} {hit}" for p in files for hit in repeated_reward_bounds(p.read_text("utf-8"))]
+    assert not repeated, "\n".join(repeated)
+
+
+def test_reward_params_declare_their_ranges() -> None:
+    # The ranges that used to be hand checks inside each function, now read from the signatures by RewardSet.
+    from components.reward.base import param_hints
+    from components.reward.discovery import registry
+
+    bounded = {
+        name: sorted(n for n, hint in param_hints(entry.fn).items() if "Annotated" in str(hint))
+        for name, entry in registry().items()
+    }
+    assert bounded["finqa"] == ["rel_tol"] and bounded["math"] == ["timeout_seconds"]
+    assert bounded["regression"] == ["abs_tol", "rel_tol"] and bounded["cosine"] == ["max_len"]
+    assert bounded["tool_use"] == ["call_reward", "error_penalty", "malformed_penalty"]
+    assert bounded["repetition"] == ["max_penalty", "ngram_size"]
+    assert bounded["code"] == ["max_output_bytes", "memory_mb", "scratch_mb", "timeout_s", "workers"]
+
+
+def test_a_direct_reward_call_enforces_the_declared_bounds() -> None:
+    from components.reward.code import code
+    from components.reward.regression import regression
+    from components.reward.repetition import repetition_penalty
+
+    assert regression(["#### 100"], answer="100", abs_tol=0) == [1.0]
+    with pytest.raises(ValueError, match=r"^regression: params\.abs_tol=-1: must be >= 0$"):
+        regression(["#### 100"], answer="100", abs_tol=-1)
+    with pytest.raises(ValueError, match=r"^repetition: params\.max_penalty=0\.5: must be <= 0$"):
+        repetition_penalty.judge(["a a a"], max_penalty=0.5)  # the verdicts evaluation reads: the same bound
+    with pytest.raises(ValueError, match=r"^code: params\.workers=0: must be >= 1$"):
+        code([], workers=0)
+
+
 def test_trl_fields_are_not_checked_again_by_hand() -> None:
     # The `train.<field>` keys TRL receives are bounded in export_grpo_fields.TRL_BOUNDS, not on a signature;
     # the training loops and the validation layer are where those keys are read (eval.temperature is another key).
@@ -132,6 +219,14 @@ ENTRY_POINT_CASES = [  # one bound of each kind, through the real entry point
     (["data.max_train_samples=0"], "data.max_train_samples=0: must be >= 1"),  # `Annotated[int, Ge(1)] | None`
     (["eval.budget_check_tolerance=2"], "eval.budget_check_tolerance=2: must be in [0, 1]"),
     (["seed=-1"], "seed=-1: must be >= 0"),  # a run-level key (RunSettings)
+    (  # a reward function's keyword-only param, read from its signature by RewardSet
+        ["reward.reward_functions=[{name: regression, weight: 1.0, params: {abs_tol: -1}}]"],
+        "reward.reward_functions[0] (regression): params.abs_tol=-1: must be >= 0",
+    ),
+    (  # one param of several bounded ones, set in a shipped reward config
+        ["reward_component=code", "reward.reward_functions[0].params.memory_mb=32"],
+        "reward.reward_functions[0] (code): params.memory_mb=32: must be >= 64",
+    ),
 ]
 
 
