@@ -19,6 +19,7 @@ import default_run_table
 import doc_blocks
 import environments
 import eval_generation_table
+import fast_loop_table
 import gpt3_arithmetic_table
 import gpu_history_table
 import lm_eval_tables
@@ -42,6 +43,7 @@ RENDERERS = {
     "eval_generation": eval_generation_table.blocks,
     "reward_throughput": reward_throughput_table.blocks,
     "sandbox_isolation": sandbox_table.blocks,
+    "test_fast_durations_dec06": fast_loop_table.blocks,
 }
 # Tables converted from a run's printed output (bench/table_record.py), by the doc that shows them
 TABLE_RECORDS = {

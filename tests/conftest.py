@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -66,9 +67,23 @@ TINY_TRAIN = [
 
 
 # The fast loop (`make test-fast` = pytest -m "not e2e"): a test is `e2e` when it, or a fixture it uses, starts
-# a process (the pipeline, a launcher, a server, a subprocess), or is marked slow. Read from the source, so a new
-# test is sorted without a list to keep up to date. `make test` runs everything.
-E2E_CALLS = ("run_pipeline(", "subprocess.", "launch(", "serve_until_ready(", "Popen(")
+# a process (the pipeline, a launcher, a server, a subprocess, a notebook kernel), or is marked slow. Read from the
+# source, so a new test is sorted without a list to keep up to date: the test's and its fixtures' source, and that of
+# the test helpers (functions, classes under tests/) they call, transitively (train_tiny() -> run_pipeline(),
+# Server() -> Popen()). Code under components/ is not read: a reward's sandbox is the behaviour a unit test checks.
+# `make test` runs everything.
+E2E_CALLS = re.compile(r"run_pipeline\(|subprocess\.|launch\(|serve_until_ready\(|Popen\(|NotebookClient\(")
+CALLED = re.compile(r"\b([A-Za-z_]\w*)\(")
+
+
+def _local_helpers(fn, source: str) -> list:
+    """The functions and classes defined under tests/ that fn's source calls by name."""
+    named = (getattr(fn, "__globals__", {}).get(name) for name in CALLED.findall(source))
+    return [h for h in named if callable(h) and _under_tests(getattr(sys.modules.get(h.__module__), "__file__", None))]
+
+
+def _under_tests(file: str | None) -> bool:
+    return file is not None and Path(file).resolve().is_relative_to(REPO / "tests")
 
 
 def _starts_a_process(item: pytest.Item) -> bool:
@@ -78,13 +93,19 @@ def _starts_a_process(item: pytest.Item) -> bool:
     info = getattr(item, "_fixtureinfo", None)
     for defs in info.name2fixturedefs.values() if info is not None else []:
         functions += [d.func for d in defs]
-    for fn in functions:
+    seen: set[int] = set()
+    while functions:
+        fn = functions.pop()
+        if fn is None or id(fn) in seen:
+            continue
+        seen.add(id(fn))
         try:
-            source = inspect.getsource(fn) if fn is not None else ""
+            source = inspect.getsource(fn)
         except (OSError, TypeError):
             continue
-        if any(call in source for call in E2E_CALLS):
+        if E2E_CALLS.search(source):
             return True
+        functions += _local_helpers(getattr(fn, "__func__", fn), source)
     return False
 
 

@@ -95,7 +95,8 @@ def rejected(overrides: list[str]) -> tuple[str, float]:
 def test_malformed_config_is_one_line_naming_the_key(overrides: list[str], key: str) -> None:
     message, seconds = rejected(overrides)
     assert key in message, message
-    assert "\n" not in message and len(message) < 400, message
+    # The list of valid choices grows with conf/ (17 experiments name themselves), so it is not counted in the bound.
+    assert "\n" not in message and len(message.split("; choose one of ")[0]) < 400, message
     assert seconds < 5, f"{seconds:.1f}s"
 
 

@@ -82,6 +82,9 @@ def teach_the_call(loaded, prompts, tools) -> None:
     model.eval()
 
 
+# slow: supervised steps teach the tiny model a call, then 96-token multi-turn episodes (~40 s on 2 loaded cores);
+# the environment modules stay in the fast loop through tests/environments/test_*.py and the prefix test above.
+@pytest.mark.slow
 def test_evaluation_runs_each_episode_in_its_own_seeded_instance():
     cfg, environment, splits, loaded = tiny_setup(
         [

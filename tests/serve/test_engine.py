@@ -117,6 +117,9 @@ def test_rows_past_their_deadline_stop(engine: Engine) -> None:
     assert engine.generate([late]).per_job[0][0].tokens <= 1
 
 
+# slow: inductor compiles C++ kernels for every warm-up shape (minutes on 2 cores); the eager Engine tests above
+# keep serve/engine.py in the fast loop.
+@pytest.mark.slow
 def test_compiled_engine_matches_eager_and_never_compiles_under_requests() -> None:
     # serve.compile=true: the warm-up in load() must compile every graph a request can need (a compile while
     # serving stalls every request for seconds), and the compiled model must generate what the eager one does.

@@ -59,6 +59,9 @@ def teach_the_call(loaded, prompts, tools) -> None:
             break
 
 
+# slow: up to 200 supervised steps, an evaluation and two GRPO steps of 96-token multi-turn rollouts (minutes on 2
+# cores); the tool modules stay in the fast loop through tests/tools/test_*.py.
+@pytest.mark.slow
 def test_grpo_steps_with_tool_calls_and_multi_turn_rollouts(tmp_path):
     from transformers import TrainerCallback
 
