@@ -67,6 +67,7 @@ CASES = [  # (overrides, the key the one-line message must name)
     (["seed=-1"], "seed"),
     (["seed=abc"], "seed"),
     (["experiment=no_such_experiment"], "experiment=no_such_experiment"),  # an optional group: Hydra alone ignores it
+    (["experiment=gsm8k_smolm2"], "closest: gsm8k_smollm2"),  # a typo: the options it was probably meant to be
 ]
 
 
