@@ -49,6 +49,7 @@ def render_table(r: dict) -> str:
         f"Whole run (pytest's own figure): before {before['pytest_seconds']:.0f} s ({before['result']}), after "
         f"{after['pytest_seconds']:.0f} s ({after['result']}). Load average (1 min) while each ran: before "
         f"{before['load_average_1min']}, after {after['load_average_1min']}, on {m['cores']} cores.",
+        *quiet_line(r),
         "",
         f"{r['date']}, commits {before['git_commit'][:7]} (before) and {after['git_commit'][:7]} (after), CPU: "
         f"{m['cpu']}, {m['cores']} cores, torch threads {m['torch_threads']}, torch {v['torch']}, transformers "
@@ -57,10 +58,23 @@ def render_table(r: dict) -> str:
     return "\n".join(lines)
 
 
+def quiet_line(r: dict) -> list[str]:
+    """The after-run again with nothing else on the machine, where the record has one."""
+    quiet = r["runs"].get("after_quiet")
+    if quiet is None:
+        return []
+    return [
+        f"The after-state again with nothing else running (commit {quiet['git_commit'][:7]}, load average "
+        f"{quiet['load_average_1min']}): {quiet['pytest_seconds']:.0f} s ({quiet['result']})."
+    ]
+
+
 def render_readme(r: dict) -> str:
-    after, m = r["runs"]["after"], r["machine"]
+    m = r["machine"]
+    after = r["runs"].get("after_quiet") or r["runs"]["after"]
+    where = "with nothing else running" if "after_quiet" in r["runs"] else "shared with other work"
     return (
-        f"Measured {r['date']} on {m['cores']} {m['cpu']} cores shared with other work (1-minute load average "
+        f"Measured {r['date']} on {m['cores']} {m['cpu']} cores {where} (1-minute load average "
         f"{after['load_average_1min']}, while it ran): `make test-fast` took {after['pytest_seconds']:.0f} s "
         f"({after['result']}); pytest's collection alone (importing torch, transformers and TRL) "
         f'{r["collection_seconds"]:.0f} s. Slowest tests before and after: BENCHMARKS.md, "Test suite: where the '
@@ -97,6 +111,9 @@ def main() -> None:
     parser.add_argument("--after-commit", required=True)
     parser.add_argument("--before-load", required=True, help="1-minute load averages sampled while it ran")
     parser.add_argument("--after-load", required=True, help="1-minute load averages sampled while it ran")
+    parser.add_argument("--quiet", type=Path, help="the after-state's log again, on an otherwise idle machine")
+    parser.add_argument("--quiet-commit")
+    parser.add_argument("--quiet-load")
     parser.add_argument("--collection-seconds", type=float, required=True)
     parser.add_argument("--command", required=True)
     parser.add_argument("--out", type=Path, required=True)
@@ -112,6 +129,9 @@ def main() -> None:
         ("after", args.after, args.after_commit, args.after_load),
     ):
         runs[name] = {"git_commit": commit, "load_average_1min": load, **read_log(log)}
+    if args.quiet:
+        runs["after_quiet"] = {"git_commit": args.quiet_commit, "load_average_1min": args.quiet_load}
+        runs["after_quiet"].update(read_log(args.quiet))
     record = {
         "name": args.out.stem,
         "what": "The fast loop (make test-fast) before and after it was cut: the slowest 20 tests of each run "
