@@ -8,16 +8,12 @@ fresh instance of the environment class.
 
 from __future__ import annotations
 
-import copy
-import threading
-
 import httpx
 import pytest
 from hydra.utils import instantiate
 
-from components.model.tiny_random import build_tokenizer
-from serve.engine import BatchStats, Completion
 from tests.conftest import compose
+from tests.serve.scripted_engine import ScriptedEngine
 from tests.serve.test_app_behaviour import InProcessServer
 
 GUESS = 4
@@ -29,33 +25,12 @@ GAME = ["environment_component=guess_number", "reward_component=environment", "e
 MIXED = ["environment_component=mixed", "reward_component=environment", "environment.max_turns=3"]
 
 
-class EpisodeEngine:
-    """Engine stand-in: calls `tool` on every turn; after a calculator result it answers with that result."""
+class EpisodeEngine(ScriptedEngine):
+    """Calls `tool` on every turn; after a calculator result it answers with that result."""
 
     def __init__(self, tool: str = "guess") -> None:
-        self.call, self.source, self.max_positions = CALLS[tool], "scripted", None
-        self.tokenizer = copy.deepcopy(build_tokenizer(512))
-        self.tokenizer_lock = threading.Lock()
-        self.rendered: list[str] = []
-        self.budgets: list[int] = []
-
-    def load(self) -> None:
-        pass
-
-    def render(self, messages) -> tuple[str, int]:
-        text = str(messages)
-        return text, len(text.split())
-
-    def generate(self, jobs, emit=None) -> BatchStats:
-        self.rendered += [j.rendered for j in jobs]
-        self.budgets += [j.max_new_tokens for j in jobs]
-        # Every reply is 10 tokens, cut to the job's budget as generate would cut it.
-        per_job = [
-            [Completion(self._reply(j.rendered), min(10, j.max_new_tokens), j.max_new_tokens < 10)] * j.num_rollouts
-            for j in jobs
-        ]
-        rows = sum(j.num_rollouts for j in jobs)
-        return BatchStats(rows, len(jobs), 10 * rows, 0.0, per_job)
+        self.call = CALLS[tool]
+        super().__init__(self._reply)
 
     def _reply(self, rendered: str) -> str:
         if "calculator" in self.call and "<|tool|>" in rendered:

@@ -3,47 +3,23 @@ batcher and scores the whole episode, where the tool's result never counts as th
 
 from __future__ import annotations
 
-import copy
-import threading
-
 import httpx
 import pytest
 
-from components.model.tiny_random import build_tokenizer
-from serve.engine import BatchStats, Completion
+from tests.serve.scripted_engine import ScriptedEngine
 from tests.serve.test_app_behaviour import InProcessServer
 
 CALL = '<tool_call>{"name": "calculator", "arguments": {"expression": "123 * 456"}}</tool_call>'
 
 
-class ToolCallingEngine:
-    """Engine stand-in: calls the calculator on the first turn, then answers `final` once a tool turn is present."""
-
-    def __init__(self, final: str) -> None:
-        self.final, self.source, self.max_positions = final, "scripted", None
-        self.tokenizer = copy.deepcopy(build_tokenizer(512))
-        self.tokenizer_lock = threading.Lock()
-        self.rendered: list[str] = []
-
-    def load(self) -> None:
-        pass
-
-    def render(self, messages) -> tuple[str, int]:
-        text = str(messages)
-        return text, len(text.split())
-
-    def generate(self, jobs, emit=None) -> BatchStats:
-        self.rendered += [j.rendered for j in jobs]
-        per_job = [
-            [Completion(self.final if "<|tool|>" in j.rendered else CALL, 10, False)] * j.num_rollouts for j in jobs
-        ]
-        rows = sum(j.num_rollouts for j in jobs)
-        return BatchStats(rows, len(jobs), 10 * rows, 0.0, per_job)
+def tool_calling_engine(final: str) -> ScriptedEngine:
+    """Calls the calculator on the first turn, then answers `final` once a tool turn is present."""
+    return ScriptedEngine(lambda rendered: final if "<|tool|>" in rendered else CALL)
 
 
 @pytest.mark.parametrize("final, reward", [("123 * 456 = 56088", 1.0), ("I am not sure.", 0.0)])
 def test_generate_runs_the_tool_loop_and_scores_the_episode(final, reward):
-    engine = ToolCallingEngine(final)
+    engine = tool_calling_engine(final)
     with InProcessServer(engine, ["tools_component=calculator"]) as server:
         response = httpx.post(
             server.url + "/generate",
