@@ -12,14 +12,18 @@ PY := .venv/bin/python
 run: install
 	$(PY) run_pipeline.py $(ARGS)
 
+# Both run on every core (pytest-xdist, at most 8 workers: each holds a warm interpreter, tests/warm_start.py);
+# PYTEST_ARGS='-n 0' runs in one process.
+XDIST := -n auto --maxprocesses 8 --dist worksteal
+
 test: install-test
-	@set +e; $(PY) -m pytest -q $(PYTEST_ARGS); rc=$$?; \
+	@set +e; $(PY) -m pytest -q $(XDIST) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected/ran no tests (exit 5): treating as a failure" >&2; fi; \
 	exit $$rc
 
 # The edit loop: unit tests only (no test that starts a process; tests/conftest.py sorts them), every module covered.
 test-fast: install-test
-	@set +e; $(PY) -m pytest -q -m "not e2e" --every-module $(PYTEST_ARGS); rc=$$?; \
+	@set +e; $(PY) -m pytest -q -m "not e2e" --every-module $(XDIST) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected/ran no tests (exit 5): treating as a failure" >&2; fi; \
 	exit $$rc
 

@@ -17,6 +17,13 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never touch the hub
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+# `make test` runs the suite on every core with pytest-xdist (-n auto): one worker per core, so each worker's torch
+# (and every process its tests start) gets its share of the cores instead of all of them: two workers with two
+# OpenMP threads each on two cores would spin against each other. Read by torch when it is first imported, below.
+if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
+    _share = max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))
+    os.environ.setdefault("OMP_NUM_THREADS", str(_share))
+    os.environ.setdefault("MKL_NUM_THREADS", str(_share))
 
 
 def compose(overrides: list[str] | None = None, config_name: str = "config"):
@@ -40,15 +47,34 @@ def shared_data(relative: str) -> Path:
 
 
 def run_pipeline(*args: str, timeout: int = 240, script: str = "run_pipeline.py") -> subprocess.CompletedProcess:
-    env = dict(os.environ, HYDRA_FULL_ERROR="0", PYTHONWARNINGS="ignore")
-    return subprocess.run(
-        [sys.executable, str(REPO / script), *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    """`python <script> <args>` from the repo root. Run by a fork of a warm interpreter (tests/warm_start.py) when
+    that behaves as a fresh one; RLVR_TEST_FRESH_PROCESSES=1 starts a fresh interpreter every time."""
+    env = pipeline_env()
+    argv = [str(REPO / script), *args]
+    starter = _warm_starter(env)
+    if starter is not None and starter.matches(env) and (done := starter.run(argv, REPO, env, timeout)) is not None:
+        return done
+    return subprocess.run([sys.executable, *argv], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def pipeline_env() -> dict[str, str]:
+    return dict(os.environ, HYDRA_FULL_ERROR="0", PYTHONWARNINGS="ignore")
+
+
+_STARTER: list = []
+
+
+def _warm_starter(env: dict[str, str]):
+    if os.environ.get("RLVR_TEST_FRESH_PROCESSES") == "1":
+        return None
+    if not _STARTER:
+        import atexit
+
+        from tests.warm_start import WarmStarter
+
+        _STARTER.append(WarmStarter(env))
+        atexit.register(_STARTER[0].close)
+    return _STARTER[0]
 
 
 # The tiny random model writes near-random tokens; a "starts with a digit" format check gives those
@@ -136,12 +162,29 @@ def _project_modules() -> set[str]:
     return names - PROCESS_ENTRY_POINTS
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(WorkerModules(), "rlvr-worker-modules")
+
+
+class WorkerModules:
+    """Under pytest-xdist the tests import modules in the workers: each reports its sys.modules when it finishes."""
+
+    imported: set[str] = set()
+
+    def pytest_testnodedown(self, node, error) -> None:
+        WorkerModules.imported.update(getattr(node, "workeroutput", {}).get("project_modules", []))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
+    if hasattr(config, "workeroutput"):  # an xdist worker: hand its imports to the controller
+        config.workeroutput["project_modules"] = sorted(_project_modules() & set(sys.modules))
+        return
     whole_suite = config.args_source == pytest.Config.ArgsSource.TESTPATHS and not config.option.keyword
     if not config.getoption("--every-module") or exitstatus != 0 or not whole_suite:
         return  # a failing run or a chosen subset (paths, -k) says nothing about coverage
-    missing = sorted(_project_modules() - set(sys.modules))
+    missing = sorted(_project_modules() - set(sys.modules) - WorkerModules.imported)
     if missing:
         session.config.get_terminal_writer().line(
             f"ERROR: the tests run imported none of these {len(missing)} modules: {', '.join(missing)}", red=True

@@ -5,7 +5,8 @@ Bit-identity is asserted only where the same computation runs on the same shapes
 is guaranteed (a GEMM over another number of rows, or with another ISA's kernels, rounds differently). Each setting
 re-runs those tests in a fresh process, since kernels and thread pools are chosen when torch starts:
   avx2        ATen's vector kernels, MKL's GEMMs and oneDNN limited to AVX2 (as on CPUs without AVX-512)
-  one_thread  one OpenMP/MKL thread (other reduction splits than the default two)
+  threads     another OpenMP/MKL thread count than this run's (other reduction splits): one thread, or every core
+              when this run has one (as `make test` gives each of its pytest-xdist workers on a 2-core machine)
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ FLOAT_SENSITIVE = [
     "tests/model/test_generation_weights.py",
     "tests/serve/test_sampling.py",
 ]
+THIS_RUN_THREADS = int(os.environ.get("OMP_NUM_THREADS", os.cpu_count() or 1))
+OTHER_THREADS = "1" if THIS_RUN_THREADS > 1 else str(max(2, os.cpu_count() or 1))
 SETTINGS = {
     "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2", "DNNL_MAX_CPU_ISA": "AVX2"},
-    "one_thread": {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
+    "threads": {"OMP_NUM_THREADS": OTHER_THREADS, "MKL_NUM_THREADS": OTHER_THREADS},
 }
 
 

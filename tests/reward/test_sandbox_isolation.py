@@ -6,6 +6,7 @@ probes marked LOST are checked to succeed, then reported as xfail with the reaso
 the list of guarantees the fallback does not give, and a test breaks if that list stops being true.
 """
 
+import ctypes
 import gzip
 import json
 import logging
@@ -27,6 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 GOLD = REPO.parent / "shared" / "data" / "humaneval" / "HumanEval.jsonl.gz"
 SECRET = f"rlvr-secret-{uuid.uuid4().hex}"
 LIMIT_S = 2.0
+PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
 SLACK_S = 4.0  # interpreter start-up + kill + a busy shared machine
 FILES_LOST = "fallback: no mount namespace, every host file the scorer can read is readable"
 LOST = {
@@ -73,19 +75,49 @@ def probes(other_run_file: str, outside: str, port: int) -> dict[str, str]:
 
 
 def _sandbox_processes() -> set[int]:
-    """Live sandbox children (bwrap or the child script) anywhere on the host."""
+    """Live sandbox children (bwrap or the child script) of this test process.
+
+    Only this process's own: another pytest process may be running sandboxes at the same time (an xdist worker beside
+    this one, a suite in another checkout). A child that escaped its parent is still counted: the `subreaper` fixture
+    makes this process inherit orphaned descendants, where they would otherwise be re-parented to init.
+    """
     found = set()
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 cmd = f.read()
-            with open(f"/proc/{pid}/stat") as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
+            state = _stat(int(pid))[0]
+            ours = _descends_from_this_process(int(pid))
         except OSError:
             continue
-        if state != "Z" and (b"components/sandbox/child.py" in cmd or isolation.CHILD_PATH.encode() in cmd):
+        if ours and state != "Z" and (b"components/sandbox/child.py" in cmd or isolation.CHILD_PATH.encode() in cmd):
             found.add(int(pid))
     return found
+
+
+def _stat(pid: int) -> list[str]:
+    """/proc/<pid>/stat after the command name: [state, ppid, ...]."""
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()
+
+
+def _descends_from_this_process(pid: int) -> bool:
+    while pid > 1:
+        pid = int(_stat(pid)[1])
+        if pid == os.getpid():
+            return True
+    return False
+
+
+@pytest.fixture
+def subreaper():
+    """Orphans of this process's descendants come back to it (prctl PR_SET_CHILD_SUBREAPER) instead of init, so a
+    sandbox process that escaped by re-parenting is still found among this process's descendants."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        pytest.fail(f"prctl(PR_SET_CHILD_SUBREAPER) failed: {os.strerror(ctypes.get_errno())}")
+    yield
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
 
 
 @pytest.fixture(params=["bwrap", "bwrap_without_userns", "fallback"])
@@ -109,7 +141,7 @@ def mode(request, monkeypatch):
 
 
 @pytest.mark.parametrize("name", sorted(probes("", "", 0)))
-def test_probe_fails_or_is_contained(name, mode, listener, tmp_path, monkeypatch):
+def test_probe_fails_or_is_contained(name, mode, listener, tmp_path, monkeypatch, subreaper):
     if name == "read_gold_data" and not GOLD.is_file():
         if os.environ.get("CI"):
             pytest.fail(f"{GOLD} is missing; CI must have ../shared/data")
@@ -136,6 +168,27 @@ def test_probe_fails_or_is_contained(name, mode, listener, tmp_path, monkeypatch
         pytest.xfail(LOST[name])
     assert SECRET not in result.output
     assert not result.passed, f"{name} succeeded: {result.output[-300:]}"
+
+
+ESCAPE = """
+import os, sys
+if os.fork() == 0:  # the grandchild outlives its parent: re-parented, as a sandbox escape would be
+    os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(60)", "components/sandbox/child.py"])
+"""
+
+
+def test_a_sandbox_process_that_escaped_its_parent_is_still_counted(subreaper):
+    subprocess.run([sys.executable, "-c", ESCAPE], check=True, timeout=30)
+    deadline = time.monotonic() + 10
+    while not (escaped := _sandbox_processes()) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the grandchild is exec'ing
+    try:
+        assert len(escaped) == 1
+        assert int(_stat(escaped.pop())[1]) == os.getpid()  # re-parented to this process, not to init
+    finally:
+        for pid in _sandbox_processes():
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
 
 
 def test_gold_program_still_passes_with_isolation():
