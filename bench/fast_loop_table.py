@@ -1,5 +1,6 @@
-"""The fast loop's durations (`make test-fast`), before and after it was cut: BENCHMARKS.md's table of the slowest 20
-tests of each run beside each run's wall time, and README's sentence on how long the loop takes.
+"""A test entry point's durations (`make test-fast`, or `make test` with --entry), before and after it was cut:
+BENCHMARKS.md's table of the slowest 20 tests of each run beside each run's wall time, and README's sentence on how
+long it takes (the newest record per entry point: an older one names the record that superseded it).
 
     python bench/fast_loop_table.py BEFORE.log AFTER.log --before-commit SHA --after-commit SHA --out results/X.json
 
@@ -70,12 +71,12 @@ def quiet_line(r: dict) -> list[str]:
 
 
 def render_readme(r: dict) -> str:
-    m = r["machine"]
+    m, entry = r["machine"], r.get("entry", "make test-fast")
     after = r["runs"].get("after_quiet") or r["runs"]["after"]
     where = "with nothing else running" if "after_quiet" in r["runs"] else "shared with other work"
     return (
         f"Measured {r['date']} on {m['cores']} {m['cpu']} cores {where} (1-minute load average "
-        f"{after['load_average_1min']}, while it ran): `make test-fast` took {after['pytest_seconds']:.0f} s "
+        f"{after['load_average_1min']}, while it ran): `{entry}` took {after['pytest_seconds']:.0f} s "
         f"({after['result']}); pytest's collection alone (importing torch, transformers and TRL) "
         f'{r["collection_seconds"]:.0f} s. Slowest tests before and after: BENCHMARKS.md, "Test suite: where the '
         f'time goes". Record: `results/{r["name"]}.json`.'
@@ -83,10 +84,10 @@ def render_readme(r: dict) -> str:
 
 
 def blocks(r: dict) -> dict[str, tuple[str, list[Path]]]:
-    return {
-        "table": (render_table(r), [REPO / "BENCHMARKS.md"]),
-        "readme": (render_readme(r), [REPO / "README.md"]),
-    }
+    out = {"table": (render_table(r), [REPO / "BENCHMARKS.md"])}
+    if "superseded_by" not in r:  # README quotes the newest figure only
+        out["readme"] = (render_readme(r), [REPO / "README.md"])
+    return out
 
 
 def versions() -> dict:
@@ -118,6 +119,8 @@ def main() -> None:
     parser.add_argument("--command", required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--date", required=True)
+    parser.add_argument("--entry", default="make test-fast", help="the entry point both logs ran")
+    parser.add_argument("--what", required=True, help="what the two runs are, for the record")
     args = parser.parse_args()
     import torch
 
@@ -134,9 +137,8 @@ def main() -> None:
         runs["after_quiet"].update(read_log(args.quiet))
     record = {
         "name": args.out.stem,
-        "what": "The fast loop (make test-fast) before and after it was cut: the slowest 20 tests of each run "
-        "(pytest --durations) and each whole run's time, on a 2-core VM shared with a training run and other "
-        "test runs (the load averages say how much).",
+        "what": args.what,
+        "entry": args.entry,
         "command": args.command,
         "collection_command": args.command.replace("--durations=80", "--collect-only"),
         "collection_seconds": args.collection_seconds,

@@ -54,6 +54,8 @@ def run_pipeline(*args: str, timeout: int = 240, script: str = "run_pipeline.py"
     starter = _warm_starter(env)
     if starter is not None and starter.matches(env) and (done := starter.run(argv, REPO, env, timeout)) is not None:
         return done
+    if starter is not None:
+        starter.count_fresh(env)
     return subprocess.run([sys.executable, *argv], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
 
 
@@ -168,18 +170,33 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 class WorkerModules:
-    """Under pytest-xdist the tests import modules in the workers: each reports its sys.modules when it finishes."""
+    """Under pytest-xdist the tests import modules in the workers: each reports its sys.modules when it finishes,
+    and which variables sent pipeline runs to a fresh interpreter instead of a warm fork."""
 
     imported: set[str] = set()
+    fresh_because: dict[str, int] = {}
 
     def pytest_testnodedown(self, node, error) -> None:
-        WorkerModules.imported.update(getattr(node, "workeroutput", {}).get("project_modules", []))
+        output = getattr(node, "workeroutput", {})
+        WorkerModules.imported.update(output.get("project_modules", []))
+        for key, runs in output.get("fresh_because", {}).items():
+            WorkerModules.fresh_because[key] = WorkerModules.fresh_because.get(key, 0) + runs
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    reasons = dict(WorkerModules.fresh_because)
+    for key, runs in (_STARTER[0].fresh_because if _STARTER else {}).items():
+        reasons[key] = reasons.get(key, 0) + runs
+    if reasons:  # a variable a test or an in-process library set: those runs paid a fresh interpreter's imports
+        listed = ", ".join(f"{key} ({runs})" for key, runs in sorted(reasons.items()))
+        terminalreporter.write_line(f"pipeline runs started fresh, not forked warm, because of: {listed}")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if hasattr(config, "workeroutput"):  # an xdist worker: hand its imports to the controller
         config.workeroutput["project_modules"] = sorted(_project_modules() & set(sys.modules))
+        config.workeroutput["fresh_because"] = _STARTER[0].fresh_because if _STARTER else {}
         return
     whole_suite = config.args_source == pytest.Config.ArgsSource.TESTPATHS and not config.option.keyword
     if not config.getoption("--every-module") or exitstatus != 0 or not whole_suite:

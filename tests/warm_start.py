@@ -52,12 +52,18 @@ PRELOAD = [
     "scipy.stats",
 ]
 ENTRY_POINTS = {"components.sandbox.child", "components.reward.math_worker"}  # import-time side effects (audit hook)
-# Variables that change per test without changing what an import reads.
-PER_CALL = ("PYTEST_CURRENT_TEST", "RLVR_", "HYDRA_FULL_ERROR", "WANDB_RUN", "COLUMNS")
+# Variables that change per test, or that libraries set in the test process as they load or run (a private `_X`
+# marker, torch's compile cache folder), without changing what an import reads.
+PER_CALL = ("PYTEST_CURRENT_TEST", "RLVR_", "HYDRA_FULL_ERROR", "WANDB_RUN", "COLUMNS", "_", "TORCHINDUCTOR_CACHE_DIR")
 
 
 def _comparable(env: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in env.items() if not k.startswith(PER_CALL)}
+
+
+def differing(a: dict[str, str], b: dict[str, str]) -> list[str]:
+    a, b = _comparable(a), _comparable(b)
+    return sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
 
 
 def _send(sock: socket.socket, message: dict) -> None:
@@ -88,6 +94,7 @@ class WarmStarter:
 
     def __init__(self, env: dict[str, str]) -> None:
         self.env = dict(env)
+        self.fresh_because: dict[str, int] = {}  # variable -> runs it sent to a fresh interpreter
         self.folder = folder = Path(tempfile.mkdtemp(prefix="rlvr-warm-"))
         self.address = str(folder / "server.sock")
         self.server = subprocess.Popen(
@@ -101,7 +108,12 @@ class WarmStarter:
         self.log = folder / "server.log"
 
     def matches(self, env: dict[str, str]) -> bool:
-        return self.server.poll() is None and _comparable(env) == _comparable(self.env)
+        """Whether a fork behaves as a fresh process with this environment."""
+        return self.server.poll() is None and not differing(env, self.env)
+
+    def count_fresh(self, env: dict[str, str]) -> None:
+        for key in differing(env, self.env):
+            self.fresh_because[key] = self.fresh_because.get(key, 0) + 1
 
     def run(
         self, argv: list[str], cwd: Path, env: dict[str, str], timeout: float
