@@ -52,9 +52,21 @@ PRELOAD = [
     "scipy.stats",
 ]
 ENTRY_POINTS = {"components.sandbox.child", "components.reward.math_worker"}  # import-time side effects (audit hook)
-# Variables that change per test, or that libraries set in the test process as they load or run (a private `_X`
-# marker, torch's compile cache folder), without changing what an import reads.
-PER_CALL = ("PYTEST_CURRENT_TEST", "RLVR_", "HYDRA_FULL_ERROR", "WANDB_RUN", "COLUMNS", "_", "TORCHINDUCTOR_CACHE_DIR")
+# Variables that change per test, or that the test process gains as libraries load or run, without changing what an
+# import reads: a private `_X` marker (mlflow's session id), torch's compile cache folder and its NVML switch (read
+# when CUDA is first queried, not at import), and OpenMP's wait policy (how idle threads wait: speed, never results;
+# run_pipeline.py sets it as the server starts).
+PER_CALL = (
+    "PYTEST_CURRENT_TEST",
+    "RLVR_",
+    "HYDRA_FULL_ERROR",
+    "WANDB_RUN",
+    "COLUMNS",
+    "_",
+    "TORCHINDUCTOR_CACHE_DIR",
+    "PYTORCH_NVML_BASED_CUDA_CHECK",
+    "OMP_WAIT_POLICY",
+)
 
 
 def _comparable(env: dict[str, str]) -> dict[str, str]:
