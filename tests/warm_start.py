@@ -31,6 +31,7 @@ import tempfile
 import threading
 import time
 import traceback
+import weakref
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -168,8 +169,12 @@ class WarmStarter:
                 return None
 
     def close(self) -> None:
-        self.server.kill()
-        self.server.wait()
+        self.server.terminate()
+        try:
+            self.server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.server.kill()
+            self.server.wait()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -187,6 +192,8 @@ def serve(address: str) -> None:
     # restart in the child through their pthread_atfork handlers, and no torch op (OpenMP) has run.
     if threading.active_count() > 1:
         sys.exit(f"not serving: the imports started threads {[t.name for t in threading.enumerate()]}")
+    # close() terminates: exit normally, so the server removes what its imports made (wandb's media folder)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     gc.freeze()  # the collector leaves the preloaded objects alone: a child's collections copy none of their pages
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the handlers below are reaped without a wait
     with socket.socket(socket.AF_UNIX) as listener:
@@ -196,7 +203,8 @@ def serve(address: str) -> None:
             conn, _ = listener.accept()
             if os.fork() == 0:  # a handler per request: it forks the run and reports its exit code
                 listener.close()
-                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the run gets a fresh process's dispositions
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 _handle(conn)
             conn.close()
 
@@ -223,6 +231,8 @@ def _become(request: dict) -> None:
         target = os.open(path, os.O_WRONLY | os.O_TRUNC)
         os.dup2(target, fd)
         os.close(target)
+    for finalizer in list(weakref.finalize._registry):  # the server's objects (wandb's media folder) are its to clean
+        finalizer.detach()
     os.environ.clear()
     os.environ.update(request["env"])
     os.chdir(request["cwd"])
