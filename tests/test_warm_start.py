@@ -19,6 +19,10 @@ SCRIPTS = {
     "exits_with_text": "import sys; sys.exit('stopped: the reason')",
     "raises": "raise ValueError('boom')",
     "killed": "import os, signal; os.kill(os.getpid(), signal.SIGKILL)",
+    "wandb_media_folder": (  # what wandb.init and a logged table do with the folder wandb made at import
+        "import os\nfrom wandb.sdk.data_types import _private\n_private._cleanup_media_tmp_dir()\n"
+        "open(os.path.join(_private.MEDIA_TMP.name, 'table.json'), 'w').write('{}')"
+    ),
     "atexit_and_thread": (
         "import atexit, threading, time\natexit.register(lambda: print('atexit ran'))\n"
         "threading.Thread(target=lambda: (time.sleep(0.2), print('thread ran'))).start()"
@@ -40,10 +44,11 @@ def test_a_warm_run_ends_as_a_fresh_process_does(name, starter, tmp_path) -> Non
     script.write_text(SCRIPTS[name])
     env = pipeline_env()
     fresh = subprocess.run([sys.executable, str(script)], cwd=REPO, env=env, capture_output=True, text=True)
-    warm = starter.run([str(script)], REPO, env, timeout=60)
-    assert warm is not None, "the warm-start server stopped"
-    assert (warm.returncode, warm.stdout) == (fresh.returncode, fresh.stdout)
-    assert warm.stderr.strip().splitlines()[-1:] == fresh.stderr.strip().splitlines()[-1:]
+    for _ in range(2):  # the second: nothing the first left or removed in the server's state changes it
+        warm = starter.run([str(script)], REPO, env, timeout=60)
+        assert warm is not None, "the warm-start server stopped"
+        assert (warm.returncode, warm.stdout) == (fresh.returncode, fresh.stdout)
+        assert warm.stderr.strip().splitlines()[-1:] == fresh.stderr.strip().splitlines()[-1:]
 
 
 def test_the_pipelines_one_line_error_is_the_same_warm_and_fresh(starter) -> None:

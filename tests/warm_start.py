@@ -231,8 +231,9 @@ def _become(request: dict) -> None:
         target = os.open(path, os.O_WRONLY | os.O_TRUNC)
         os.dup2(target, fd)
         os.close(target)
-    for finalizer in list(weakref.finalize._registry):  # the server's objects (wandb's media folder) are its to clean
+    for finalizer in list(weakref.finalize._registry):  # the server's objects are its to clean up, not a run's
         finalizer.detach()
+    _own_folders()
     os.environ.clear()
     os.environ.update(request["env"])
     os.chdir(request["cwd"])
@@ -254,6 +255,14 @@ def _become(request: dict) -> None:
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     os._exit(code)
+
+
+def _own_folders() -> None:
+    """A folder a preloaded library made at import for its process alone: a fresh process makes its own, so a run gets
+    its own too. wandb (imported by TRL's GRPO trainer) writes media into one and deletes it when a run exits."""
+    media = getattr(sys.modules.get("wandb.sdk.data_types._private"), "MEDIA_TMP", None)
+    if media is not None:  # the one object every wandb module imported: renaming it moves them all
+        media.name = tempfile.mkdtemp("wandb-media")
 
 
 def _exit_code(code) -> int:
