@@ -73,7 +73,8 @@ def quiet_line(r: dict) -> list[str]:
 def render_readme(r: dict) -> str:
     m, entry = r["machine"], r.get("entry", "make test-fast")
     after = r["runs"].get("after_quiet") or r["runs"]["after"]
-    where = "with nothing else running" if "after_quiet" in r["runs"] else "shared with other work"
+    quiet = "after_quiet" in r["runs"] or r.get("nothing_else_running", False)
+    where = "with nothing else running" if quiet else "shared with other work"
     return (
         f"Measured {r['date']} on {m['cores']} {m['cpu']} cores {where} (1-minute load average "
         f"{after['load_average_1min']}, while it ran): `{entry}` took {after['pytest_seconds']:.0f} s "
@@ -121,6 +122,7 @@ def main() -> None:
     parser.add_argument("--date", required=True)
     parser.add_argument("--entry", default="make test-fast", help="the entry point both logs ran")
     parser.add_argument("--what", required=True, help="what the two runs are, for the record")
+    parser.add_argument("--nothing-else-running", action="store_true", help="the machine ran nothing else meanwhile")
     args = parser.parse_args()
     import torch
 
@@ -139,6 +141,7 @@ def main() -> None:
         "name": args.out.stem,
         "what": args.what,
         "entry": args.entry,
+        "nothing_else_running": args.nothing_else_running,
         "command": args.command,
         "collection_command": args.command.replace("--durations=80", "--collect-only"),
         "collection_seconds": args.collection_seconds,

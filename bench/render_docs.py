@@ -44,6 +44,8 @@ RENDERERS = {
     "reward_throughput": reward_throughput_table.blocks,
     "sandbox_isolation": sandbox_table.blocks,
     "test_fast_durations_dec06": fast_loop_table.blocks,
+    "test_durations_dec07": fast_loop_table.blocks,
+    "test_fast_durations_dec07": fast_loop_table.blocks,
 }
 # Tables converted from a run's printed output (bench/table_record.py), by the doc that shows them
 TABLE_RECORDS = {
