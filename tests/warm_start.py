@@ -99,9 +99,6 @@ def _read_exactly(sock: socket.socket, size: int) -> bytes:
     return data
 
 
-_UNAVAILABLE = -1000
-
-
 class WarmStarter:
     """The client: `run()` has subprocess.run's shape for the calls the tests make."""
 
@@ -118,7 +115,6 @@ class WarmStarter:
             stdout=subprocess.DEVNULL,
             stderr=open(folder / "server.log", "w"),  # noqa: SIM115 - the server's own log, kept for a failure
         )
-        self.log = folder / "server.log"
 
     def matches(self, env: dict[str, str]) -> bool:
         """Whether a fork behaves as a fresh process with this environment."""
@@ -138,17 +134,16 @@ class WarmStarter:
         err.close()
         try:
             code = self._request(argv, cwd, env, out.name, err.name, timeout)
-            if code is _UNAVAILABLE:
-                return None
             stdout, stderr = Path(out.name).read_text(errors="replace"), Path(err.name).read_text(errors="replace")
+        except TimeoutError:
+            raise subprocess.TimeoutExpired(argv, timeout, Path(out.name).read_text(errors="replace")) from None
         finally:
             os.unlink(out.name)
             os.unlink(err.name)
-        if code is None:
-            raise subprocess.TimeoutExpired(argv, timeout, stdout, stderr)
-        return subprocess.CompletedProcess(argv, code, stdout, stderr)
+        return None if code is None else subprocess.CompletedProcess(argv, code, stdout, stderr)
 
     def _request(self, argv, cwd, env, out: str, err: str, timeout: float) -> int | None:
+        """The run's exit code; None when the server stopped; TimeoutError past the timeout (the run killed)."""
         deadline = time.monotonic() + timeout
         with socket.socket(socket.AF_UNIX) as sock:
             while True:  # the server is importing (seconds) on first use
@@ -157,7 +152,7 @@ class WarmStarter:
                     break
                 except (FileNotFoundError, ConnectionRefusedError):
                     if self.server.poll() is not None:
-                        return _UNAVAILABLE
+                        return None
                     time.sleep(0.05)
             _send(sock, {"argv": argv, "cwd": str(cwd), "env": env, "stdout": out, "stderr": err})
             pid = _receive(sock)["pid"]
@@ -166,7 +161,7 @@ class WarmStarter:
                 return _receive(sock)["returncode"]
             except TimeoutError:
                 os.killpg(pid, signal.SIGKILL)  # the child leads its own process group: its children go too
-                return None
+                raise
 
     def close(self) -> None:
         self.server.terminate()
